@@ -1,1 +1,16 @@
-"""dsfix.envs.specs."""
+"""dsfix.envs.specs: how to install and test a repository, and how to grade a run.
+
+* ``RepoSpec`` -- python version, install commands, test command, log parser.
+* ``swebench_spec(repo, version)`` -- the spec SWE-bench uses for a task.
+* ``detect_spec(repo)`` / ``load_repo_spec(repo)`` -- for a user's own repo.
+* ``parse_log(parser, text)`` -- test log -> {test id: status}.
+* ``grade(statuses, f2p, p2p)`` -- SWE-bench's resolved/report rules.
+"""
+
+from .detect import detect_spec, load_repo_spec
+from .grading import Grade, grade
+from .model import RepoSpec
+from .parsers import PARSERS, parse_log
+
+__all__ = ["RepoSpec", "detect_spec", "load_repo_spec", "parse_log", "PARSERS",
+           "grade", "Grade"]

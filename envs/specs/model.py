@@ -1,0 +1,59 @@
+"""RepoSpec: how to build and test one repository inside a container."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .parsers import PARSERS
+
+
+class RepoSpec(BaseModel):
+    """Everything an environment needs to install a repo and run its tests.
+
+    ``install`` and ``pre_test`` are shell commands run in the repo root;
+    ``test_cmd`` is run after ``pre_test`` with ``env`` exported.  When
+    ``test_files_arg`` is true, test file paths may be appended to
+    ``test_cmd`` to run only those files.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    python: str = "3.11"
+    install: list[str] = Field(default_factory=list)
+    test_cmd: str = "python -m pytest -rA"
+    parser: str = "pytest"
+    test_files_arg: bool = True
+    env: dict[str, str] = Field(default_factory=dict)
+    # SWE-bench "eval_commands" that are not plain exports (e.g. locale-gen).
+    pre_test: list[str] = Field(default_factory=list)
+    source: str = "detected"
+
+    @field_validator("python", mode="before")
+    @classmethod
+    def _python(cls, v: object) -> str:
+        # YAML reads `3.10` as the float 3.1: refuse that rather than guess.
+        if isinstance(v, float) and str(v) in ("3.1", "3.2"):
+            raise ValueError(f"python {v!r} is ambiguous (YAML float); quote it: '3.10'")
+        v = str(v)
+        if not re.fullmatch(r"3\.\d+", v):
+            raise ValueError(f"python must look like '3.11', got {v!r} (quote it in YAML)")
+        return v
+
+    @field_validator("install", "pre_test", mode="before")
+    @classmethod
+    def _commands(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v  # one command may be given bare
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env(cls, v: object) -> object:
+        return {str(k): str(x) for k, x in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("parser")
+    @classmethod
+    def _parser(cls, v: str) -> str:
+        if v not in PARSERS:
+            raise ValueError(f"unknown parser {v!r}; known: {sorted(PARSERS)}")
+        return v

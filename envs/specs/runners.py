@@ -1,0 +1,109 @@
+"""Reuse a repo's own tox / nox pytest invocation when it is simple.
+
+"Simple" means: one pytest call whose arguments are plain strings (no tox
+substitutions beyond {posargs}/{toxinidir}, no Python expressions in nox).
+Anything else returns None and detection falls back to the default command.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PYTEST = "python -m pytest"
+# options whose value is the next token, so that token is not a test path
+_VALUED = {"-k", "-m", "-n", "-p", "-c", "-o", "-W", "-r", "--cov", "--ignore", "--deselect",
+           "--junitxml", "--rootdir", "--maxfail", "--durations", "--cov-report",
+           "--cov-config", "--basetemp", "--log-level", "--timeout", "--tb", "--dist"}
+
+
+@dataclass
+class RunnerCommand:
+    test_cmd: str
+    install: list[str] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)
+    has_paths: bool = False  # positional test paths: appending files would widen the run
+
+
+def pytest_args(tokens: list[str]) -> list[str] | None:
+    """Arguments after ``pytest`` / ``python -m pytest`` / ``coverage run -m pytest``."""
+    for i, tok in enumerate(tokens):
+        if tok in ("pytest", "py.test"):
+            return tokens[i + 1:]
+        if tok == "-m" and i + 1 < len(tokens) and tokens[i + 1] == "pytest":
+            return tokens[i + 2:]
+    return None
+
+
+def build_pytest(args: list[str]) -> tuple[str, bool]:
+    """A ``python -m pytest ... -rA`` command; also whether it names test paths."""
+    paths = [a for prev, a in zip([""] + args, args)
+             if not a.startswith("-") and prev not in _VALUED]
+    # -rA last: pytest keeps the last -r, and SWE-bench's parsers need all outcomes
+    return shlex.join(["python", "-m", "pytest", *args, "-rA"]), bool(paths)
+
+
+def _tox_deps(deps: str) -> list[str]:
+    cmds, pkgs = [], []
+    for line in (l.strip() for l in deps.splitlines()):
+        line = line.replace("{toxinidir}/", "").replace("{toxinidir}", ".")
+        if not line or line.startswith("#") or "{" in line or line.startswith(("-c", "-e")):
+            continue
+        if line.startswith("-r"):
+            cmds.append(f"python -m pip install -r {shlex.quote(line[2:].strip())}")
+        else:
+            pkgs.append(line)
+    return cmds + ([f"python -m pip install {shlex.join(pkgs)}"] if pkgs else [])
+
+
+def from_tox(repo: Path) -> RunnerCommand | None:
+    cfg = configparser.ConfigParser(interpolation=None)
+    try:
+        cfg.read(repo / "tox.ini", encoding="utf-8")
+    except configparser.Error:
+        return None
+    if not cfg.has_option("testenv", "commands"):
+        return None
+    lines = [l.strip() for l in cfg.get("testenv", "commands").splitlines() if l.strip()]
+    runs = [l for l in lines if "pytest" in l]
+    if len(runs) != 1:
+        return None
+    tokens = [t for t in shlex.split(runs[0]) if t != "{posargs}"]
+    args = pytest_args([t.replace("{toxinidir}", ".") for t in tokens])
+    if args is None or any("{" in a for a in args):
+        return None
+    cmd, has_paths = build_pytest(args)
+    extras = [e.strip() for e in cfg.get("testenv", "extras", fallback="").replace(",", "\n").split()]
+    return RunnerCommand(cmd, _tox_deps(cfg.get("testenv", "deps", fallback="")), extras, has_paths)
+
+
+def _literal_args(call: ast.Call) -> list[str] | None:
+    if call.keywords or not all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                for a in call.args):
+        return None
+    return [a.value for a in call.args]
+
+
+def _session_calls(fn: ast.FunctionDef, method: str) -> list[ast.Call]:
+    return [n for n in ast.walk(fn) if isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute) and n.func.attr == method]
+
+
+def from_nox(repo: Path) -> RunnerCommand | None:
+    try:
+        tree = ast.parse((repo / "noxfile.py").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        runs = [a for c in _session_calls(fn, "run") if (a := _literal_args(c)) is not None]
+        runs = [args for a in runs if (args := pytest_args(a)) is not None]
+        if len(runs) != 1:
+            continue
+        installs = [a for c in _session_calls(fn, "install") if (a := _literal_args(c))]
+        cmd, has_paths = build_pytest(runs[0])
+        return RunnerCommand(cmd, [f"python -m pip install {shlex.join(a)}" for a in installs],
+                             [], has_paths)
+    return None

@@ -1,0 +1,227 @@
+"""detect_spec / load_repo_spec on small fixture repositories."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dsfix.envs.specs import RepoSpec, detect_spec, load_repo_spec
+
+
+def make(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+PYTEST_TEST = "import pytest\n\ndef test_x():\n    assert True\n"
+UNITTEST_TEST = "import unittest\n\nclass T(unittest.TestCase):\n    def test_x(self): pass\n"
+
+
+def test_pyproject_with_test_extra(tmp_path):
+    repo = make(tmp_path, {
+        "pyproject.toml": """
+            [build-system]
+            requires = ["setuptools"]
+            [project]
+            name = "demo"
+            requires-python = ">=3.9"
+            [project.optional-dependencies]
+            docs = ["sphinx"]
+            test = ["pytest", "hypothesis"]
+            """,
+        "tests/test_a.py": PYTEST_TEST,
+    })
+    spec = detect_spec(repo)
+    assert spec.python == "3.11"
+    assert spec.install == ['python -m pip install -e ".[test]"', "python -m pip install pytest"]
+    assert spec.test_cmd == "python -m pytest -rA"
+    assert (spec.parser, spec.test_files_arg, spec.source) == ("pytest", True, "detected")
+
+
+def test_requires_python_excluding_default(tmp_path):
+    repo = make(tmp_path, {"pyproject.toml": '[project]\nname = "d"\nrequires-python = ">=3.8,<3.11"\n'})
+    assert detect_spec(repo).python == "3.10"
+
+
+def test_poetry_python_constraint(tmp_path):
+    repo = make(tmp_path, {"pyproject.toml": """
+        [tool.poetry]
+        name = "d"
+        [tool.poetry.dependencies]
+        python = "^3.12"
+        """})
+    assert detect_spec(repo).python == "3.12"
+
+
+def test_setup_cfg_classifiers_and_extras(tmp_path):
+    repo = make(tmp_path, {
+        "setup.cfg": """
+            [metadata]
+            name = demo
+            classifiers =
+                Programming Language :: Python :: 3.8
+                Programming Language :: Python :: 3.9
+            [options]
+            python_requires = >=3.7
+            [options.extras_require]
+            testing = pytest
+            [tool:pytest]
+            addopts = -q
+            """,
+        "setup.py": "from setuptools import setup\nsetup()\n",
+        "tests/test_a.py": PYTEST_TEST,
+    })
+    spec = detect_spec(repo)
+    assert spec.python == "3.9"  # the listed version closest to 3.11
+    assert spec.install[0] == 'python -m pip install -e ".[testing]"'
+
+
+def test_setup_py_literals(tmp_path):
+    repo = make(tmp_path, {
+        "setup.py": """
+            from setuptools import setup
+            EXTRAS = {"dev": ["pytest", "black"]}
+            setup(name="demo", python_requires=">=3.6, <3.10", extras_require=EXTRAS)
+            """,
+        "test_mod.py": PYTEST_TEST,
+    })
+    spec = detect_spec(repo)
+    assert spec.python == "3.9"
+    assert spec.install[0] == 'python -m pip install -e ".[dev]"'
+
+
+def test_requirements_only_repo(tmp_path):
+    repo = make(tmp_path, {
+        "requirements.txt": "requests\n",
+        "requirements-dev.txt": "pytest\n",
+        "requirements-docs.txt": "sphinx\n",
+        "app.py": "",
+        "tests/test_app.py": PYTEST_TEST,
+    })
+    spec = detect_spec(repo)
+    assert spec.install == ["python -m pip install -r requirements.txt",
+                            "python -m pip install -r requirements-dev.txt",
+                            "python -m pip install pytest"]
+    assert spec.parser == "pytest"
+
+
+def test_unittest_only_repo_as_package(tmp_path):
+    repo = make(tmp_path, {"setup.py": "from setuptools import setup\nsetup(name='d')\n",
+                           "tests/__init__.py": "", "tests/test_u.py": UNITTEST_TEST})
+    spec = detect_spec(repo)
+    assert (spec.test_cmd, spec.parser, spec.test_files_arg) == (
+        "python -m unittest -v", "unittest", True)
+    assert spec.install == ["python -m pip install -e ."]
+
+
+def test_unittest_only_repo_plain_dir(tmp_path):
+    repo = make(tmp_path, {"tests/test_u.py": UNITTEST_TEST})
+    spec = detect_spec(repo)
+    assert spec.test_cmd == "python -m unittest discover -v -s tests"
+    assert spec.test_files_arg is False and spec.install == []
+
+
+def test_tox_pytest_command(tmp_path):
+    repo = make(tmp_path, {
+        "setup.py": "from setuptools import setup\nsetup(name='d')\n",
+        "tox.ini": """
+            [tox]
+            envlist = py311
+            [testenv]
+            deps =
+                -r{toxinidir}/requirements-test.txt
+                pytest-cov
+            extras = tests
+            commands = pytest --cov=demo -p no:randomly {posargs}
+            """,
+        "requirements-test.txt": "pytest\n",
+    })
+    spec = detect_spec(repo)
+    assert spec.test_cmd == "python -m pytest --cov=demo -p no:randomly -rA"
+    assert spec.install == [
+        "python -m pip install -r requirements-test.txt",
+        'python -m pip install -e ".[tests]"',
+        "python -m pip install pytest-cov",
+        "python -m pip install pytest",
+    ]
+    assert spec.test_files_arg
+
+
+def test_tox_with_test_paths_disables_file_args(tmp_path):
+    repo = make(tmp_path, {"tox.ini": "[testenv]\ncommands = python -m pytest tests -k 'not slow'\n"})
+    spec = detect_spec(repo)
+    assert spec.test_cmd == "python -m pytest tests -k 'not slow' -rA"
+    assert spec.test_files_arg is False
+
+
+def test_tox_complex_command_falls_back(tmp_path):
+    repo = make(tmp_path, {"tox.ini": "[testenv]\ncommands = pytest {env:PYTEST_ARGS:}\n"})
+    assert detect_spec(repo).test_cmd == "python -m pytest -rA"
+
+
+def test_noxfile_pytest_session(tmp_path):
+    repo = make(tmp_path, {"noxfile.py": """
+        import nox
+
+        @nox.session
+        def lint(session):
+            session.install("ruff")
+            session.run("ruff", "check", ".")
+
+        @nox.session(python=["3.10", "3.11"])
+        def tests(session):
+            session.install("-e", ".[test]")
+            session.run("pytest", "-x")
+        """})
+    spec = detect_spec(repo)
+    assert spec.test_cmd == "python -m pytest -x -rA"
+    assert 'python -m pip install -e ".[test]"' not in spec.install  # not packaged
+    assert "python -m pip install -e '.[test]'" in spec.install
+
+
+def test_empty_repo_defaults(tmp_path):
+    spec = detect_spec(tmp_path)
+    assert spec == RepoSpec(python="3.11", install=["python -m pip install pytest"],
+                            test_cmd="python -m pytest -rA", parser="pytest",
+                            test_files_arg=True, env={}, source="detected")
+
+
+def test_dsfix_yaml_overrides_fields(tmp_path):
+    repo = make(tmp_path, {
+        "pyproject.toml": '[project]\nname = "d"\nrequires-python = ">=3.8"\n',
+        "dsfix.yaml": """
+            model: some-llm   # other config; not ours
+            spec:
+              python: "3.10"
+              install: make dev
+              test_cmd: python -m pytest -rA -x tests
+              test_files_arg: false
+              env: {DJANGO_SETTINGS_MODULE: app.settings, RETRIES: 3}
+            """,
+    })
+    spec = load_repo_spec(repo)
+    assert spec.python == "3.10"
+    assert spec.install == ["make dev"]
+    assert spec.test_cmd == "python -m pytest -rA -x tests"
+    assert spec.env == {"DJANGO_SETTINGS_MODULE": "app.settings", "RETRIES": "3"}
+    assert (spec.parser, spec.test_files_arg, spec.source) == ("pytest", False, "dsfix.yaml")
+
+
+def test_dsfix_yaml_without_spec_keeps_detection(tmp_path):
+    repo = make(tmp_path, {"dsfix.yaml": "model: x\n"})
+    assert load_repo_spec(repo) == detect_spec(repo)
+
+
+@pytest.mark.parametrize("body, match", [
+    ("spec:\n  python: 3.10\n", "ambiguous"),
+    ("spec:\n  parser: nose\n", "unknown parser"),
+    ("spec:\n  tset_cmd: pytest\n", "tset_cmd"),
+    ("spec: [1, 2]\n", "must be a mapping"),
+])
+def test_dsfix_yaml_errors_are_clear(tmp_path, body, match):
+    (tmp_path / "dsfix.yaml").write_text(body)
+    with pytest.raises(ValueError, match=match):
+        load_repo_spec(tmp_path)

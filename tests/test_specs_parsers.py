@@ -1,0 +1,268 @@
+"""Log parsers on real pytest output and on faithful Django/SymPy excerpts."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from dsfix.envs.specs import PARSERS, parse_log
+
+DEMO = '''
+import pytest
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture boom")
+
+def test_pass():
+    assert True
+
+def test_fail():
+    assert 1 == 2, "one - two"
+
+def test_error(broken):
+    pass
+
+@pytest.mark.skip(reason="not today")
+def test_skip():
+    pass
+
+@pytest.mark.xfail(reason="known bug")
+def test_xfail():
+    assert False
+
+@pytest.mark.parametrize("s", ["a b", "x]y", "[z]", "q - r"])
+def test_param(s):
+    assert s != "a b"
+
+class TestK:
+    def test_m(self):
+        print("captured output")
+'''
+
+EXPECTED = {
+    "test_demo.py::test_pass": "PASSED",
+    "test_demo.py::test_fail": "FAILED",
+    "test_demo.py::test_error": "ERROR",
+    "test_demo.py::test_xfail": "XFAIL",
+    "test_demo.py::test_param[a b]": "FAILED",
+    "test_demo.py::test_param[x]y]": "PASSED",
+    "test_demo.py::test_param[[z]]": "PASSED",
+    "test_demo.py::test_param[q - r]": "PASSED",
+    "test_demo.py::TestK::test_m": "PASSED",
+}
+
+
+def run_pytest(tmp_path, *args):
+    (tmp_path / "test_demo.py").write_text(DEMO)
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # isolate from dsfix's own config
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory):
+    return {flags: run_pytest(tmp_path_factory.mktemp("run"), *flags.split())
+            for flags in ("-rA", "-v", "-rA -v", "-rA --color=yes")}
+
+
+def test_pytest_summary_lines(logs):
+    got = parse_log("pytest", logs["-rA"])
+    assert got == EXPECTED  # skipped tests only appear as "SKIPPED [1] file:line" here
+
+
+def test_pytest_verbose_lines(logs):
+    got = parse_log("pytest", logs["-v"])
+    assert got == {**EXPECTED, "test_demo.py::test_skip": "SKIPPED"}
+
+
+def test_pytest_verbose_and_summary_agree(logs):
+    assert parse_log("pytest", logs["-rA -v"]) == {**EXPECTED, "test_demo.py::test_skip": "SKIPPED"}
+
+
+def test_pytest_v2_strips_colour(logs):
+    assert "\x1b[" in logs["-rA --color=yes"]
+    assert parse_log("pytest_v2", logs["-rA --color=yes"]) == EXPECTED
+
+
+@pytest.mark.parametrize("name", ["pytest_options", "matplotlib"])
+def test_pytest_variants_agree_on_plain_ids(logs, name):
+    assert parse_log(name, logs["-rA"]) == EXPECTED
+
+
+def test_seaborn_keeps_only_pass_and_fail(logs):
+    got = parse_log("seaborn", logs["-rA"])
+    assert got == {k: v for k, v in EXPECTED.items() if v in ("PASSED", "FAILED")}
+
+
+def test_skip_summary_count_is_not_a_test():
+    assert parse_log("pytest", "SKIPPED [2] tests/test_a.py:10: no numpy\n") == {}
+
+
+def test_pytest_options_drops_machine_specific_path():
+    log = "PASSED tests/test_io.py::test_read[/home/ci/build/data/file.txt]\n"
+    assert parse_log("pytest_options", log) == {"tests/test_io.py::test_read[/file.txt]": "PASSED"}
+
+
+def test_matplotlib_normalises_mouse_buttons():
+    log = "PASSED lib/matplotlib/tests/test_widgets.py::test_span[MouseButton.LEFT-x]\n"
+    assert parse_log("matplotlib", log) == {
+        "lib/matplotlib/tests/test_widgets.py::test_span[1-x]": "PASSED"}
+
+
+DJANGO_LOG = textwrap.dedent("""\
+    Testing against Django installed in '/testbed/django' with up to 8 processes
+    Importing application queries
+    Operations to perform:
+      Synchronize unmigrated apps: auth, contenttypes, messages, queries, sessions, staticfiles
+      Apply all migrations: admin, sites
+    Creating test database for alias 'default' ('file:memorydb_default?mode=memory&cache=shared')...
+    System check identified no issues (1 silenced).
+    test_combine_and_both_empty (queries.test_q.QTests) ... ok
+    test_deconstruct (queries.test_q.QTests) ... FAIL
+    test_deconstruct_or (queries.test_q.QTests) ... ERROR
+    test_reconstruct_negated (queries.test_q.QTests) ...  OK
+    test_on_sqlite (queries.tests.DBSpecific) ... skipped "Database doesn't support feature(s): supports_foo"
+    test_ticket_24605 (queries.tests.Ticket24605Tests)
+    Subquery table names should be quoted. ... ok
+    test_prints (queries.tests.PrintTests) ... some output the test wrote
+    ok
+    test_known_bug (queries.tests.Known) ... expected failure
+
+    ======================================================================
+    ERROR: test_deconstruct_or (queries.test_q.QTests)
+    ----------------------------------------------------------------------
+    Traceback (most recent call last):
+      File "/testbed/tests/queries/test_q.py", line 40, in test_deconstruct_or
+        path, args, kwargs = q.deconstruct()
+    AttributeError: 'Q' object has no attribute 'foo'
+
+    ======================================================================
+    FAIL: test_deconstruct (queries.test_q.QTests)
+    ----------------------------------------------------------------------
+    Traceback (most recent call last):
+      File "/testbed/tests/queries/test_q.py", line 30, in test_deconstruct
+        self.assertEqual(path, 'django.db.models.Q')
+    AssertionError: 'django.db.models.query_utils.Q' != 'django.db.models.Q'
+
+    ----------------------------------------------------------------------
+    Ran 8 tests in 0.021s
+
+    FAILED (failures=1, errors=1, skipped=1, expected failures=1)
+    Destroying test database for alias 'default' ('file:memorydb_default?mode=memory&cache=shared')...
+    """)
+
+
+def test_django_verbose_output():
+    assert parse_log("django", DJANGO_LOG) == {
+        "test_combine_and_both_empty (queries.test_q.QTests)": "PASSED",
+        "test_deconstruct (queries.test_q.QTests)": "FAILED",
+        "test_deconstruct_or (queries.test_q.QTests)": "ERROR",
+        "test_reconstruct_negated (queries.test_q.QTests)": "PASSED",
+        "test_on_sqlite (queries.tests.DBSpecific)": "SKIPPED",
+        # the runner prints a docstring instead of the name; SWE-bench ids use it
+        "Subquery table names should be quoted.": "PASSED",
+        "test_prints (queries.tests.PrintTests)": "PASSED",
+        "test_known_bug (queries.tests.Known)": "XFAIL",
+    }
+
+
+def test_django_migration_output_glued_to_test_line():
+    log = "  Applying sites.0002_alter_domain_unique...test_no_migrations (migrations.tests.T) ... ok\n"
+    assert parse_log("django", log) == {"test_no_migrations (migrations.tests.T)": "PASSED"}
+
+
+def test_unittest_on_real_output(tmp_path):
+    (tmp_path / "test_u.py").write_text(textwrap.dedent('''\
+        import unittest
+        class T(unittest.TestCase):
+            def test_ok(self): pass
+            def test_bad(self): self.assertEqual(1, 2)
+            def test_err(self): raise ValueError("x")
+            @unittest.skip("later")
+            def test_skip(self): pass
+            @unittest.expectedFailure
+            def test_xf(self): self.fail()
+            def test_doc(self):
+                """Docstring line."""
+        '''))
+    proc = subprocess.run([sys.executable, "-m", "unittest", "-v", "test_u"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    got = parse_log("unittest", proc.stderr)
+    name = "({}.T.{})" if sys.version_info >= (3, 11) else "({}.T)"
+    ids = {t: f"{t} " + name.format("test_u", t) for t in
+           ("test_ok", "test_bad", "test_err", "test_skip", "test_xf")}
+    assert got[ids["test_ok"]] == "PASSED"
+    assert got[ids["test_bad"]] == "FAILED"
+    assert got[ids["test_err"]] == "ERROR"
+    assert got[ids["test_skip"]] == "SKIPPED"
+    assert got[ids["test_xf"]] == "XFAIL"
+    assert "Docstring line." in got
+
+
+SYMPY_LOG = textwrap.dedent("""\
+    ============================= test process starts ==============================
+    executable:         /opt/miniconda3/envs/testbed/bin/python  (3.9.19-final-0) [CPython]
+    architecture:       64-bit
+    cache:              no
+    ground types:       python
+    numpy:              None
+    random seed:        31338215
+    hash randomization: on (PYTHONHASHSEED=3577536711)
+
+    sympy/core/tests/test_basic.py[4]
+    test__aresame ok
+    test_structure F
+    test_equality E
+    test_literal_evalf_is_number_is_zero_is_comparable ok                      [FAIL]
+
+    sympy/printing/tests/test_latex.py[3]
+    test_printmethod ok
+    test_latex_basic f
+    test_issue_13559 requires antlr  - s                                        [OK]
+
+
+    ________________________________________________________________________________
+    ________________ sympy/core/tests/test_basic.py:test_equality _________________
+    Traceback (most recent call last):
+      File "/testbed/sympy/core/tests/test_basic.py", line 40, in test_equality
+        b1 == 1
+    TypeError: unsupported operand
+    ________________________________________________________________________________
+    ________________ sympy/core/tests/test_basic.py:test_structure ________________
+    Traceback (most recent call last):
+      File "/testbed/sympy/core/tests/test_basic.py", line 25, in test_structure
+        assert bool(b1.args)
+    AssertionError
+
+    == tests finished: 3 passed, 1 failed, 1 skipped, 1 expected to fail, 1 exceptions,
+    in 0.41 seconds ===
+    DO *NOT* COMMIT!
+    """)
+
+
+def test_sympy_verbose_output():
+    assert parse_log("sympy", SYMPY_LOG) == {
+        "test__aresame": "PASSED",
+        "test_structure": "FAILED",
+        "test_equality": "ERROR",
+        "test_literal_evalf_is_number_is_zero_is_comparable": "PASSED",
+        "test_printmethod": "PASSED",
+        "test_latex_basic": "XFAIL",
+        "test_issue_13559": "SKIPPED",
+        "sympy/core/tests/test_basic.py:test_equality": "FAILED",
+        "sympy/core/tests/test_basic.py:test_structure": "FAILED",
+    }
+
+
+def test_all_statuses_are_official():
+    for name in PARSERS:
+        assert set(parse_log(name, DJANGO_LOG + SYMPY_LOG).values()) <= {
+            "PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL"}
+
+
+def test_unknown_parser_is_a_clear_error():
+    with pytest.raises(KeyError, match="unknown log parser 'nope'"):
+        parse_log("nope", "")
