@@ -11,6 +11,7 @@ from .detect import detect_spec, load_repo_spec
 from .grading import Grade, grade
 from .model import RepoSpec
 from .parsers import PARSERS, parse_log
+from .swebench import EXTRA_SPECS, directives_for, swebench_spec
 
 __all__ = ["RepoSpec", "detect_spec", "load_repo_spec", "parse_log", "PARSERS",
-           "grade", "Grade"]
+           "grade", "Grade", "swebench_spec", "directives_for", "EXTRA_SPECS"]

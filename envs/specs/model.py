@@ -12,7 +12,9 @@ from .parsers import PARSERS
 class RepoSpec(BaseModel):
     """Everything an environment needs to install a repo and run its tests.
 
-    ``install`` and ``pre_test`` are shell commands run in the repo root;
+    ``install`` and ``pre_test`` are shell commands run in the repo root, in
+    order, in one shell session (SWE-bench's scripts set variables in one
+    command and use them in the next; ``|| exit 1`` must stop the script);
     ``test_cmd`` is run after ``pre_test`` with ``env`` exported.  When
     ``test_files_arg`` is true, test file paths may be appended to
     ``test_cmd`` to run only those files.
