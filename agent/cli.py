@@ -1,0 +1,155 @@
+"""The `dsfix` command line."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import typer
+from rich.console import Console
+
+from . import __version__
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="dsfix: from an issue to a verified patch.")
+env_app = typer.Typer(no_args_is_help=True, help="Container images dsfix uses.")
+app.add_typer(env_app, name="env")
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(msg: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {msg}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"dsfix {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                              help="Print the version and exit.")) -> None:
+    """dsfix: from an issue to a verified patch."""
+
+
+def _issue_text(issue: str | None, issue_file: Path | None) -> str:
+    if issue and issue_file:
+        fail("give either --issue or --issue-file, not both")
+    if issue_file:
+        if not issue_file.is_file():
+            fail(f"issue file not found: {issue_file}")
+        issue = issue_file.read_text(errors="replace")
+    if not issue or not issue.strip():
+        fail("no issue given: use --issue TEXT or --issue-file FILE")
+    return issue.strip()
+
+
+def _overrides(**kv) -> dict:
+    """CLI flags become a nested override dict (None means 'not given')."""
+    tree: dict = {}
+    for dotted, value in kv.items():
+        if value is None:
+            continue
+        node = tree
+        *parents, leaf = dotted.split("__")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = value
+    return tree
+
+
+@app.command()
+def fix(
+    repo: str = typer.Argument(..., help="Path to the git repository to fix."),
+    issue: Optional[str] = typer.Option(None, "--issue", help="The issue text."),
+    issue_file: Optional[Path] = typer.Option(None, "--issue-file", help="A file holding the issue text."),
+    test_cmd: Optional[str] = typer.Option(None, "--test-cmd", help="Command that runs the tests (detected if absent)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Any litellm model string."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", help="Base URL of an OpenAI-compatible server."),
+    env: Optional[str] = typer.Option(None, "--env", help="docker (default) or local (a temporary copy on this host)."),
+    image: Optional[str] = typer.Option(None, "--image", help="Container image for the docker environment."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Most model calls."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Most USD to spend."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Where to write patch.diff, trajectory.jsonl, report.json."),
+    config: Optional[Path] = typer.Option(None, "--config", help="A YAML config file."),
+    apply: bool = typer.Option(False, "--apply", help="Apply a verified patch to your working tree."),
+) -> None:
+    """Fix an issue in a repository and prove the patch with its tests."""
+    from .config import ConfigError, load_settings
+    from .run import EnvError, FixRequest, run_fix
+    from dsfix.envs.workspace import WorkspaceError
+    if repo.startswith(("http://", "https://")):
+        fail("issue URLs are not supported yet; give a local repository path and --issue/--issue-file")
+    text = _issue_text(issue, issue_file)
+    path = Path(repo)
+    try:
+        settings = load_settings(path if path.is_dir() else None, config, _overrides(
+            test_cmd=test_cmd, model__name=model, model__api_base=api_base, env__kind=env, env__image=image,
+            limits__max_steps=max_steps, limits__max_cost=max_cost))
+        out_path = out_dir or _default_out(path)
+        with err.status("dsfix is working...") as status:
+            code, report = run_fix(FixRequest(path, text, out_path, settings, apply),
+                                   progress=lambda m: status.update(f"dsfix: {m}"))
+    except (ConfigError, WorkspaceError, EnvError) as e:
+        fail(str(e).splitlines()[0])
+    from .summary import print_summary
+    print_summary(out, report, out_path)
+    raise typer.Exit(code)
+
+
+def _default_out(repo: Path) -> Path:
+    # Outside the user's repository: their tree changes only with --apply.
+    from dsfix.envs.images import cache_dir
+    return cache_dir() / "runs" / f"{repo.resolve().name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+@app.command()
+def doctor(model: Optional[str] = typer.Option(None, "--model", help="Model to check (default: configured)."),
+           repo: Path = typer.Option(Path("."), "--repo", help="Repository whose dsfix.yaml to read.")) -> None:
+    """Check the Docker engine, the base image, the model and disk space, and say how to fix problems."""
+    from .doctor import run_doctor
+    raise typer.Exit(run_doctor(out, model, repo))
+
+
+@app.command("apply")
+def apply_cmd(repo: Path = typer.Argument(...), patch: Path = typer.Argument(...),
+              check: bool = typer.Option(False, "--check", help="Only check that it applies."),
+              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Apply a (possibly sloppy) unified diff by content: exit 0 applied, 1 refused, 2 bad input."""
+    from dsfix.tools.diff import apply_command
+    raise typer.Exit(apply_command(repo, patch, check, as_json))
+
+
+@app.command()
+def localize(repo: Path = typer.Argument(...), issue_file: Path = typer.Option(..., "--issue-file"),
+             top_k: int = typer.Option(10, "--top-k"), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Rank the files and symbols most likely to need a change, without any model call."""
+    from dsfix.tools.localize import localize_command
+    raise typer.Exit(localize_command(repo, issue_file, top_k, as_json))
+
+
+@env_app.command("base")
+def env_base() -> None:
+    """Build dsfix's offline base image from a Debian root filesystem (no registry needed)."""
+    from dsfix.envs.docker_env import docker_client
+    from dsfix.envs.images import BASE_IMAGE, ensure_image
+    from dsfix.envs.base import EnvError
+    try:
+        how = ensure_image(docker_client(), BASE_IMAGE, pull=False)
+    except EnvError as e:
+        fail(str(e))
+    out.print(f"{BASE_IMAGE}: {how}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)

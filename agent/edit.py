@@ -1,0 +1,36 @@
+"""Turn a model's edit (unified diff or search/replace) into changed files in the environment."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Applied:
+    ok: bool
+    patch: str = ""                  # canonical `git diff` of the result, never the model's text
+    notes: list[str] = field(default_factory=list)
+    feedback: str = ""
+    syntax: list[str] = field(default_factory=list)
+
+
+def apply_edit(env, text: str, fmt: str, check_path) -> Applied:
+    """Apply all-or-nothing. `check_path` raises for paths outside the repo or through symlinks."""
+    from dsfix.tools.diff import PatchError, apply_diff, apply_search_replace, syntax_errors
+    try:
+        fn = apply_diff if fmt == "udiff" else apply_search_replace
+        result = fn(text, env.read_file)
+    except PatchError as e:
+        return Applied(False, feedback=f"the patch was refused: {e}")
+    if not result.ok:
+        return Applied(False, notes=result.notes, feedback=result.feedback())
+    try:
+        for path in result.changes:
+            check_path(path)
+    except ValueError as e:
+        return Applied(False, feedback=f"the patch was refused: {e}")
+    syntax: list[str] = []
+    for path, content in result.changes.items():
+        env.write_file(path, content)
+        if content is not None:
+            syntax += syntax_errors(path, content)
+    return Applied(True, env.diff(), result.notes, "", syntax)

@@ -1,0 +1,59 @@
+"""Decide from test results whether a patch is proven, and say what changed."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from dsfix.envs.base import ExecResult
+
+PASSING = {"PASSED", "XFAIL"}
+
+
+@dataclass
+class TestRun:
+    command: str
+    exit_code: int
+    seconds: float
+    timed_out: bool
+    statuses: dict[str, str] = field(default_factory=dict)   # test id -> PASSED/FAILED/...
+    tail: str = ""
+
+    @classmethod
+    def from_exec(cls, command: str, r: ExecResult, parser: str | None) -> "TestRun":
+        statuses: dict[str, str] = {}
+        if parser:
+            from dsfix.envs.specs import parse_log
+            try:
+                statuses = parse_log(parser, r.output)
+            except Exception:  # noqa: BLE001 - an unknown log shape falls back to the exit code
+                statuses = {}
+        return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:])
+
+    def passed(self) -> set[str]:
+        return {t for t, s in self.statuses.items() if s in PASSING}
+
+    def failed(self) -> set[str]:
+        return {t for t, s in self.statuses.items() if s not in PASSING and s != "SKIPPED"}
+
+    def summary(self) -> dict:
+        d = asdict(self)
+        d["counts"] = {s: list(self.statuses.values()).count(s) for s in sorted(set(self.statuses.values()))}
+        return d
+
+
+@dataclass
+class Verdict:
+    tests_ok: bool
+    regressions: list[str]
+    fixed: list[str]
+
+
+def compare(before: TestRun | None, after: TestRun) -> Verdict:
+    """Tests are fine when nothing that passed before fails now and every failure is pre-existing."""
+    if after.timed_out:
+        return Verdict(False, [], [])
+    if before is None or not (before.statuses and after.statuses):
+        return Verdict(after.exit_code == 0, [], [])
+    regressions = sorted(before.passed() - after.passed())   # includes tests that vanished
+    fixed = sorted(before.failed() & after.passed())
+    new_failures = after.failed() - before.failed()
+    return Verdict(not regressions and not new_failures, regressions, fixed)

@@ -1,0 +1,144 @@
+"""The plan-edit-test loop: reproduce the issue, propose a diff, prove it with tests, repeat."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from dsfix.prompts import render
+
+from .blocks import extract_block
+from .config import Settings
+from .errors import FormatError, LimitReached
+from .judge import TestRun, compare
+from .model import Model
+from .trajectory import Trajectory
+
+REPRO_PATH = ".dsfix/repro.py"
+REPRO_CMD = f"PYTHONPATH=\"$PWD${{PYTHONPATH:+:$PYTHONPATH}}\" python3 {REPRO_PATH}"
+TAIL = 3000  # characters of command output shown to the model
+
+
+@dataclass
+class Outcome:
+    status: str = "failed"          # verified | unverified | failed | limit_steps | limit_cost | model_error
+    patch: str = ""
+    message: str = ""
+    attempts: int = 0
+    baseline: TestRun | None = None
+    final: TestRun | None = None
+    repro: dict = field(default_factory=dict)
+    steps: list[dict] = field(default_factory=list)
+
+
+class Agent:
+    def __init__(self, model: Model, env, traj: Trajectory, cfg: Settings, check_path,
+                 test_cmd: str | None, parser: str | None):
+        self.model, self.env, self.traj, self.cfg = model, env, traj, cfg
+        self.check_path, self.test_cmd, self.parser = check_path, test_cmd, parser
+        self.out = Outcome()
+
+    # -- model steps -------------------------------------------------------------
+    def ask(self, prompt: str, lang: str, phase: str) -> str:
+        """One model step: send, account, enforce limits, return the requested block."""
+        self.traj.add_message("user", prompt, phase=phase)
+        for _ in range(3):  # three format errors in a row end the step
+            self._check_limits()
+            reply = self.model.query(self.traj.messages)
+            self.traj.add_message("assistant", reply.content, phase=phase, tokens=vars(reply.usage),
+                                  cost=reply.cost, seconds=reply.seconds)
+            self.out.steps.append({"phase": phase, "seconds": reply.seconds, "cost": reply.cost,
+                                   "prompt_tokens": reply.usage.prompt, "completion_tokens": reply.usage.completion})
+            try:
+                return extract_block(reply.content, lang)
+            except FormatError as e:
+                self.traj.add_message("user", render("feedback_format", error=str(e), lang=lang), phase="format")
+        raise FormatError(f"three answers in a row without a ```{lang} block")
+
+    def _check_limits(self) -> None:
+        t, lim = self.model.totals, self.cfg.limits
+        if t.calls >= lim.max_steps:
+            raise LimitReached("limit_steps", f"step limit reached ({lim.max_steps} model calls)")
+        if t.cost_known and t.cost >= lim.max_cost:
+            raise LimitReached("limit_cost", f"cost limit reached (${t.cost:.4f} >= ${lim.max_cost})")
+
+    # -- environment steps ---------------------------------------------------------
+    def run_cmd(self, command: str, kind: str):
+        r = self.env.execute(command)
+        self.traj.event("observation", kind=kind, command=command, exit_code=r.exit_code,
+                        seconds=r.seconds, timed_out=r.timed_out, output=r.output[-TAIL * 2:])
+        return r
+
+    def run_tests(self) -> TestRun | None:
+        if not self.test_cmd:
+            return None
+        t0 = time.monotonic()
+        run = TestRun.from_exec(self.test_cmd, self.run_cmd(self.test_cmd, "tests"), self.parser)
+        self.env.timings.add("test_run", time.monotonic() - t0)
+        return run
+
+    # -- the loop ------------------------------------------------------------------
+    def run(self, task: str) -> Outcome:
+        self.traj.add_message("system", render("system"))
+        self.out.baseline = self.run_tests()
+        repro_output = self.reproduce(task)
+        prompt = render(self._edit_template(), task="", repro=repro_output or "")
+        while self.out.attempts < self.cfg.limits.max_attempts:
+            self.out.attempts += 1
+            prompt = self.attempt(prompt)
+            if prompt is None:
+                return self.out
+        self.out.message = f"no verified patch after {self.out.attempts} attempts"
+        return self.out
+
+    def _edit_template(self) -> str:
+        return "edit" if self.cfg.edit_format == "udiff" else "edit_search_replace"
+
+    def reproduce(self, task: str) -> str | None:
+        """Ask for a failing script; returns its output when it fails as it should."""
+        prompt = render("reproduce", task=task)
+        for _ in range(2):
+            script = self.ask(prompt, "python", "reproduce")
+            self.env.write_file(REPRO_PATH, script)
+            r = self.run_cmd(REPRO_CMD, "repro")
+            self.out.repro = {"script": script, "before_exit": r.exit_code}
+            if r.exit_code != 0 and not r.timed_out:
+                return r.output[-TAIL:]
+            prompt = render("feedback_repro", code=r.exit_code, output=r.output[-TAIL:])
+        self.out.repro = {}  # no trustworthy reproduction: tests alone must prove the fix
+        self.env.write_file(REPRO_PATH, None)
+        return None
+
+    def attempt(self, prompt: str) -> str | None:
+        """One edit attempt. Returns the next prompt, or None when verified."""
+        from .edit import apply_edit
+        lang = "diff" if self.cfg.edit_format == "udiff" else "text"
+        text = self.ask(prompt, lang, "edit")
+        self.env.reset()
+        applied = apply_edit(self.env, text, self.cfg.edit_format, self.check_path)
+        self.traj.event("action", kind="apply", ok=applied.ok, notes=applied.notes, feedback=applied.feedback)
+        if not applied.ok:
+            return render("feedback_apply", what="diff" if lang == "diff" else "edit", feedback=applied.feedback)
+        self.out.patch = applied.patch
+        return self.check(applied)
+
+    def check(self, applied) -> str | None:
+        repro = self.run_cmd(REPRO_CMD, "repro") if self.out.repro else None
+        after = self.run_tests()
+        self.out.final = after
+        verdict = compare(self.out.baseline, after) if after else None
+        repro_ok = repro is None or repro.exit_code == 0
+        tests_ok = verdict is None or verdict.tests_ok
+        proven = bool(self.out.repro) or bool(verdict and verdict.fixed)
+        if self.out.repro:
+            self.out.repro["after_exit"] = repro.exit_code
+        if not applied.syntax and repro_ok and tests_ok:
+            self.out.status = "verified" if proven else "unverified"
+            self.out.message = ("the reproduction now passes and no test regressed" if self.out.repro else
+                                f"{len(verdict.fixed)} failing test(s) now pass, none regressed" if proven else
+                                "tests pass, but nothing failed before the patch, so nothing proves the fix")
+            return None
+        return render("feedback_tests", syntax="\n".join(applied.syntax), patch=applied.patch,
+                      repro=repro.output[-TAIL:] if repro else "", repro_code=repro.exit_code if repro else 0,
+                      tests=after.tail[-TAIL:] if after and not (verdict and verdict.tests_ok) else "",
+                      tests_code=after.exit_code if after else 0, test_cmd=self.test_cmd or "",
+                      regressions=verdict.regressions if verdict else [])

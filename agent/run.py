@@ -1,0 +1,126 @@
+"""One `dsfix fix` run: set up workspace, environment and model, run the loop, write the outputs."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsfix.envs.base import EnvError
+from dsfix.envs.workspace import Workspace
+from dsfix.prompts import render
+
+from . import __version__
+from .config import Settings
+from .context import build_context
+from .errors import FormatError, LimitReached
+from .loop import Agent, Outcome
+from .model import LitellmModel, ModelError
+from .redact import Redactor
+from .report import build_report
+from .trajectory import Trajectory
+
+EXIT = {"verified": 0}
+
+
+@dataclass
+class FixRequest:
+    repo: Path
+    issue: str
+    out: Path
+    settings: Settings
+    apply: bool = False
+
+
+def make_env(ws: Workspace, cfg: Settings):
+    e = cfg.env
+    if e.kind == "local":
+        from dsfix.envs.local_env import LocalEnvironment
+        return LocalEnvironment(ws, e.exec_timeout, e.setup)
+    from dsfix.envs.docker_env import DockerEnvironment
+    return DockerEnvironment(ws, e.image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
+                             pids=e.pids, exec_timeout=e.exec_timeout, setup=e.setup)
+
+
+def resolve_tests(ws: Workspace, cfg: Settings) -> tuple[str | None, str | None, str]:
+    """(test command, log parser, where it came from)."""
+    from dsfix.envs.specs import load_repo_spec
+    spec = load_repo_spec(ws.root)
+    if cfg.test_cmd:
+        parser = "pytest" if "pytest" in cfg.test_cmd else None
+        return cfg.test_cmd, parser, "user"
+    return spec.test_cmd or None, spec.parser, spec.source
+
+
+def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
+    t0 = time.monotonic()
+    ws = Workspace(req.repo)            # bad input raises before anything is created
+    req.out.mkdir(parents=True, exist_ok=True)
+    redact = Redactor()
+    traj = Trajectory(req.out / "trajectory.jsonl", redact)
+    cfg = req.settings
+    traj.event("run", dsfix=__version__, repo=str(ws.root), commit=ws.snapshot_sha(),
+               settings=cfg.model_dump(mode="json"))
+    model = LitellmModel(cfg.model)
+    test_cmd, parser, test_source = resolve_tests(ws, cfg)
+    progress(f"tests: {test_cmd or 'none found'} ({test_source})")
+    rmap, views, ranked = build_context(ws.root, req.issue, cfg.context_tokens)
+    traj.event("localize", files=ranked)
+    task = render("task", issue=req.issue, repo_map=rmap, files=views)
+    out, env, agent = Outcome(), None, None
+    try:
+        progress(f"starting {cfg.env.kind} environment")
+        env = make_env(ws, cfg)
+        agent = Agent(model, env, traj, cfg, ws.check_path, test_cmd, parser)
+        progress("running the loop")
+        out = agent.run(task)
+    except LimitReached as e:
+        out = agent.out
+        out.status, out.message = e.status, str(e)
+    except (ModelError, FormatError) as e:
+        out = agent.out
+        out.status = "model_error" if isinstance(e, ModelError) else "format_error"
+        out.message = str(e)
+    except EnvError as e:
+        out = agent.out if agent else out
+        out.status, out.message = "env_error", str(e)
+        if agent is None:
+            raise  # could not set up: bad setup, exit code 2
+    except KeyboardInterrupt:
+        out.status, out.message = "interrupted", "stopped by the user (Ctrl-C)"
+        raise
+    finally:
+        timings = env.timings.summary() if env else {}
+        if env is not None:
+            env.close()
+        _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0)
+    applied = _maybe_apply(req, ws, out) if req.apply else None
+    report = json.loads((req.out / "report.json").read_text())
+    if applied is not None:
+        report["applied"] = applied
+        (req.out / "report.json").write_text(json.dumps(report, indent=2))
+    return EXIT.get(out.status, 1), report
+
+
+def _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0) -> None:
+    (req.out / "patch.diff").write_text(redact.text(out.patch))
+    report = build_report(out, model, req.settings, timings, test_cmd, test_source, time.monotonic() - t0)
+    traj.event("end", status=out.status, message=out.message)
+    traj.close()
+    (req.out / "report.json").write_text(json.dumps(redact.obj(report), indent=2, default=str))
+
+
+def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome) -> dict:
+    """Apply to the user's tree only a verified patch, and only if it applies on top of their tree."""
+    if out.status != "verified" or not out.patch:
+        return {"applied": False, "why": "no verified patch"}
+    patch = str(req.out / "patch.diff")
+    try:
+        ws.repo.git.apply("--check", patch)
+        ws.repo.git.apply(patch)
+    except Exception as e:  # noqa: BLE001 - git's message is the explanation
+        return {"applied": False, "why": f"does not apply on your working tree: {str(e).strip()[-300:]}"}
+    return {"applied": True}
+
+
+__all__ = ["FixRequest", "run_fix", "EnvError"]

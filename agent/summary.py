@@ -1,0 +1,28 @@
+"""The end-of-run summary a person reads at a glance."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+STYLE = {"verified": "bold green", "unverified": "yellow"}
+
+
+def print_summary(console, report: dict, out_dir: Path) -> None:
+    t = Table(show_header=False, box=None, pad_edge=False)
+    status = report["status"]
+    t.add_row("status", f"[{STYLE.get(status, 'bold red')}]{status}[/]  {report.get('message', '')}")
+    t.add_row("model", report["model"])
+    t.add_row("steps", f"{report['steps']} model calls, {report['attempts']} edit attempts")
+    tok = report["tokens"]
+    t.add_row("tokens", f"{tok['prompt']} prompt ({tok['cache_hit']} cached), {tok['completion']} completion")
+    t.add_row("cost", f"${report['cost_usd']:.4f}" if report["cost_known"] else "unknown (no price for this model)")
+    after = (report["tests"] or {}).get("after")
+    if after:
+        t.add_row("tests", f"`{after['command']}` exit {after['exit_code']} {after.get('counts') or ''}")
+    t.add_row("time", f"{report['timings']['total_seconds']:.1f}s (model {report['timings']['model_seconds']:.1f}s)")
+    if "applied" in report:
+        a = report["applied"]
+        t.add_row("applied", "yes, to your working tree" if a["applied"] else f"no: {a['why']}")
+    t.add_row("output", str(out_dir))
+    console.print(t)

@@ -1,0 +1,33 @@
+"""The trajectory: one JSON line per event, flushed as it happens so a crash loses nothing."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from .redact import Redactor
+
+
+class Trajectory:
+    def __init__(self, path: Path, redactor: Redactor):
+        self.path = path
+        self.redact = redactor
+        self.messages: list[dict] = []   # the conversation, as sent to the model
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = path.open("a", encoding="utf-8")
+        self._t0 = time.monotonic()
+
+    def event(self, kind: str, **data) -> None:
+        rec = {"type": kind, "t": round(time.monotonic() - self._t0, 3), **data}
+        self._f.write(json.dumps(self.redact.obj(rec), default=str) + "\n")
+        self._f.flush()
+        os.fsync(self._f.fileno())
+
+    def add_message(self, role: str, content: str, **meta) -> None:
+        content = self.redact.text(content)  # secrets never reach the prompt
+        self.messages.append({"role": role, "content": content})
+        self.event("message", role=role, content=content, **meta)
+
+    def close(self) -> None:
+        self._f.close()

@@ -1,0 +1,52 @@
+"""What the agent needs from an environment: run commands, read and write files, give the diff."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class EnvError(RuntimeError):
+    """The environment could not be set up or used (engine down, image missing): exit code 2."""
+
+
+@dataclass
+class ExecResult:
+    exit_code: int
+    output: str
+    seconds: float
+    timed_out: bool = False
+
+
+@dataclass
+class Timings:
+    """Seconds spent outside the model, by kind, for the report."""
+    spent: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, kind: str, seconds: float) -> None:
+        self.spent.setdefault(kind, []).append(round(seconds, 3))
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {k: {"count": len(v), "total": round(sum(v), 3), "mean": round(sum(v) / len(v), 3)}
+                for k, v in self.spent.items()}
+
+
+class Environment(Protocol):
+    timings: Timings
+
+    def execute(self, command: str, timeout: int | None = None) -> ExecResult: ...
+    def read_file(self, path: str) -> str | None: ...
+    def write_file(self, path: str, text: str | None) -> None: ...   # None deletes
+    def reset(self) -> None: ...        # back to the copied-in state (keeps .dsfix/)
+    def diff(self) -> str: ...          # canonical `git diff` against the copied-in state
+    def close(self) -> None: ...
+
+
+SCRATCH = ".dsfix"   # the agent's scratch dir inside the copy; excluded from diffs
+GIT_ID = ["-c", "user.name=dsfix", "-c", "user.email=dsfix@localhost", "-c", "commit.gpgsign=false"]
+# Build artefacts of test runs must never show up in the patch.
+EXCLUDE = [f"{SCRATCH}/", "__pycache__/", "*.py[cod]", ".pytest_cache/", "*.egg-info/", ".hypothesis/"]
+BASELINE = ("git init -q && printf '%s\\n' {pats} > .git/info/exclude && git add -A && "
+            "git {id} commit -q --no-verify --allow-empty -m dsfix-baseline").format(
+                pats=" ".join(f"'{p}'" for p in EXCLUDE), id=" ".join(GIT_ID))
+DIFF = "git add -A && git -c core.quotepath=off diff --cached --no-color --no-ext-diff HEAD"
+RESET = "git reset -q --hard HEAD && git clean -fdq"

@@ -1,0 +1,130 @@
+"""The Docker environment: a fresh container per run, the repo copied in, removed on every exit path."""
+from __future__ import annotations
+
+import io
+import shlex
+import tarfile
+import time
+import uuid
+from pathlib import PurePosixPath
+
+from .base import BASELINE, DIFF, RESET, EnvError, ExecResult, Timings
+from .images import ensure_image
+from .workspace import Workspace
+
+WORKDIR = "/repo"
+
+
+def docker_client(timeout: int = 120):
+    import docker
+    try:
+        client = docker.from_env(timeout=timeout)
+        client.ping()
+        return client
+    except Exception as e:  # noqa: BLE001 - any failure here means "no engine"
+        raise EnvError(f"Docker engine unreachable ({type(e).__name__}); run `dsfix doctor` for how to fix it") from e
+
+
+class DockerEnvironment:
+    def __init__(self, ws: Workspace, image: str, *, pull: bool = True, network: bool = False,
+                 memory: str = "4g", cpus: float = 2.0, pids: int = 1024, exec_timeout: int = 300,
+                 setup: list[str] | None = None, client=None):
+        self.timings = Timings()
+        self.exec_timeout = exec_timeout
+        self.client = client or docker_client()
+        self.container = None
+        t0 = time.monotonic()
+        self.image_source = ensure_image(self.client, image, pull)
+        self.timings.add("image", time.monotonic() - t0)
+        try:
+            self._start(image, network, memory, cpus, pids)
+            self._copy_in(ws)
+            for cmd in [BASELINE, *(setup or [])]:
+                r = self.execute(cmd)
+                if r.exit_code != 0:
+                    raise EnvError(f"setup command failed in container ({r.exit_code}): {cmd}\n{r.output[-2000:]}")
+        except BaseException:
+            self.close()  # never leave a container behind, also on Ctrl-C
+            raise
+
+    def _start(self, image, network, memory, cpus, pids) -> None:
+        import docker.errors
+        t0 = time.monotonic()
+        try:
+            self.container = self.client.containers.run(
+                image, ["sleep", "infinity"], detach=True, init=True, working_dir="/",
+                network_mode=None if network else "none", mem_limit=memory,
+                nano_cpus=int(cpus * 1e9), pids_limit=pids, labels={"dsfix": "1"},
+                name=f"dsfix-{uuid.uuid4().hex[:12]}")
+        except docker.errors.DockerException as e:
+            raise EnvError(f"cannot start a container from {image}: {e}") from e
+        self.timings.add("container_start", time.monotonic() - t0)
+
+    def _copy_in(self, ws: Workspace) -> None:
+        t0 = time.monotonic()
+        self.container.put_archive("/", ws.tarball(prefix=WORKDIR.strip("/")))
+        self.timings.add("copy", time.monotonic() - t0)
+
+    def execute(self, command: str, timeout: int | None = None) -> ExecResult:
+        t = timeout or self.exec_timeout
+        # `timeout` inside the container: the SDK's exec has no deadline of its own.
+        argv = ["timeout", "-k", "5", str(t), "bash", "-c", command]
+        t0 = time.monotonic()
+        try:
+            code, out = self.container.exec_run(argv, workdir=WORKDIR, demux=False)
+        except Exception as e:  # noqa: BLE001
+            raise EnvError(f"container exec failed: {e}") from e
+        dt = time.monotonic() - t0
+        self.timings.add("exec", dt)
+        timed_out = code in (124, 137) and dt >= t - 1
+        return ExecResult(code, (out or b"").decode(errors="replace"), round(dt, 3), timed_out)
+
+    def read_file(self, path: str) -> str | None:
+        import docker.errors
+        try:
+            stream, _ = self.container.get_archive(f"{WORKDIR}/{path}")
+        except docker.errors.NotFound:
+            return None
+        with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+            member = tar.next()
+            if member is None or not member.isfile():
+                return None  # a directory or a symlink is not a file we edit
+            return tar.extractfile(member).read().decode(errors="surrogateescape")
+
+    def write_file(self, path: str, text: str | None) -> None:
+        if text is None:
+            self.execute(f"rm -f -- {shlex.quote(path)}")
+            return
+        p = PurePosixPath(path)
+        self.execute(f"mkdir -p -- {shlex.quote(str(p.parent))}")
+        data = text.encode(errors="surrogateescape")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(p.name)
+            info.size, info.mode, info.mtime = len(data), self._mode(path), int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+        self.container.put_archive(f"{WORKDIR}/{p.parent}", buf.getvalue())
+
+    def _mode(self, path: str) -> int:
+        r = self.execute(f"stat -c %a -- {shlex.quote(path)} 2>/dev/null || echo 644")
+        return int(r.output.strip().splitlines()[-1] or "644", 8)
+
+    def reset(self) -> None:
+        self.execute(RESET)
+
+    def diff(self) -> str:
+        return self.execute(DIFF).output
+
+    def close(self) -> None:
+        if self.container is not None:
+            try:
+                self.container.remove(force=True)
+            except Exception:  # noqa: BLE001 - already gone is fine
+                pass
+            self.container = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

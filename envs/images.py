@@ -1,0 +1,75 @@
+"""Make sure an image is there: use it, pull it, or (for dsfix's base) build it offline."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .base import EnvError
+
+BASE_IMAGE = "dsfix/base:bookworm"
+BASE_PACKAGES = "python3,python-is-python3,python3-venv,python3-pip,python3-pytest,git,ca-certificates,procps"
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("DSFIX_CACHE_DIR")
+    return Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dsfix"
+
+
+def ensure_image(client, name: str, pull: bool = True) -> str:
+    import docker.errors
+    try:
+        client.images.get(name)
+        return "present"
+    except docker.errors.ImageNotFound:
+        pass
+    if pull:
+        try:
+            client.images.pull(name)
+            return "pulled"
+        except docker.errors.APIError:
+            pass  # offline or unknown: fall through to an offline build or a clear error
+    if name == BASE_IMAGE:
+        build_base_image(client, name)
+        return "built"
+    raise EnvError(f"image {name} is not present and could not be pulled; pull or build it, "
+                   f"or use dsfix's offline base ({BASE_IMAGE}, built by `dsfix env base`)")
+
+
+def rootfs_tarball(log=print) -> Path:
+    """A Debian bookworm minbase root filesystem, built once with debootstrap and cached."""
+    key = hashlib.sha256(BASE_PACKAGES.encode()).hexdigest()[:12]  # new package list, new rootfs
+    tar = cache_dir() / "rootfs" / f"bookworm-minbase-{key}.tar"
+    if tar.is_file() and tar.stat().st_size > 0:
+        return tar
+    if not shutil.which("debootstrap"):
+        raise EnvError("debootstrap is needed to build the offline base image: apt-get install debootstrap")
+    tar.parent.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="dsfix-rootfs-"))
+    try:
+        log(f"debootstrap bookworm into {root} (first time only, about 2 minutes)")
+        _run(["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}", "bookworm", str(root)])
+        _run(["bash", "-c", f"rm -rf {root}/var/cache/apt/archives/*.deb {root}/var/lib/apt/lists/*"])
+        _run(["tar", "-C", str(root), "-cf", f"{tar}.tmp", "."])
+        os.replace(f"{tar}.tmp", tar)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return tar
+
+
+def build_base_image(client, name: str = BASE_IMAGE, log=print) -> None:
+    tar = rootfs_tarball(log)
+    repo, _, tag = name.partition(":")
+    log(f"importing {tar} as {name}")
+    client.api.import_image_from_file(str(tar), repository=repo, tag=tag or "latest", changes=[
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]'])
+
+
+def _run(cmd: list[str]) -> None:
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise EnvError(f"{cmd[0]} failed ({r.returncode}): {r.stderr[-1000:]}")

@@ -1,0 +1,80 @@
+"""The `local` environment: a temporary copy on the host. Only when the user asks for it."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from .base import BASELINE, DIFF, RESET, ExecResult, Timings
+from .workspace import Workspace
+
+
+class LocalEnvironment:
+    def __init__(self, ws: Workspace, exec_timeout: int = 300, setup: list[str] | None = None):
+        self.timings = Timings()
+        self.exec_timeout = exec_timeout
+        t0 = time.monotonic()
+        self.tmp = Path(tempfile.mkdtemp(prefix="dsfix-local-"))
+        with tarfile.open(fileobj=io.BytesIO(ws.tarball()), mode="r") as tar:
+            tar.extractall(self.tmp, filter="tar")
+        self.root = self.tmp / "repo"
+        self.timings.add("copy", time.monotonic() - t0)
+        self._must(BASELINE)
+        for cmd in setup or []:
+            self._must(cmd)
+
+    def _must(self, cmd: str) -> None:
+        r = self.execute(cmd)
+        if r.exit_code != 0:
+            from .base import EnvError
+            raise EnvError(f"setup command failed ({r.exit_code}): {cmd}\n{r.output[-2000:]}")
+
+    def execute(self, command: str, timeout: int | None = None) -> ExecResult:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(["bash", "-c", command], cwd=self.root, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            out, _ = proc.communicate(timeout=timeout or self.exec_timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the whole group: test runners spawn children
+            out, _ = proc.communicate()
+            timed_out = True
+        dt = time.monotonic() - t0
+        self.timings.add("exec", dt)
+        return ExecResult(proc.returncode if not timed_out else 124, out.decode(errors="replace"), round(dt, 3), timed_out)
+
+    def read_file(self, path: str) -> str | None:
+        p = self.root / path
+        if p.is_symlink() or not p.is_file():
+            return None
+        return p.read_bytes().decode(errors="surrogateescape")
+
+    def write_file(self, path: str, text: str | None) -> None:
+        p = self.root / path
+        if text is None:
+            p.unlink(missing_ok=True)
+            return
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(text.encode(errors="surrogateescape"))
+
+    def reset(self) -> None:
+        self.execute(RESET)
+
+    def diff(self) -> str:
+        return self.execute(DIFF).output
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

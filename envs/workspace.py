@@ -1,0 +1,58 @@
+"""A read-only view of the user's repository: which files to copy, and path safety checks."""
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path, PurePosixPath
+
+import git
+
+
+class WorkspaceError(ValueError):
+    """Bad input about the repository: exit code 2."""
+
+
+class Workspace:
+    def __init__(self, root: Path):
+        root = Path(root).expanduser()
+        if not root.is_dir():
+            raise WorkspaceError(f"not a directory: {root}")
+        try:
+            self.repo = git.Repo(root, search_parent_directories=False)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise WorkspaceError(f"not a git repository: {root} (run `git init` there, or point dsfix at the repo root)")
+        self.root = Path(self.repo.working_tree_dir).resolve()
+        if self.root != root.resolve():
+            raise WorkspaceError(f"{root} is inside the git repository {self.root}; point dsfix at the repo root")
+
+    def files(self) -> list[str]:
+        """Tracked and untracked-but-not-ignored files: the working tree as the user sees it."""
+        out = self.repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard")
+        names = sorted({n for n in out.split("\0") if n})
+        return [n for n in names if (self.root / n).is_symlink() or (self.root / n).is_file()]
+
+    def tarball(self, prefix: str = "repo") -> bytes:
+        """The working tree as a tar archive (symlinks kept as links, never followed)."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            tar.add(self.root, arcname=prefix, recursive=False)
+            for name in self.files():
+                tar.add(self.root / name, arcname=f"{prefix}/{name}", recursive=False)
+        return buf.getvalue()
+
+    def check_path(self, rel: str) -> None:
+        """Refuse paths that leave the repo or pass through a symlink."""
+        p = PurePosixPath(rel)
+        if p.is_absolute() or ".." in p.parts or not p.parts:
+            raise WorkspaceError(f"path outside the repository: {rel}")
+        cur = self.root
+        for part in p.parts:
+            cur = cur / part
+            if cur.is_symlink():
+                raise WorkspaceError(f"path goes through a symlink: {rel}")
+
+    def snapshot_sha(self) -> str:
+        try:
+            return self.repo.head.commit.hexsha
+        except ValueError:  # no commits yet
+            return "0" * 40

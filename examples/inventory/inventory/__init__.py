@@ -1,0 +1,1 @@
+"""A tiny inventory library: the example repository dsfix repairs in the README."""

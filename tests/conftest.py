@@ -1,0 +1,55 @@
+"""Shared fixtures. Docker tests talk to a real engine; scripts/test.sh provisions one.
+
+In CI (CI=true) a missing engine is an error, not a skip, so container tests can't silently vanish.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "inventory"
+REPLAY = ROOT / "examples" / "inventory.replay.json"
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd,
+                          check=True, capture_output=True, text=True).stdout
+
+
+def make_repo(path: Path, src: Path = EXAMPLE) -> Path:
+    """A real git repo holding a copy of `src`, committed."""
+    shutil.copytree(src, path, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    git(path, "init", "-q")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "initial")
+    return path
+
+
+@pytest.fixture
+def buggy_repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "inventory")
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    from dsfix.envs.base import EnvError
+    from dsfix.envs.docker_env import docker_client as connect
+    try:
+        client = connect(timeout=30)
+    except EnvError as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs a Docker engine: {e}")
+        pytest.skip(f"no Docker engine: {e} (scripts/test.sh provisions one)")
+    from dsfix.envs.images import BASE_IMAGE, ensure_image
+    ensure_image(client, BASE_IMAGE, pull=False)
+    return client
+
+
+def dsfix_containers(client) -> list:
+    return client.containers.list(all=True, filters={"label": "dsfix"})
