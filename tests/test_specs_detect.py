@@ -225,3 +225,19 @@ def test_dsfix_yaml_errors_are_clear(tmp_path, body, match):
     (tmp_path / "dsfix.yaml").write_text(body)
     with pytest.raises(ValueError, match=match):
         load_repo_spec(tmp_path)
+
+
+def test_tox_config_embedded_in_pyproject(tmp_path):
+    repo = make(tmp_path, {"pyproject.toml": '''
+        [project]
+        name = "d"
+        [tool.tox]
+        legacy_tox_ini = """
+        [testenv]
+        deps = pytest-timeout
+        commands = pytest --timeout=60 {posargs}
+        """
+        '''})
+    spec = detect_spec(repo)
+    assert spec.test_cmd == "python -m pytest --timeout=60 -rA"
+    assert "python -m pip install pytest-timeout" in spec.install

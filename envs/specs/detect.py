@@ -98,8 +98,8 @@ def detect_spec(repo: Path) -> RepoSpec:
 
 
 def _runner(repo: Path) -> RunnerCommand:
-    for name, parse in (("tox.ini", from_tox), ("noxfile.py", from_nox)):
-        if (repo / name).is_file() and (found := parse(repo)):
+    for parse in (from_tox, from_nox):
+        if found := parse(repo):
             return found
     return RunnerCommand("python -m pytest -rA")
 

@@ -13,6 +13,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .project import load_toml
+
 PYTEST = "python -m pytest"
 # options whose value is the next token, so that token is not a test path
 _VALUED = {"-k", "-m", "-n", "-p", "-c", "-o", "-W", "-r", "--cov", "--ignore", "--deselect",
@@ -59,11 +61,25 @@ def _tox_deps(deps: str) -> list[str]:
     return cmds + ([f"python -m pip install {shlex.join(pkgs)}"] if pkgs else [])
 
 
-def from_tox(repo: Path) -> RunnerCommand | None:
+def _tox_config(repo: Path) -> configparser.ConfigParser | None:
+    """tox.ini, else the ini text embedded in pyproject's [tool.tox] legacy_tox_ini."""
+    text = ""
+    if (repo / "tox.ini").is_file():
+        text = (repo / "tox.ini").read_text(encoding="utf-8", errors="replace")
+    else:
+        text = load_toml(repo / "pyproject.toml").get("tool", {}).get("tox", {}).get(
+            "legacy_tox_ini", "")
     cfg = configparser.ConfigParser(interpolation=None)
     try:
-        cfg.read(repo / "tox.ini", encoding="utf-8")
+        cfg.read_string(text)
     except configparser.Error:
+        return None
+    return cfg
+
+
+def from_tox(repo: Path) -> RunnerCommand | None:
+    cfg = _tox_config(repo)
+    if cfg is None:
         return None
     if not cfg.has_option("testenv", "commands"):
         return None
