@@ -1,1 +1,29 @@
-"""dsfix.tools.localize."""
+"""dsfix.tools.localize: find the code an issue is about before the model spends a token.
+
+    localize(repo, issue_text, top_k)  -> Localization(files, scores, symbols)
+    repo_map(repo, files, max_tokens)  -> compact skeleton text for a prompt
+    localize_command(repo, issue_file, top_k, as_json) -> exit code
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import fuse, signals
+from .index import get_index
+from .model import Localization, Symbol
+from .skeleton import repo_map
+from .command import localize_command
+
+__all__ = ["Symbol", "Localization", "localize", "repo_map", "localize_command"]
+
+
+def localize(repo: Path, issue_text: str, top_k: int = 10) -> Localization:
+    idx = get_index(Path(repo))
+    sig = signals.extract(issue_text)
+    ev = fuse.collect_evidence(idx, issue_text, sig)
+    sym_lex = fuse.symbol_lexical(idx, issue_text)
+    scores = fuse.rank_files(idx, issue_text, ev, sym_lex)
+    files = sorted(scores, key=lambda p: (-scores[p], p))[:top_k]
+    sids = fuse.rank_symbols(idx, files, scores, ev, sym_lex, limit=2 * top_k)
+    return Localization(files=files, scores={f: round(scores[f], 4) for f in files},
+                        symbols=[idx.symbols[s] for s in sids])

@@ -1,0 +1,195 @@
+"""Benchmark dsfix.tools.localize against plain BM25 on SWE-bench Lite (tune + dev).
+
+    .venv/bin/python bench/localize.py [--repos sympy,flask] [--limit N] [--cold]
+
+Repos come from `fetch` mirrors (/work/.mirror/owner+name/repo); each is cloned
+--shared into a scratch dir outside the project and checked out at base_commit.
+Instances whose repo mirror is absent are skipped and counted. Not run in CI.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+DATA = Path("/work/shared/data/swebench-lite")
+MIRRORS = Path("/work/.mirror")
+SPLITS = ("test-tune.jsonl", "dev.jsonl")
+
+
+def load_instances(repos: set[str] | None) -> list[dict]:
+    rows = []
+    for split in SPLITS:
+        for line in (DATA / split).read_text().splitlines():
+            r = json.loads(line)
+            if not repos or r["repo"].split("/")[1] in repos:
+                rows.append(r)
+    return rows
+
+
+def checkout(scratch: Path, repo: str, commit: str) -> Path | None:
+    mirror = MIRRORS / repo.replace("/", "+") / "repo"
+    if not mirror.is_dir():
+        return None
+    work = scratch / repo.replace("/", "+")
+    if not work.exists():
+        subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(mirror), str(work)],
+                       check=True)
+    res = subprocess.run(["git", "-C", str(work), "checkout", "-q", "-f", "--detach", commit],
+                         capture_output=True)
+    if res.returncode:
+        return None
+    subprocess.run(["git", "-C", str(work), "clean", "-fdqx"], check=True)
+    return work
+
+
+def gold(patch: str) -> tuple[list[str], dict[str, list[int]]]:
+    """Changed files and, per file, the original line numbers the hunks touch."""
+    files, lines, cur, old = [], defaultdict(list), None, 0
+    for ln in patch.splitlines():
+        if ln.startswith("diff --git"):
+            cur = ln.split(" b/")[-1]
+            files.append(cur)
+        elif ln.startswith("@@"):
+            old = int(re.match(r"@@ -(\d+)", ln).group(1))
+        elif cur and ln.startswith("-") and not ln.startswith("---"):
+            lines[cur].append(old)
+            old += 1
+        elif cur and ln.startswith("+") and not ln.startswith("+++"):
+            lines[cur].append(old)  # insertion point
+        elif cur and ln.startswith(" "):
+            old += 1
+    return files, lines
+
+
+def gold_functions(idx, lines: dict[str, list[int]]) -> set[tuple[str, str]]:
+    out = set()
+    for f, nums in lines.items():
+        syms = [idx.symbols[i] for i in idx.file_syms.get(f, ())]
+        for n in nums:
+            inner = [s for s in syms if s.start <= n <= s.end and s.kind != "class"]
+            if inner:
+                s = min(inner, key=lambda s: s.end - s.start)
+                out.add((f, s.name))
+    return out
+
+
+_PLAIN = re.compile(r"\w+")
+
+
+def plain_bm25(repo: Path, paths: list[str], issue: str) -> list[str]:
+    from dsfix.tools.localize.bm25 import BM25
+    docs = []
+    for p in paths:
+        text = (repo / p).read_text(errors="replace")
+        docs.append(Counter(w.lower() for w in _PLAIN.findall(text)))
+    bm = BM25.build(docs)
+    scores = bm.score(Counter(w.lower() for w in _PLAIN.findall(issue)))
+    return [paths[d] for d in sorted(scores, key=scores.get, reverse=True)[:10]]
+
+
+def hits(ranked: list[str], gold_files: list[str]) -> dict[str, float]:
+    g = set(gold_files)
+    r = {f"hit@{k}": float(bool(g & set(ranked[:k]))) for k in (1, 3, 5, 10)}
+    r["all@5"] = float(g <= set(ranked[:5]))
+    return r
+
+
+def run_instance(r: dict, work: Path, baseline: bool) -> dict:
+    from dsfix.tools.localize import index as index_mod, localize, repo_map
+    index_mod._memo.clear()
+    t0 = time.time()
+    idx = index_mod.get_index(work)
+    t_index = time.time() - t0
+    t0 = time.time()
+    loc = localize(work, r["problem_statement"], top_k=10)
+    t_query = time.time() - t0
+    index_mod._memo.clear()
+    t0 = time.time()
+    localize(work, r["problem_statement"], top_k=10)  # from the disk cache
+    t_cached = time.time() - t0
+    files, lines = gold(r["patch"])
+    out = {"id": r["instance_id"], "repo": r["repo"], "gold": files, "top": loc.files[:5],
+           "t_index": t_index, "t_query": t_query, "t_cached": t_cached}
+    out.update({f"dsfix_{k}": v for k, v in hits(loc.files, files).items()})
+    gf = gold_functions(idx, lines)
+    out["dsfix_fn@5"] = float(bool(gf & {(s.file, s.name) for s in loc.symbols[:5]})) if gf else None
+    out["map_tokens"] = len(repo_map(work, loc.files[:5], max_tokens=2000)) // 4
+    if baseline:
+        out.update({f"bm25_{k}": v for k, v in
+                    hits(plain_bm25(work, idx.paths, r["problem_statement"]), files).items()})
+    return out
+
+
+def table(results: list[dict], baseline: bool):
+    def mean(key, rows):
+        vals = [x[key] for x in rows if x.get(key) is not None]
+        return 100 * statistics.mean(vals) if vals else float("nan")
+    groups = defaultdict(list)
+    for x in results:
+        groups[x["repo"]].append(x)
+    groups["ALL"] = results
+    cols = ["hit@1", "hit@3", "hit@5", "hit@10", "all@5"]
+    head = f"{'repo':<28}{'n':>4} " + " ".join(f"{c:>7}" for c in cols) + f" {'fn@5':>6}"
+    head += f" {'idx s':>6} {'q s':>6} {'cache':>6} {'map tok':>7}"
+    print(head)
+    for repo, rows in sorted(groups.items(), key=lambda kv: (kv[0] == "ALL", kv[0])):
+        line = f"{repo:<28}{len(rows):>4} " + " ".join(f"{mean('dsfix_' + c, rows):>7.1f}" for c in cols)
+        line += f" {mean('dsfix_fn@5', rows):>6.1f}"
+        line += "".join(f" {statistics.mean(x[k] for x in rows):>6.2f}"
+                         for k in ("t_index", "t_query", "t_cached"))
+        line += f" {statistics.mean(x['map_tokens'] for x in rows):>7.0f}"
+        print(line)
+        if baseline:
+            print(f"{'  plain BM25':<28}{'':>4} " +
+                  " ".join(f"{mean('bm25_' + c, rows):>7.1f}" for c in cols))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repos", help="comma list of repo names (e.g. sympy,flask)")
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--scratch", default=str(Path(tempfile.gettempdir()) / "dsfix-bench"))
+    ap.add_argument("--cold", action="store_true", help="fresh index cache (time real builds)")
+    ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--out", help="write per-instance JSON lines here")
+    args = ap.parse_args(argv)
+    import os
+    if args.cold:
+        os.environ["DSFIX_CACHE_DIR"] = tempfile.mkdtemp(prefix="dsfix-bench-cache-")
+    else:
+        os.environ.setdefault("DSFIX_CACHE_DIR", str(Path(args.scratch) / "cache"))
+    scratch = Path(args.scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    rows = load_instances(set(args.repos.split(",")) if args.repos else None)
+    rows.sort(key=lambda r: (r["repo"], r["base_commit"]))
+    if args.limit:
+        rows = rows[: args.limit]
+    results, skipped = [], Counter()
+    for r in rows:
+        work = checkout(scratch, r["repo"], r["base_commit"])
+        if work is None:
+            skipped[r["repo"]] += 1
+            continue
+        res = run_instance(r, work, not args.no_baseline)
+        results.append(res)
+        print(f"{res['id']:<40} hit@5={res['dsfix_hit@5']:.0f} bm25@5={res.get('bm25_hit@5', -1):.0f} "
+              f"idx={res['t_index']:.1f}s", file=sys.stderr)
+    if args.out:
+        Path(args.out).write_text("".join(json.dumps(x) + "\n" for x in results))
+    print(f"\n{len(results)} instances; skipped {sum(skipped.values())} (repo absent or commit "
+          f"missing): {dict(skipped)}")
+    if results:
+        table(results, not args.no_baseline)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

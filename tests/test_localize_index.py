@@ -1,0 +1,87 @@
+import pytest
+
+from dsfix.tools.localize import index as index_mod, localize
+from dsfix.tools.localize.cache import cache_root
+from dsfix.tools.localize.tokenize import tokenize
+from dsfix.tools.localize.signals import extract
+
+from test_localize_helpers import make_repo
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DSFIX_CACHE_DIR", str(tmp_path / "cache"))
+    index_mod._memo.clear()
+
+
+def _sym(idx, name):
+    return next(idx.symbols[i] for i in idx.file_syms["pkg/parser.py"]
+                if idx.symbols[i].name == name)
+
+
+def test_symbol_line_spans_and_signatures(tmp_path):
+    idx = index_mod.build_index(make_repo(tmp_path / "r"))
+    cls = _sym(idx, "ConfigParser")
+    assert (cls.kind, cls.start, cls.end) == ("class", 5, 15)
+    meth = _sym(idx, "ConfigParser.parse_line")
+    assert (meth.kind, meth.start, meth.end) == ("method", 11, 15)
+    assert meth.signature == "def parse_line(self, line):"
+    fn = _sym(idx, "load_config")
+    assert (fn.kind, fn.start, fn.end) == ("function", 18, 20)
+
+
+def test_import_graph_and_test_links(tmp_path):
+    idx = index_mod.build_index(make_repo(tmp_path / "r"))
+    assert "pkg/parser.py" in idx.imports["pkg/render.py"]
+    assert "pkg/render.py" in idx.imported_by["pkg/parser.py"]
+    assert "pkg/parser.py" in idx.test_links["tests/test_parser.py"]
+    assert idx.categories["tests/test_parser.py"] == "test"
+    assert idx.categories["docs/conf.py"] == "doc"
+
+
+def test_cache_hit_on_requery_does_not_rebuild(tmp_path, monkeypatch):
+    repo = make_repo(tmp_path / "r")
+    first = localize(repo, "render table width")
+    assert list((cache_root()).glob("*.pkl"))
+    index_mod._memo.clear()  # force the disk cache, as a new process would
+
+    def boom(*a, **k):
+        raise AssertionError("index rebuilt")
+    monkeypatch.setattr(index_mod, "build_index", boom)
+    again = localize(repo, "render table width")
+    assert again == first
+
+
+def test_dirty_tree_invalidates_cache(tmp_path):
+    repo = make_repo(tmp_path / "r")
+    assert "brand_new_helper" not in index_mod.get_index(repo).defs
+    with open(repo / "pkg/utils.py", "a") as fh:
+        fh.write("\n\ndef brand_new_helper():\n    return 1\n")
+    assert "brand_new_helper" in index_mod.get_index(repo).defs
+
+
+def test_non_git_directory_is_indexed_by_content(tmp_path):
+    repo = make_repo(tmp_path / "plain", git=False)
+    assert localize(repo, "`slugify` bug").files[0] == "pkg/utils.py"
+
+
+def test_syntax_error_file_falls_back_to_regex(tmp_path):
+    repo = make_repo(tmp_path / "r", git=False)
+    (repo / "pkg/old.py").write_text("def legacy(x):\n    print x\n\nclass Old:\n    pass\n")
+    idx = index_mod.build_index(repo)
+    names = {idx.symbols[i].name: idx.symbols[i] for i in idx.file_syms["pkg/old.py"]}
+    assert (names["legacy"].start, names["legacy"].end) == (1, 3)
+    assert names["Old"].start == 4
+
+
+def test_tokenize_splits_code_identifiers():
+    toks = tokenize("getHTTPResponse snake_case_name django.db.models")
+    assert {"http", "response", "gethttpresponse", "snake", "case", "snake_case_name"} <= set(toks)
+    assert "django.db.models" in toks
+
+
+def test_signals_extract_frames_paths_and_errors():
+    sig = extract('File "/x/pkg/a.py", line 12, in run\nKeyError: missing key\nsee pkg/b.py')
+    assert (sig.frames[0].path, sig.frames[0].line, sig.frames[0].func) == ("/x/pkg/a.py", 12, "run")
+    assert "pkg/b.py" in sig.paths
+    assert sig.errors == ["missing key"]

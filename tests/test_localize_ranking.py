@@ -1,0 +1,63 @@
+import pytest
+
+from dsfix.tools.localize import Localization, localize
+from dsfix.tools.localize import index as index_mod
+
+from test_localize_helpers import make_repo
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DSFIX_CACHE_DIR", str(tmp_path / "cache"))
+    index_mod._memo.clear()
+
+
+@pytest.fixture
+def repo(tmp_path):
+    return make_repo(tmp_path / "repo")
+
+
+def test_stack_trace_frame_ranks_file_first(repo):
+    issue = """Rendering crashes.
+
+Traceback (most recent call last):
+  File "/home/me/app.py", line 3, in <module>
+  File "/venv/lib/python3.11/site-packages/pkg/render.py", line 9, in render_table
+    out.append(" | ".join(cells)[:width])
+TypeError: slice indices must be integers
+"""
+    loc = localize(repo, issue, top_k=3)
+    assert isinstance(loc, Localization)
+    assert loc.files[0] == "pkg/render.py"
+    assert loc.symbols[0].name == "render_table"
+
+
+def test_identifier_mention_finds_defining_file(repo):
+    loc = localize(repo, "`slugify` should keep unicode letters instead of dropping them")
+    assert loc.files[0] == "pkg/utils.py"
+    assert any(s.name == "slugify" for s in loc.symbols[:3])
+
+
+def test_error_message_finds_raising_file(repo):
+    issue = "I get ValueError: unterminated quoted value in config line for 'a=\"b'"
+    assert localize(repo, issue).files[0] == "pkg/parser.py"
+
+
+def test_test_files_rank_below_the_code_they_exercise(repo):
+    # wording echoes the test file more than the source
+    issue = "quoted value config line parse is wrong for a quoted value config line"
+    files = localize(repo, issue).files
+    assert files.index("pkg/parser.py") < files.index("tests/test_parser.py")
+
+
+def test_scores_and_top_k(repo):
+    loc = localize(repo, "render table width", top_k=2)
+    assert len(loc.files) <= 2
+    assert set(loc.scores) == set(loc.files)
+    assert loc.scores[loc.files[0]] >= loc.scores[loc.files[-1]]
+
+
+def test_dotted_module_path_mention(repo):
+    loc = localize(repo, "pkg.utils.truncate_words cuts too early")
+    assert loc.files[0] == "pkg/utils.py"
+    assert loc.symbols[0].name == "truncate_words"

@@ -1,0 +1,187 @@
+"""Fuse lexical, exact and structural evidence into file and symbol rankings."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+
+from .index import RepoIndex
+from .signals import IssueSignals
+from .tokenize import tokenize
+
+# Tuned on SWE-bench Lite test-tune + dev only (bench/localize.py).
+WEIGHTS = {
+    "lex": 1.0, "sym_lex": 0.5, "path": 1.5, "frame": 1.2, "module": 0.8,
+    "ident": 1.0, "literal": 0.8, "test_link": 0.3, "import": 0.15,
+}
+CATEGORY_FACTOR = {"src": 1.0, "test": 0.3, "doc": 0.3, "vendor": 0.3}
+_FMT_RE = re.compile(r"%[-#0-9.]*[sdrfig]|\{[^{}]*\}")
+
+
+def _norm(scores: dict, top: float | None = None) -> dict:
+    top = top if top is not None else max(scores.values(), default=0.0)
+    return {k: v / top for k, v in scores.items()} if top > 0 else {}
+
+
+def _saturate(x: float) -> float:
+    return 1.0 - math.exp(-x)  # many weak mentions should not beat one strong one
+
+
+def suffix_matches(idx: RepoIndex, mention: str) -> list[str]:
+    """Repo paths sharing the longest trailing path components with `mention`."""
+    parts = [p for p in mention.split("/") if p not in ("", ".", "..")]
+    if not parts:
+        return []
+    by_base = idx.__dict__.setdefault("_by_base", None)
+    if by_base is None:
+        by_base = defaultdict(list)
+        for p in idx.paths:
+            by_base[p.rpartition("/")[2]].append(p)
+        idx.__dict__["_by_base"] = by_base
+    best, out = 0, []
+    for p in by_base.get(parts[-1], ()):
+        q = p.split("/")
+        k = 0
+        while k < min(len(q), len(parts)) and q[-1 - k] == parts[-1 - k]:
+            k += 1
+        if k > best:
+            best, out = k, [p]
+        elif k == best:
+            out.append(p)
+    return out
+
+
+class Evidence:
+    """Per-file and per-symbol exact evidence, accumulated by kind."""
+
+    def __init__(self):
+        self.files: dict[str, Counter] = defaultdict(Counter)
+        self.symbols: Counter = Counter()   # symbol id -> bonus
+
+    def add(self, kind: str, path: str, w: float):
+        self.files[path][kind] += w
+
+
+def _paths_and_frames(idx, sig: IssueSignals, ev: Evidence):
+    for m in sig.paths:
+        hits = suffix_matches(idx, m)
+        for p in hits:
+            ev.add("path", p, 1.0 / len(hits))
+    n = len(sig.frames)
+    for i, fr in enumerate(sig.frames):
+        hits = suffix_matches(idx, fr.path)
+        depth = 0.5 + 0.5 * (i + 1) / n  # the innermost frames are nearest the fault
+        for p in hits:
+            ev.add("frame", p, depth / len(hits))
+            for sid in idx.file_syms.get(p, ()):
+                s = idx.symbols[sid]
+                if s.start <= fr.line <= s.end and s.kind != "class":
+                    ev.symbols[sid] += depth
+
+
+def _dotted(idx, sig: IssueSignals, ev: Evidence):
+    for d in set(sig.dotted):
+        parts = d.split(".")
+        for k in range(len(parts), 0, -1):
+            path = idx.modules.get(".".join(parts[:k]))
+            if path:
+                if k > 1 or len(parts) == 1:
+                    ev.add("module", path, 1.0)
+                rest = parts[k:]
+                if rest:
+                    for sid in idx.file_syms.get(path, ()):
+                        if idx.symbols[sid].name.split(".")[-1] == rest[-1]:
+                            ev.symbols[sid] += 1.0
+                            ev.add("ident", path, 0.5)
+                break
+
+
+def _idents(idx, sig: IssueSignals, ev: Evidence):
+    for words, w in ((sig.code_idents, 1.0), (sig.prose_idents, 0.3)):
+        for word in words:
+            sids = idx.defs.get(word)
+            if not sids:
+                continue
+            files = {idx.symbols[s].file for s in sids}
+            share = w / math.sqrt(len(files))
+            for s in sids:
+                ev.symbols[s] += share
+            for p in files:
+                ev.add("ident", p, share)
+
+
+def _literals(idx, issue: str, ev: Evidence):
+    hits: dict[str, set[str]] = defaultdict(set)
+    for path, lits in idx.literals.items():
+        for lit in lits:
+            chunk = max(_FMT_RE.split(lit), key=len).strip()
+            if len(chunk) >= 12 and chunk in issue:
+                hits[chunk].add(path)
+    for chunk, paths in hits.items():
+        for p in paths:
+            ev.add("literal", p, 1.0 / len(paths))
+
+
+def collect_evidence(idx: RepoIndex, issue: str, sig: IssueSignals) -> Evidence:
+    ev = Evidence()
+    _paths_and_frames(idx, sig, ev)
+    _dotted(idx, sig, ev)
+    _idents(idx, sig, ev)
+    _literals(idx, issue, ev)
+    return ev
+
+
+def rank_files(idx: RepoIndex, issue: str, ev: Evidence, sym_lex: dict[int, float],
+               w: dict = WEIGHTS) -> dict[str, float]:
+    query = Counter(tokenize(issue))
+    lex = _norm({idx.paths[d]: s for d, s in idx.file_bm25.score(query).items()})
+    per_file: dict[str, float] = {}
+    for sid, s in sym_lex.items():
+        f = idx.symbols[sid].file
+        per_file[f] = max(per_file.get(f, 0.0), s)
+    sym = _norm(per_file)
+    scores: dict[str, float] = defaultdict(float)
+    for p, v in lex.items():
+        scores[p] += w["lex"] * v
+    for p, v in sym.items():
+        scores[p] += w["sym_lex"] * v
+    for p, kinds in ev.files.items():
+        for kind, v in kinds.items():
+            scores[p] += w[kind] * _saturate(v)
+    _structure(idx, scores, w)
+    return {p: v * CATEGORY_FACTOR[idx.categories.get(p, "src")] for p, v in scores.items()}
+
+
+def _structure(idx: RepoIndex, scores: dict[str, float], w: dict):
+    """Tests pass credit to code they exercise; strong hits lift their imports."""
+    strong = sorted(scores, key=scores.get, reverse=True)[:5]
+    bonus: dict[str, float] = defaultdict(float)
+    for p in strong:
+        links = idx.test_links.get(p)
+        if links:
+            for q in links:
+                bonus[q] += w["test_link"] * scores[p] / len(links)
+        elif idx.categories.get(p) == "src":
+            near = idx.imports.get(p, set()) | idx.imported_by.get(p, set())
+            for q in near:
+                if q in scores:  # only lift files that have lexical support
+                    bonus[q] = max(bonus[q], w["import"] * scores[p])
+    for q, b in bonus.items():
+        scores[q] += b
+
+
+def rank_symbols(idx: RepoIndex, files: list[str], file_scores: dict[str, float],
+                 ev: Evidence, sym_lex: dict[int, float], limit: int) -> list[int]:
+    top = max(file_scores.values(), default=1.0) or 1.0
+    cands = []
+    for rank, f in enumerate(files):
+        for sid in idx.file_syms.get(f, ()):
+            s = sym_lex.get(sid, 0.0) + ev.symbols.get(sid, 0.0)
+            if s > 0:
+                cands.append((s + 0.5 * file_scores[f] / top, sid))
+    cands.sort(reverse=True)
+    return [sid for _, sid in cands[:limit]]
+
+
+def symbol_lexical(idx: RepoIndex, issue: str) -> dict[int, float]:
+    return _norm(idx.sym_bm25.score(Counter(tokenize(issue))))

@@ -1,0 +1,58 @@
+"""Exact evidence pulled from issue text: paths, trace frames, dotted names,
+identifiers, code and error messages. Each extractor returns raw mentions;
+fuse.py turns them into per-file and per-symbol scores."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_PATH_RE = re.compile(r"(?<![\w/.-])((?:[\w.-]+[/\\])*[\w-]+\.py)\b")
+_FRAME_RE = re.compile(r'File "([^"]+\.py)", line (\d+)(?:, in ([\w<>]+))?')
+_PYTEST_FRAME_RE = re.compile(r"^\s*([\w./\\-]+\.py):(\d+):(?: in ([\w<>]+))?", re.M)
+_DOTTED_RE = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
+_IDENT_RE = re.compile(r"\b([A-Za-z_]\w{2,})\b")
+_CODE_BLOCK_RE = re.compile(r"```.*?```|^(?: {4}|\t|>>> |\.\.\. ).*$", re.S | re.M)
+_BACKTICK_RE = re.compile(r"`([^`\n]+)`")
+_ERROR_RE = re.compile(r"\b(\w+(?:Error|Exception|Warning|Exit)):\s*(.+)")
+
+
+@dataclass
+class Frame:
+    path: str
+    line: int
+    func: str | None
+
+
+@dataclass
+class IssueSignals:
+    paths: list[str] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    dotted: list[str] = field(default_factory=list)
+    code_idents: set[str] = field(default_factory=set)   # in code, backticks, or code-shaped
+    prose_idents: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)      # exception messages
+
+
+def _code_shaped(word: str) -> bool:
+    # snake_case, camelCase/CapWords with inner capitals, or dunder
+    return "_" in word.strip("_") or word.startswith("__") or bool(
+        re.search(r"[a-z][A-Z]", word)) or bool(re.match(r"[A-Z][a-z]+[A-Z]", word))
+
+
+def extract(text: str) -> IssueSignals:
+    sig = IssueSignals()
+    for m in _FRAME_RE.finditer(text):
+        sig.frames.append(Frame(m.group(1).replace("\\", "/"), int(m.group(2)), m.group(3)))
+    for m in _PYTEST_FRAME_RE.finditer(text):
+        sig.frames.append(Frame(m.group(1).replace("\\", "/"), int(m.group(2)), m.group(3)))
+    sig.paths = [m.group(1).replace("\\", "/") for m in _PATH_RE.finditer(text)]
+    sig.dotted = [d for d in _DOTTED_RE.findall(text) if not d.endswith(".py")]
+    code = " ".join(_CODE_BLOCK_RE.findall(text) + _BACKTICK_RE.findall(text))
+    sig.code_idents = set(_IDENT_RE.findall(code))
+    for word in _IDENT_RE.findall(text):
+        if word not in sig.code_idents:
+            (sig.code_idents if _code_shaped(word) else sig.prose_idents).add(word)
+    # `obj.method(` in prose is code too
+    sig.code_idents.update(re.findall(r"\.([A-Za-z_]\w+)\(", text))
+    sig.errors = [m.group(2).strip() for m in _ERROR_RE.finditer(text)]
+    return sig
