@@ -1,0 +1,106 @@
+"""apply_diff: pure application of a parsed diff to files served by read_file."""
+from __future__ import annotations
+
+from typing import Callable
+
+from .hunks import patch_text
+from .model import ApplyResult, FilePatch, HunkFailure
+from .parse import parse_diff
+from .paths import check_rel_path
+from .syntax import syntax_errors
+
+ReadFile = Callable[[str], "str | None"]
+
+
+def apply_diff(diff_text: str, read_file: ReadFile) -> ApplyResult:
+    """Apply a unified diff by content; PatchError/UnsafePathError on bad input."""
+    return apply_patches(parse_diff(diff_text), read_file)
+
+
+def apply_patches(patches: list[FilePatch], read_file: ReadFile) -> ApplyResult:
+    """Apply file patches in order; later ones see earlier results. All or nothing."""
+    overlay: dict[str, str | None] = {}
+    originals: dict[str, str | None] = {}
+
+    def read(p: str) -> str | None:
+        if p not in overlay and p not in originals:
+            originals[p] = read_file(p)
+        return overlay[p] if p in overlay else originals[p]
+
+    failures: list[HunkFailure] = []
+    notes: list[str] = []
+    for fp in patches:
+        _apply_file(fp, read, overlay, failures, notes)
+    _check_syntax(overlay, originals, failures, notes)
+    ok = not failures
+    return ApplyResult(ok, dict(overlay) if ok else {}, failures, notes)
+
+
+def resolve_path(raw: str, read) -> str:
+    """Repo path for a header path: drop git's a/ b/ prefix unless the prefixed path exists."""
+    if raw[:2] in ("a/", "b/") and len(raw) > 2:
+        stripped = check_rel_path(raw[2:])
+        if read(stripped) is not None or read(check_rel_path(raw)) is None:
+            return stripped
+    return check_rel_path(raw)
+
+
+def _apply_file(fp: FilePatch, read, overlay, failures, notes) -> None:
+    fail = lambda msg, path: failures.append(HunkFailure(path, 0, msg))  # noqa: E731
+    if fp.old_path is None:
+        return _create(fp, read, overlay, failures, notes, fail)
+    src = resolve_path(fp.old_path, read)
+    dst = resolve_path(fp.new_path, read) if fp.new_path is not None else None
+    current = read(src)
+    if current is None and dst and dst != src and not fp.explicit_rename and read(dst) is not None:
+        src, current = dst, read(dst)  # "--- foo.orig +++ foo": an edit of the file that exists
+    if current is None:
+        return fail("file does not exist (to create it, use --- /dev/null)", src)
+    new = patch_text(src, current, fp.hunks, failures, notes)
+    if new is None:
+        return
+    if dst is None:
+        if new.strip():
+            return fail("deletion patch does not remove the whole file", src)
+        overlay[src] = None
+    elif dst != src:
+        if read(dst) is not None:
+            return fail(f"cannot rename {src} to {dst}: {dst} already exists", dst)
+        overlay[dst] = new
+        if not fp.copy:
+            overlay[src] = None
+    else:
+        overlay[src] = new
+
+
+def _create(fp, read, overlay, failures, notes, fail) -> None:
+    dst = resolve_path(fp.new_path, read)
+    if read(dst) is not None:
+        return fail("file already exists, but the patch creates it (--- /dev/null)", dst)
+    if any(ln.tag == "-" for h in fp.hunks for ln in h.lines):
+        return fail("a new file cannot have removed ('-') lines", dst)
+    new = patch_text(dst, "", [_as_addition(h) for h in fp.hunks], failures, notes)
+    if new is not None:
+        overlay[dst] = new
+
+
+def _as_addition(h):
+    """Context lines in a new-file hunk are content the model forgot to mark '+'."""
+    from .model import Hunk, Line
+    lines = [Line("+", ln.text, ln.no_newline) for ln in h.lines]
+    return Hunk(old_start=0, lines=lines)
+
+
+def _check_syntax(overlay, originals, failures, notes) -> None:
+    for path, text in overlay.items():
+        if text is None:
+            continue
+        errs = syntax_errors(path, text)
+        if not errs:
+            continue
+        before = originals.get(path)
+        if before is not None and syntax_errors(path, before):
+            notes.append(f"{path} already had syntax errors before the patch: {errs[0]}")
+        else:
+            failures.append(HunkFailure(path, 0, "patch would leave a syntax error: "
+                                        + "; ".join(errs)))

@@ -1,0 +1,74 @@
+"""`dsfix apply REPO PATCH [--check] [--json]`: 0 applied, 1 refused, 2 bad input."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from .fs import apply_to_dir
+from .model import ApplyResult, PatchError
+
+_SR = re.compile(r"^\s*<{5,9}\s*SEARCH\s*$", re.M)
+_UDIFF = re.compile(r"^(@@|--- |\+\+\+ |diff --git )", re.M)
+
+
+def detect_format(text: str) -> str:
+    """search_replace when the text has SEARCH blocks and no diff markers."""
+    return "search_replace" if _SR.search(text) and not _UDIFF.search(text) else "udiff"
+
+
+def apply_command(repo: Path, patch: Path, check: bool, as_json: bool) -> int:
+    try:
+        text = _read_patch(Path(repo), Path(patch))
+        result = apply_to_dir(Path(repo), text, check=check, fmt=detect_format(text))
+    except PatchError as e:
+        _emit_error(str(e), as_json)
+        return 2
+    if as_json:
+        print(json.dumps(_as_json(result, check), indent=2))
+    else:
+        print(_human(result, check))
+    return 0 if result.ok else 1
+
+
+def _read_patch(repo: Path, patch: Path) -> str:
+    if not repo.is_dir():
+        raise PatchError(f"repository is not a directory: {repo}")
+    if not patch.is_file():
+        raise PatchError(f"patch file not found: {patch}")
+    data = patch.read_bytes()
+    if b"\x00" in data:
+        raise PatchError("binary patch (NUL bytes) is not supported")
+    text = data.decode("utf-8", "surrogateescape")
+    if not text.strip():
+        raise PatchError(f"patch file is empty: {patch}")
+    return text
+
+
+def _as_json(result: ApplyResult, check: bool) -> dict:
+    return {
+        "ok": result.ok,
+        "check": check,
+        "files": sorted(result.changes),
+        "deleted": sorted(p for p, t in result.changes.items() if t is None),
+        "failures": [{"path": f.path, "hunk": f.hunk_index, "message": f.message}
+                     for f in result.failures],
+        "notes": result.notes,
+    }
+
+
+def _human(result: ApplyResult, check: bool) -> str:
+    if not result.ok:
+        return result.feedback()
+    verb = "would apply" if check else "applied"
+    lines = [f"{verb}: {p}" + (" (deleted)" if t is None else "")
+             for p, t in sorted(result.changes.items())]
+    return "\n".join(lines + [f"note: {n}" for n in result.notes])
+
+
+def _emit_error(msg: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"ok": False, "error": msg, "files": [], "failures": [], "notes": []}))
+    else:
+        print(f"error: {msg}", file=sys.stderr)

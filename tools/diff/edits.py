@@ -1,0 +1,80 @@
+"""Turn a placed hunk into line edits on the original file."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .match import Placement
+from .model import Hunk, Line
+
+
+class EditError(Exception):
+    """The hunk matched, but where its added lines go is not clear."""
+
+
+@dataclass
+class Edit:
+    start: int                 # replace file lines [start, end) ...
+    end: int
+    new: list[str] = field(default_factory=list)   # ... with these lines
+    order: int = 0             # hunk number, to keep insertions at one point stable
+
+
+def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], order: int) -> list[Edit]:
+    """Edits for each run of changed lines, with added lines re-indented if the
+    whole hunk was consistently shifted."""
+    shift = indent_shift(hunk.old, pl, file_lines)
+    edits, oi, block, before = [], 0, [], None
+    for ln in hunk.lines + [Line(" ", "")]:  # sentinel flushes the last block
+        if ln.tag != " ":
+            block.append((ln, oi if ln.tag == "-" else None))
+            oi += ln.tag == "-"
+            continue
+        if block:
+            after = oi if oi < len(pl.align) else None
+            edits.append(_block_edit(block, before, after, pl, shift, order))
+            block = []
+        before, oi = oi, oi + 1
+    return edits
+
+
+def _block_edit(block, before, after, pl, shift, order) -> Edit:
+    dels = [pl.align[i] for _, i in block if i is not None]
+    new = [_reindent(ln.text, shift) for ln, _ in block if ln.tag == "+"]
+    if dels:
+        return Edit(dels[0], dels[-1] + 1, new, order)
+    p = pl.align[before] if before is not None else None
+    q = pl.align[after] if after is not None else None
+    if p is not None and q is not None and q != p + 1:
+        raise EditError(f"the lines around the added text are not adjacent in the file "
+                        f"(lines {p + 1} and {q + 1}); context is missing between them")
+    if p is None and q is None:
+        raise EditError("no context line next to the added text matches the file")
+    at = p + 1 if p is not None else q
+    return Edit(at, at, new, order)
+
+
+def indent_shift(old: list[Line], pl: Placement, file_lines: list[str]) -> int:
+    """Columns every matched line is shifted by (0 when inconsistent or tabs)."""
+    shifts, pairs = set(), 0
+    for ln, a in zip(old, pl.align):
+        if a is None or not ln.text.strip():
+            continue
+        h, f = ln.text, file_lines[a]
+        if h.strip() != f.strip() or "\t" in _lead(h) + _lead(f):
+            return 0
+        shifts.add(len(_lead(f)) - len(_lead(h)))
+        pairs += 1
+    return shifts.pop() if len(shifts) == 1 and pairs >= 2 else 0
+
+
+def _lead(s: str) -> str:
+    return s[: len(s) - len(s.lstrip())]
+
+
+def _reindent(text: str, shift: int) -> str:
+    if not shift or not text.strip():
+        return text
+    if shift > 0:
+        return " " * shift + text
+    lead = len(_lead(text))
+    return text[min(lead, -shift):]

@@ -1,0 +1,69 @@
+"""'Did you mean' text: show the model the file lines it probably meant."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from .match import FileIndex, Placement
+from .model import Line
+from .text import norm
+
+_TOKEN = re.compile(r"\w{2,}")
+MAX_SHOWN = 12
+
+
+def show(idx: FileIndex, path: str, lo: int, hi: int) -> str:
+    """File lines lo..hi (0-based, exclusive) with 1-based numbers."""
+    lo, hi = max(0, lo), min(len(idx.lines), hi, max(0, lo) + MAX_SHOWN)
+    body = "\n".join(f"  {i + 1:>5} | {idx.lines[i]}" for i in range(lo, hi))
+    return f"{path} lines {lo + 1}-{hi}:\n{body}" if hi > lo else f"{path} (empty)"
+
+
+def _token_index(idx: FileIndex) -> dict[str, list[int]]:
+    tix = getattr(idx, "_tokens", None)
+    if tix is None:
+        tix = defaultdict(list)
+        for i, s in enumerate(idx.lines):
+            for t in set(_TOKEN.findall(s)):
+                tix[t].append(i)
+        idx._tokens = tix
+    return tix
+
+
+def guess(old: list[Line], idx: FileIndex) -> int | None:
+    """Origin (file index of the hunk's first old line) that shares the most rare tokens."""
+    tix, votes = _token_index(idx), defaultdict(float)
+    for j, ln in enumerate(old):
+        same = idx.norm_pos.get(norm(ln.text), ()) if ln.text.strip() else ()
+        for p in same[:200]:
+            votes[p - j] += 1.0
+        for t in set(_TOKEN.findall(ln.text)):
+            pos = tix.get(t, ())
+            for p in pos[:200]:
+                votes[p - j] += 1.0 / len(pos)
+    return max(votes, key=lambda o: (votes[o], -o)) if votes else None
+
+
+def no_match(old: list[Line], idx: FileIndex, path: str) -> str:
+    """Why the hunk found no place, and the most similar region of the file."""
+    origin = guess(old, idx)
+    if origin is None:
+        return f"none of the hunk's lines occur in {path}; re-read the file before editing it"
+    lo, hi = origin - 1, origin + len(old) + 1
+    near = {idx.norms[i] for i in range(max(0, lo - 3), min(len(idx.lines), hi + 3))}
+    missing = [ln for ln in old if norm(ln.text) not in near]
+    what = "; ".join(f"{ln.tag}{ln.text.strip()!r}" for ln in missing[:4]) or "their order"
+    kind = "removed" if any(ln.tag == "-" for ln in missing) else "context"
+    return (f"the hunk's {kind} lines do not match the file ({what} not found there); "
+            f"did you mean {show(idx, path, lo, hi)}")
+
+
+def ambiguous(cands: list[Placement], old: list[Line], idx: FileIndex, path: str) -> str:
+    """The hunk fits several places equally well: list them."""
+    spots = []
+    for pl in cands[:3]:
+        a = [x for x in pl.align if x is not None]
+        spots.append(show(idx, path, a[0], a[-1] + 1))
+    more = f" (and {len(cands) - 3} more)" if len(cands) > 3 else ""
+    return (f"the hunk matches {len(cands)} places equally well{more}; add distinctive "
+            f"context or correct the @@ line numbers. Candidates:\n" + "\n".join(spots))

@@ -1,0 +1,104 @@
+"""Apply all hunks of one file to its text: locate, then splice, all or nothing."""
+from __future__ import annotations
+
+from . import excerpt
+from .edits import Edit, EditError, hunk_edits
+from .match import FileIndex, Placement
+from .model import Hunk, HunkFailure
+from .resolve import find, origin, pick, predictions
+from .text import FileText
+
+
+def patch_text(path: str, text: str, hunks: list[Hunk],
+               failures: list[HunkFailure], notes: list[str]) -> str | None:
+    """New text of `path`, or None after appending to `failures`."""
+    ft = FileText.parse(text)
+    idx = FileIndex(ft.lines)
+    founds = [find(h.old, idx) if h.old else None for h in hunks]
+    chosen: list[Placement | None] = [
+        f.cands[0] if f and len(f.cands) == 1 else None for f in founds]
+    preds = predictions(hunks, chosen)
+    edits: list[Edit] = []
+    n_fail = len(failures)
+    for k, (h, f) in enumerate(zip(hunks, founds)):
+        fail = lambda msg: failures.append(HunkFailure(path, k + 1, msg))  # noqa: E731
+        if f is None:
+            _insert_without_context(h, ft, k, edits, fail, notes, path)
+            continue
+        pl = chosen[k] or pick(f, preds[k])
+        if pl is None:
+            fail(excerpt.ambiguous(f.cands, h.old, idx, path) if f.cands
+                 else excerpt.no_match(h.old, idx, path))
+            continue
+        chosen[k] = pl
+        _note(notes, path, k, h, pl, f, preds[k])
+        try:
+            edits += hunk_edits(h, pl, ft.lines, k)
+        except EditError as e:
+            fail(f"{e}; did you mean {excerpt.show(idx, path, origin(pl) - 1, origin(pl) + len(h.old) + 1)}")
+    if len(failures) > n_fail or not _no_overlap(edits, path, failures):
+        return None
+    return _splice(ft, edits, _final_newline(ft, hunks, chosen))
+
+
+def _insert_without_context(h, ft, k, edits, fail, notes, path):
+    """A hunk with no old lines can only go where its header says (or into an empty file)."""
+    if not ft.lines:
+        at = 0
+    elif h.old_start is None:
+        return fail("the hunk has no context or removed lines, so its place is unknown; "
+                    "include a few unchanged lines around the addition")
+    else:
+        at = min(h.old_start, len(ft.lines))  # "-N,0" inserts after line N
+        notes.append(f"hunk {k + 1} of {path} has no context; inserted after line {at} as stated")
+    edits.append(Edit(at, at, [ln.text for ln in h.new], k))
+
+
+def _note(notes, path, k, h, pl, f, pred):
+    stated = f" (stated {h.old_start})" if h.old_start else ""
+    where = origin(pl) + 1
+    if f.level != "exact" or (h.old_start and where != h.old_start):
+        how = {"exact": "exactly", "whitespace": "ignoring whitespace",
+               "fuzzy": "with inexact context"}[f.level]
+        extra = ", nearest of several" if len(f.cands) > 1 else ""
+        notes.append(f"hunk {k + 1} of {path} matched {how} at line {where}{stated}{extra}")
+
+
+def _no_overlap(edits: list[Edit], path: str, failures) -> bool:
+    edits.sort(key=lambda e: (e.start, e.end, e.order))
+    for a, b in zip(edits, edits[1:]):
+        if b.start < a.end or (a.start == a.end == b.start and a.order > b.order):
+            failures.append(HunkFailure(path, b.order + 1, f"overlaps hunk {a.order + 1} "
+                                        f"(both change line {b.start + 1})"))
+            return False
+    return True
+
+
+def _final_newline(ft, hunks, chosen) -> bool:
+    """Trailing-newline state: the file's own, unless a hunk touching EOF says otherwise."""
+    state = ft.ends_with_newline
+    for h, pl in zip(hunks, chosen):
+        old_nonl = any(ln.no_newline for ln in h.old)
+        new_nonl = any(ln.no_newline for ln in h.new)
+        if not (old_nonl or new_nonl):
+            continue
+        last = [a for a in (pl.align if pl else []) if a is not None]
+        if not h.old or (last and last[-1] == len(ft.lines) - 1):
+            state = not new_nonl
+    return state
+
+
+def _splice(ft: FileText, edits: list[Edit], final_nl: bool) -> str:
+    lines, eols, pos, eol = [], [], 0, ft.eol
+    for e in edits:
+        lines += ft.lines[pos:e.start]
+        eols += ft.eols[pos:e.start]
+        lines += e.new
+        eols += [eol] * len(e.new)
+        pos = max(pos, e.end)
+    lines += ft.lines[pos:]
+    eols += ft.eols[pos:]
+    eols = [e or eol for e in eols]  # a former last line may now be followed by more
+    if lines:
+        eols[-1] = (eols[-1] or eol) if final_nl else ""
+    return FileText(lines, eols).render()

@@ -1,0 +1,145 @@
+"""Find where a hunk's old side sits in a file, by content.
+
+Three levels, first that finds anything wins: exact, whitespace-insensitive, then
+a fuzzy alignment where context may be missing, extra or slightly wrong but every
+removed line must still match (ignoring whitespace). Choosing among several
+candidates is left to the caller (see resolve.py), which knows the stated lines.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from .model import Line
+from .text import norm
+
+NEG = float("-inf")
+SLACK = 8          # extra file lines a fuzzy window allows around the hunk
+MAX_WINDOWS = 12   # fuzzy candidates examined per hunk
+COMMON = 40        # lines occurring more often than this do not vote
+
+
+@dataclass
+class Placement:
+    align: list[int | None]  # per old-side line: file index, or None (extra context)
+    level: str               # "exact" | "whitespace" | "fuzzy"
+    score: float = 0.0
+
+    @property
+    def start(self) -> int:
+        return next(a for a in self.align if a is not None)
+
+
+class FileIndex:
+    """Lines of one file with lookup tables for exact and normalised content."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        self.norms = [norm(s) for s in lines]
+        self.exact_pos: dict[str, list[int]] = defaultdict(list)
+        self.norm_pos: dict[str, list[int]] = defaultdict(list)
+        for i, (s, n) in enumerate(zip(lines, self.norms)):
+            self.exact_pos[s].append(i)
+            self.norm_pos[n].append(i)
+
+
+def contiguous(old: list[Line], idx: FileIndex, level: str) -> list[Placement]:
+    """All places where the old side matches line for line."""
+    keys = [ln.text for ln in old] if level == "exact" else [norm(ln.text) for ln in old]
+    table = idx.exact_pos if level == "exact" else idx.norm_pos
+    fl = idx.lines if level == "exact" else idx.norms
+    # anchor on the rarest line to keep the scan short
+    j = min(range(len(keys)), key=lambda k: len(table.get(keys[k], ())))
+    out = []
+    for p in table.get(keys[j], ()):
+        s = p - j
+        if s >= 0 and s + len(keys) <= len(fl) and fl[s:s + len(keys)] == keys:
+            out.append(Placement(list(range(s, s + len(keys))), level))
+    return out
+
+
+def fuzzy(old: list[Line], idx: FileIndex) -> list[Placement]:
+    """Best alignment in each window suggested by votes of matching lines."""
+    votes: dict[int, float] = defaultdict(float)
+    for j, ln in enumerate(old):
+        key = norm(ln.text)
+        pos = idx.norm_pos.get(key, ())
+        if not key or len(pos) > COMMON:
+            continue
+        for p in pos:
+            votes[p - j] += 2.0 if ln.tag == "-" else 1.0
+    chosen: list[int] = []
+    for off in sorted(votes, key=lambda o: (-votes[o], o)):
+        if all(abs(off - c) > SLACK for c in chosen):
+            chosen.append(off)
+        if len(chosen) >= MAX_WINDOWS:
+            break
+    seen, out = set(), []
+    for off in chosen:
+        lo, hi = max(0, off - SLACK), min(len(idx.lines), off + len(old) + SLACK)
+        pl = align_window(old, idx, lo, hi)
+        if pl and tuple(pl.align) not in seen:
+            seen.add(tuple(pl.align))
+            out.append(pl)
+    return out
+
+
+def _similar(a: str, b: str) -> bool:
+    return bool(a and b) and SequenceMatcher(None, a, b).ratio() >= 0.8
+
+
+def _ctx_score(h: Line, f_line: str, f_norm: str) -> float:
+    """Reward for aligning a context line to a file line; NEG if they differ too much."""
+    hn = norm(h.text)
+    if hn == f_norm:
+        return (1.0 if not hn else 2.0) + (0.01 if h.text == f_line else 0.0)
+    return 1.0 if _similar(hn, f_norm) else NEG
+
+
+def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int) -> Placement | None:
+    """Needleman-Wunsch style alignment of the whole old side inside lines[lo:hi].
+
+    Removed lines must align to a whitespace-equal line and stay adjacent to each
+    other; context may be skipped on either side at a cost of 1 per line.
+    """
+    m, w = len(old), hi - lo
+    dp = [[NEG] * (w + 1) for _ in range(m + 1)]
+    back: list[list[tuple | None]] = [[None] * (w + 1) for _ in range(m + 1)]
+    dp[0] = [0.0] * (w + 1)
+    for i in range(m + 1):
+        for j in range(w + 1):
+            cur = dp[i][j]
+            if cur == NEG or i == m:
+                continue
+            h = old[i]
+            if j < w:
+                f, fn = idx.lines[lo + j], idx.norms[lo + j]
+                if h.tag == "-":
+                    gain = 3.0 + (0.01 if h.text == f else 0.0) if norm(h.text) == fn else NEG
+                else:
+                    gain = _ctx_score(h, f, fn)
+                _relax(dp, back, i + 1, j + 1, cur + gain, (i, j, "a"))
+                if i > 0 and not (old[i - 1].tag == "-" and h.tag == "-"):
+                    _relax(dp, back, i, j + 1, cur - 1.0, (i, j, "f"))
+            if h.tag != "-":
+                _relax(dp, back, i + 1, j, cur - 1.0, (i, j, "h"))
+    best_j = max(range(w + 1), key=lambda j: dp[m][j])
+    if dp[m][best_j] == NEG:
+        return None
+    align: list[int | None] = [None] * m
+    i, j = m, best_j
+    while i > 0 and back[i][j] is not None:
+        pi, pj, kind = back[i][j]
+        if kind == "a":
+            align[pi] = lo + pj
+        i, j = pi, pj
+    if all(a is None for a in align):
+        return None
+    return Placement(align, "fuzzy", dp[m][best_j])
+
+
+def _relax(dp, back, i, j, val, frm):
+    if val > dp[i][j]:
+        dp[i][j] = val
+        back[i][j] = frm

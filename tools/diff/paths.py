@@ -1,0 +1,35 @@
+"""Pure checks on repo-relative paths (no filesystem)."""
+from __future__ import annotations
+
+import re
+
+from .model import UnsafePathError
+
+_TIMESTAMP = re.compile(r"\t.*$|\s+\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d.*$")
+
+
+def clean_header_path(raw: str) -> str | None:
+    """Path from a ---/+++ or rename line: drop timestamps and quotes; None for /dev/null."""
+    p = _TIMESTAMP.sub("", raw.strip()).strip()
+    if len(p) >= 2 and p[0] == p[-1] == '"':
+        p = p[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape", "replace")
+    if p in ("/dev/null", "dev/null", "a/dev/null", "b/dev/null", "NUL"):
+        return None
+    return p
+
+
+def check_rel_path(path: str) -> str:
+    """Normalise a repo-relative path; raise UnsafePathError if it could escape the repo."""
+    if not path or "\x00" in path:
+        raise UnsafePathError(f"empty or invalid path {path!r}")
+    p = path.replace("\\", "/")
+    if p.startswith("/") or re.match(r"^[A-Za-z]:", p) or p.startswith("~"):
+        raise UnsafePathError(f"absolute path not allowed: {path!r}")
+    parts = [c for c in p.split("/") if c not in ("", ".")]
+    if any(c == ".." for c in parts):
+        raise UnsafePathError(f"path escapes the repository ('..'): {path!r}")
+    if not parts:
+        raise UnsafePathError(f"path names the repository root: {path!r}")
+    if parts[0] == ".git":
+        raise UnsafePathError(f"refusing to touch git metadata: {path!r}")
+    return "/".join(parts)

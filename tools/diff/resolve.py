@@ -1,0 +1,89 @@
+"""Pick one placement per hunk of a file, or refuse with a reason.
+
+A hunk with a single candidate is an anchor; its offset from the stated line
+predicts where the ambiguous hunks should be. An ambiguous hunk is placed only
+when one candidate sits (almost) exactly at the predicted line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .match import FileIndex, Placement, contiguous, fuzzy
+from .model import Hunk, Line
+from .text import norm
+
+NEAR = 2        # how close (lines) to the predicted line an ambiguous pick must be
+MARGIN = 2.0    # fuzzy score gap below the best that still counts as a rival
+
+
+@dataclass
+class Found:
+    """Candidates for one hunk at the first level that produced any."""
+    cands: list[Placement]
+    level: str | None
+
+
+def origin(pl: Placement) -> int:
+    """File index where the hunk's first old line would be."""
+    j = next(k for k, a in enumerate(pl.align) if a is not None)
+    return pl.align[j] - j
+
+
+def find(old: list[Line], idx: FileIndex) -> Found:
+    for level in ("exact", "whitespace"):
+        cands = contiguous(old, idx, level)
+        if cands:
+            return Found(cands, level)
+    cands = [pl for pl in fuzzy(old, idx) if strong(pl, old, idx)]
+    if not cands:
+        return Found([], None)
+    best = max(pl.score for pl in cands)
+    rivals = [pl for pl in cands if pl.score >= best - MARGIN]
+    return Found(sorted(rivals, key=origin), "fuzzy")
+
+
+def strong(pl: Placement, old: list[Line], idx: FileIndex) -> bool:
+    """Enough of the hunk really matched to trust a fuzzy placement."""
+    solid = weak = 0.0
+    for ln, a in zip(old, pl.align):
+        if a is None:
+            continue
+        key = norm(ln.text)
+        if key == idx.norms[a]:
+            if key:
+                solid += 1
+            else:
+                weak += 0.5
+        else:
+            weak += 0.5
+    aligned = [a for a in pl.align if a is not None]
+    skipped = aligned[-1] - aligned[0] + 1 - len(aligned)
+    has_del = any(ln.tag == "-" for ln in old)
+    if solid + weak < 0.5 * len(old) or skipped > max(2, len(old) // 2):
+        return False
+    return solid >= (1 if has_del else 2)
+
+
+def pick(found: Found, predicted: int | None) -> Placement | None:
+    """The single candidate, or the one at the predicted line; None if ambiguous."""
+    if len(found.cands) == 1:
+        return found.cands[0]
+    if predicted is None or not found.cands:
+        return None
+    ranked = sorted(found.cands, key=lambda pl: abs(origin(pl) - predicted))
+    d0, d1 = (abs(origin(pl) - predicted) for pl in ranked[:2])
+    return ranked[0] if d0 <= NEAR and d1 > d0 else None
+
+
+def predictions(hunks: list[Hunk], chosen: list[Placement | None]) -> list[int | None]:
+    """Predicted origin per hunk from the stated line plus the nearest anchor's offset."""
+    anchors = [(h.old_start, origin(pl) - (h.old_start - 1))
+               for h, pl in zip(hunks, chosen) if pl is not None and h.old_start]
+    out: list[int | None] = []
+    for h in hunks:
+        if not h.old_start:
+            out.append(None)
+            continue
+        off = min(anchors, key=lambda a: abs(a[0] - h.old_start))[1] if anchors else 0
+        out.append(h.old_start - 1 + off)
+    return out
