@@ -35,12 +35,13 @@ def _summary_id(rest: str) -> str:
     the whole bracket so "test[a b]" stays one id.
     """
     first = rest.split(" ", 1)[0]
-    if "[" in first and not first.endswith("]"):
-        for m in re.finditer(r"\]", rest):
-            tail = rest[m.end():]
-            if tail == "" or tail.startswith(" - ") or tail.startswith(" "):
-                return rest[: m.end()]
-    return first
+    if "[" not in first or first.endswith("]"):
+        return first
+    ends = [m.end() for m in re.finditer(r"\]", rest)]
+    for end in ends:  # prefer a "]" that ends the line or precedes " - message"
+        if rest[end:] == "" or rest[end:].startswith(" - "):
+            return rest[:end]
+    return next((rest[:e] for e in ends if rest[e:].startswith(" ")), first)
 
 
 def _summary_line(line: str) -> tuple[str, str] | None:
