@@ -151,9 +151,10 @@ def parse_unittest(text: str) -> dict[str, str]:
     return out
 
 
-# "test_x ok", "test_y F", "test_z requires numpy  - s", and the last test of a
-# file carries the file verdict: "test_w ok          [OK]".
-_SYMPY_LINE = re.compile(r"^(test_\w+)(?: .*)? (ok|F|E|f|X|s|w|T|K)(?:\s+\[(?:OK|FAIL)\])?$")
+# "test_x ok", "test_y F", a skip "test_z why s" (older SymPy: "test_z s - why"),
+# and the last test of a file carries the file verdict: "test_w ok      [OK]".
+_SYMPY_LINE = re.compile(r"^(test_\w+)(?: .*)? (ok|F|E|f|X|s|w|T|K)(?:\s+\[(?:OK|FAIL)\])?$"
+                         r"|^(test_\w+) ([swTK]) - .*$")
 _SYMPY_STATUS = {"ok": PASSED, "F": FAILED, "E": ERROR, "f": XFAIL, "X": FAILED}
 _SYMPY_SECTION = re.compile(r"^_+ (\S+\.py:\S+) _+$")
 
@@ -170,7 +171,8 @@ def parse_sympy(text: str) -> dict[str, str]:
         if m := _SYMPY_SECTION.match(line):
             out[m[1]] = FAILED
         elif m := _SYMPY_LINE.match(line):
-            out[m[1]] = _SYMPY_STATUS.get(m[2], SKIPPED)
+            name, char = (m[1], m[2]) if m[1] else (m[3], m[4])
+            out[name] = _SYMPY_STATUS.get(char, SKIPPED)
     return out
 
 
