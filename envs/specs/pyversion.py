@@ -61,7 +61,7 @@ def _closest_to_default(options: list[str]) -> str:
 
 def choose(requires: str | None, classifiers: list[str]) -> str:
     """3.11 when allowed, else the allowed version closest to it."""
-    options = allowed(requires) if requires else None
+    options = allowed(requires) if isinstance(requires, str) and requires else None
     if options is None:
         options = list(CANDIDATES)
     listed = [v for v in classifiers if v in options]
@@ -73,7 +73,7 @@ def classifier_versions(classifiers: list[str]) -> list[str]:
     """"Programming Language :: Python :: 3.10" -> "3.10"."""
     out = []
     for c in classifiers:
-        m = re.fullmatch(r"\s*Programming Language :: Python :: (3\.\d+)\s*", c)
+        m = isinstance(c, str) and re.fullmatch(r"\s*Programming Language :: Python :: (3\.\d+)\s*", c)
         if m:
             out.append(m[1])
     return out
