@@ -241,3 +241,20 @@ def test_tox_config_embedded_in_pyproject(tmp_path):
     spec = detect_spec(repo)
     assert spec.test_cmd == "python -m pytest --timeout=60 -rA"
     assert "python -m pip install pytest-timeout" in spec.install
+
+
+@pytest.mark.parametrize("requires, classifiers, expected", [
+    (">=3.8", [], "3.11"),
+    ("<3.11", [], "3.10"),
+    (">=3.12", [], "3.12"),
+    ("~=3.9", [], "3.11"),
+    ("==3.8.*", [], "3.8"),
+    (">=3.7,!=3.11.*,<3.12", [], "3.10"),
+    ("^3.9", [], "3.11"),          # poetry
+    ("not a spec", [], "3.11"),
+    (None, ["3.8", "3.9", "3.10"], "3.10"),
+    (">=3.10", ["3.9", "3.10"], "3.10"),  # a listed version must also be allowed
+])
+def test_python_version_choice(requires, classifiers, expected):
+    from dsfix.envs.specs import pyversion
+    assert pyversion.choose(requires, classifiers) == expected
