@@ -16,18 +16,19 @@ class Applied:
 def apply_edit(env, text: str, fmt: str, check_path) -> Applied:
     """Apply all-or-nothing. `check_path` raises for paths outside the repo or through symlinks."""
     from dsfix.tools.diff import PatchError, apply_diff, apply_search_replace, syntax_errors
+    def read(path: str) -> str | None:
+        check_path(path)  # before any read: a symlink must not even be looked through
+        return env.read_file(path)
+
     try:
         fn = apply_diff if fmt == "udiff" else apply_search_replace
-        result = fn(text, env.read_file)
-    except PatchError as e:
+        result = fn(text, read)
+        for path in result.changes:
+            check_path(path)
+    except (PatchError, ValueError) as e:
         return Applied(False, feedback=f"the patch was refused: {e}")
     if not result.ok:
         return Applied(False, notes=result.notes, feedback=result.feedback())
-    try:
-        for path in result.changes:
-            check_path(path)
-    except ValueError as e:
-        return Applied(False, feedback=f"the patch was refused: {e}")
     syntax: list[str] = []
     for path, content in result.changes.items():
         env.write_file(path, content)

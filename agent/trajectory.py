@@ -18,8 +18,8 @@ class Trajectory:
         self._f = path.open("a", encoding="utf-8")
         self._t0 = time.monotonic()
 
-    def event(self, kind: str, **data) -> None:
-        rec = {"type": kind, "t": round(time.monotonic() - self._t0, 3), **data}
+    def event(self, type_: str, **data) -> None:
+        rec = {"type": type_, "t": round(time.monotonic() - self._t0, 3), **data}
         self._f.write(json.dumps(self.redact.obj(rec), default=str) + "\n")
         self._f.flush()
         os.fsync(self._f.fileno())

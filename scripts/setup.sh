@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up dsfix on this machine: a virtualenv with dsfix installed, a reachable Docker engine,
+# and the offline base image. Safe to re-run; each step is skipped when already done.
+# Usage: source scripts/setup.sh [extras]   (extras: e.g. "dev")
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+EXTRAS=${1:-}
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+  echo "setup: dsfix needs Python >= 3.10 (set PYTHON=/path/to/python3.x)" >&2; exit 2
+fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" >&2 || true
+.venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}" 2>&1 | grep -v "is ignored" >&2 || true
+.venv/bin/dsfix --version >&2
+eval "$(scripts/docker-up.sh)"
+export DOCKER_HOST
+.venv/bin/dsfix env base >&2

@@ -1,0 +1,51 @@
+"""Bad input gets a one-line error and exit 2; model failures end the run cleanly (exit 1)."""
+from __future__ import annotations
+
+from clirun import dsfix, report, script
+
+
+def one_line_error(r, code=2):
+    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
+    lines = [line for line in r.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), r.stderr
+    return lines[0]
+
+
+def test_not_a_git_repo(tmp_path):
+    msg = one_line_error(dsfix("fix", str(tmp_path), "--issue", "x", "--model", "scripted/none"))
+    assert "not a git repository" in msg
+
+
+def test_no_issue_given(buggy_repo):
+    assert "no issue given" in one_line_error(dsfix("fix", str(buggy_repo)))
+    assert "not found" in one_line_error(dsfix("fix", str(buggy_repo), "--issue-file", "/nope/issue.md"))
+
+
+def test_bad_config_value(buggy_repo):
+    assert "env.kind" in one_line_error(dsfix("fix", str(buggy_repo), "--issue", "x", "--env", "vm"))
+
+
+def test_docker_unreachable_names_doctor(buggy_repo, tmp_path):
+    model = script(tmp_path / "s.json", ["```python\nraise SystemExit(1)\n```"])
+    r = dsfix("fix", str(buggy_repo), "--issue", "x", "--model", model, "--out", str(tmp_path / "o"),
+              env={"DOCKER_HOST": f"unix://{tmp_path}/no-such.sock"})
+    assert "dsfix doctor" in one_line_error(r)
+
+
+def test_model_error_and_timeout_end_cleanly(buggy_repo, tmp_path):
+    for kind, word in (("fatal", "BadRequest"), ("timeout", "Timeout")):
+        model = script(tmp_path / f"{kind}.json", [{"error": kind}], then="repeat")
+        out = tmp_path / kind
+        r = dsfix("fix", str(buggy_repo), "--issue", "x", "--model", model, "--out", str(out), "--env", "local",
+                  env={"DSFIX_MODEL__RETRIES": "1", "DSFIX_MODEL__BACKOFF": "0.01"})
+        assert r.returncode == 1, r.stderr
+        rep = report(out)
+        assert rep["status"] == "model_error" and word in rep["message"]
+
+
+def test_version_and_doctor_without_docker(tmp_path):
+    r = dsfix("--version")
+    assert r.returncode == 0 and r.stdout.startswith("dsfix ")
+    model = script(tmp_path / "s.json", ["pong"])
+    r = dsfix("doctor", "--model", model, env={"DOCKER_HOST": f"unix://{tmp_path}/no.sock", "COLUMNS": "200"})
+    assert r.returncode == 1 and "no Docker engine reachable" in r.stdout and "DOCKER_HOST" in r.stdout
