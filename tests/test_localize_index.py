@@ -67,11 +67,13 @@ def test_non_git_directory_is_indexed_by_content(tmp_path):
 
 def test_syntax_error_file_falls_back_to_regex(tmp_path):
     repo = make_repo(tmp_path / "r", git=False)
-    (repo / "pkg/old.py").write_text("def legacy(x):\n    print x\n\nclass Old:\n    pass\n")
+    (repo / "pkg/old.py").write_text(
+        "def legacy(x):\n    print x\n\n@decorate\nclass Old:\n    def m(self,\n):\n        pass\n")
     idx = index_mod.build_index(repo)
     names = {idx.symbols[i].name: idx.symbols[i] for i in idx.file_syms["pkg/old.py"]}
-    assert (names["legacy"].start, names["legacy"].end) == (1, 3)
-    assert names["Old"].start == 4
+    assert (names["legacy"].start, names["legacy"].end) == (1, 2)
+    assert (names["Old"].start, names["Old"].end) == (5, 8)
+    assert (names["Old.m"].kind, names["Old.m"].start, names["Old.m"].end) == ("method", 6, 8)
 
 
 def test_tokenize_splits_code_identifiers():

@@ -21,8 +21,9 @@ def localize(repo: Path, issue_text: str, top_k: int = 10) -> Localization:
     idx = get_index(Path(repo))
     sig = signals.extract(issue_text)
     ev = fuse.collect_evidence(idx, issue_text, sig)
-    sym_lex = fuse.symbol_lexical(idx, issue_text)
-    scores = fuse.rank_files(idx, issue_text, ev, sym_lex)
+    lexical_text = signals.clean_for_lexical(issue_text)
+    sym_lex = fuse.symbol_lexical(idx, lexical_text)
+    scores = fuse.rank_files(idx, lexical_text, ev, sym_lex)
     files = sorted(scores, key=lambda p: (-scores[p], p))[:top_k]
     sids = fuse.rank_symbols(idx, files, scores, ev, sym_lex, limit=2 * top_k)
     return Localization(files=files, scores={f: round(scores[f], 4) for f in files},

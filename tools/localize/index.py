@@ -9,25 +9,13 @@ from pathlib import Path
 
 from . import cache
 from .bm25 import BM25
+from .classify import category
 from .model import Symbol
 from .scan import FileScan, scan_many
 
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".venv",
               "venv", "build", "dist", ".eggs", "site-packages"}
-_TEST_RE = re.compile(r"(^|/)(tests?|testing)/|(^|/)(test_[^/]*|[^/]*_tests?|conftest)\.py$")
-_DOC_RE = re.compile(r"(^|/)(docs?|examples?|benchmarks?|asv_bench|tutorials?|scripts?)/")
-_VENDOR_RE = re.compile(r"(^|/)(_?vendor(ed)?|externals?|extern|third_party|_lib)/")
 _PREFIXES = ("src/", "lib/", "python/")
-
-
-def category(path: str) -> str:
-    if _VENDOR_RE.search(path):
-        return "vendor"
-    if _TEST_RE.search(path):
-        return "test"
-    if _DOC_RE.search(path) or path.startswith("setup.py"):
-        return "doc"
-    return "src"
 
 
 def module_names(path: str) -> list[str]:

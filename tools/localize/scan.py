@@ -10,6 +10,7 @@ from itertools import chain
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .classify import category
 from .model import Symbol
 from .tokenize import split_identifier, term_counts, tokenize
 
@@ -75,23 +76,44 @@ def _scan_ast(scan: FileScan, tree: ast.Module, line_terms: list[list[str]]):
 
 
 def _scan_regex(scan: FileScan, text: str, lines: list[str], line_terms: list[list[str]]):
-    found = [(m.start(), len(m.group(1).expandtabs()), m.group(2), m.group(3))
-             for m in _DEF_RE.finditer(text)]
-    starts = [text.count("\n", 0, pos) + 1 for pos, *_ in found]
-    stack: list[tuple[int, str, str]] = []  # (indent, qualname, kind)
-    for i, ((_, indent, kw, name), start) in enumerate(zip(found, starts)):
+    indents = [_indent(ln) for ln in lines]
+    stack: list[tuple[int, str, str]] = []  # (indent, name, kind) of enclosing defs
+    start, pos = 1, 0
+    for m in _DEF_RE.finditer(text):
+        indent, kw, name = len(m.group(1).expandtabs()), m.group(2), m.group(3)
+        start += text.count("\n", pos, m.start())  # incremental: files can be huge
+        pos = m.start()
         while stack and stack[-1][0] >= indent:
             stack.pop()
-        end = len(lines)
-        for (_, ind2, _, _), s2 in zip(found[i + 1:], starts[i + 1:]):
-            if ind2 <= indent:
-                end = s2 - 1
-                break
+        end = _block_end(indents, start, indent)
         qual = ".".join([s[1] for s in stack] + [name])
-        kind = "class" if kw == "class" else ("method" if stack and stack[-1][2] == "class" else "function")
+        kind = "class" if kw == "class" else (
+            "method" if stack and stack[-1][2] == "class" else "function")
         scan.symbols.append(Symbol(scan.path, qual, kind, start, end, lines[start - 1].strip()))
-        scan.sym_terms.append(_name_boost(qual) + Counter(line_terms[start - 1]))
-        stack.append((indent, qual.split(".")[-1], kind))
+        terms = Counter(chain.from_iterable(line_terms[start - 1:end])) if kind != "class" \
+            else Counter(line_terms[start - 1])
+        scan.sym_terms.append(_name_boost(qual) + terms)
+        stack.append((indent, name, kind))
+
+
+def _indent(line: str) -> int | None:
+    """Indent of a line that can end a block; None for blank, comment or closing-bracket lines."""
+    stripped = line.lstrip()
+    if not stripped or stripped[0] in "#)]}":
+        return None
+    return len(line) - len(stripped)
+
+
+def _block_end(indents: list[int | None], start: int, indent: int) -> int:
+    end = start
+    for i in range(start, len(indents)):  # 0-based i is line i + 1
+        ind = indents[i]
+        if ind is None:
+            continue
+        if ind <= indent:
+            break
+        end = i + 1
+    return end
 
 
 def _scan_imports(scan: FileScan, text: str):
@@ -134,7 +156,8 @@ def scan_file(root: str, path: str) -> FileScan:
     scan.n_lines = len(lines)
     line_terms = _line_terms(lines)
     tree = None
-    if len(raw) <= AST_MAX_BYTES:
+    # tests only feed lexical terms and imports; regex defs halve their cost
+    if len(raw) <= AST_MAX_BYTES and category(path) != "test":
         try:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError):

@@ -39,6 +39,19 @@ def _code_shaped(word: str) -> bool:
         re.search(r"[a-z][A-Z]", word)) or bool(re.match(r"[A-Z][a-z]+[A-Z]", word))
 
 
+_VERSION_LINE_RE = re.compile(
+    r"^\s*[-*]?\s*[\w.\-\[\] ]{1,40}\s*[:=]=?\s*v?\d+(\.\w+)+\S*\s*$|^\s*(python|platform|os|"
+    r"machine|processor|byteorder|LC_\w+|LANG|LOCALE|commit|libhdf5|libnetcdf)\s*:.*$",
+    re.M | re.I)
+_URL_RE = re.compile(r"https?://\S+")
+
+
+def clean_for_lexical(text: str) -> str:
+    """Drop environment dumps (show_versions, pip freeze) and URLs: they are
+    long, match version-printing modules, and say nothing about the fault."""
+    return _URL_RE.sub(" ", _VERSION_LINE_RE.sub("", text))
+
+
 def extract(text: str) -> IssueSignals:
     sig = IssueSignals()
     for m in _FRAME_RE.finditer(text):
