@@ -10,6 +10,10 @@ from .model import Hunk, Line
 class EditError(Exception):
     """The hunk matched, but where its added lines go is not clear."""
 
+    def __init__(self, msg: str, line: int | None):
+        super().__init__(msg)
+        self.line = line  # 0-based file line the problem is at, for the excerpt
+
 
 @dataclass
 class Edit:
@@ -19,7 +23,8 @@ class Edit:
     order: int = 0             # hunk number, to keep insertions at one point stable
 
 
-def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], order: int) -> list[Edit]:
+def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], norms: list[str],
+               order: int) -> list[Edit]:
     """Edits for each run of changed lines, with added lines re-indented if the
     whole hunk was consistently shifted."""
     shift = indent_shift(hunk.old, pl, file_lines)
@@ -31,26 +36,55 @@ def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], order: int) -> 
             continue
         if block:
             after = oi if oi < len(pl.align) else None
-            edits.append(_block_edit(block, before, after, pl, shift, order))
+            edits.append(_block_edit(block, before, after, pl, shift, order, norms))
             block = []
         before, oi = oi, oi + 1
     return edits
 
 
-def _block_edit(block, before, after, pl, shift, order) -> Edit:
+def _block_edit(block, before, after, pl, shift, order, norms) -> Edit:
     dels = [pl.align[i] for _, i in block if i is not None]
     new = [_reindent(ln.text, shift) for ln, _ in block if ln.tag == "+"]
+    p = _nearest(pl.align, before, -1)
+    q = _nearest(pl.align, after, +1)
     if dels:
+        # added lines before/after the removed ones go next to the context; if
+        # context is missing there, they could belong on either side of the gap
+        if block[0][0].tag == "+" and p is not None and not _slides(norms, p, dels[0], p):
+            raise EditError(f"context is missing between line {p + 1} and the removed "
+                            f"line {dels[0] + 1}, so the added lines could go on either side",
+                            p)
+        if block[-1][0].tag == "+" and q is not None and not _slides(norms, dels[-1], q, q):
+            raise EditError(f"context is missing between the removed line {dels[-1] + 1} "
+                            f"and line {q + 1}, so the added lines could go on either side",
+                            q)
         return Edit(dels[0], dels[-1] + 1, new, order)
-    p = pl.align[before] if before is not None else None
-    q = pl.align[after] if after is not None else None
-    if p is not None and q is not None and q != p + 1:
-        raise EditError(f"the lines around the added text are not adjacent in the file "
-                        f"(lines {p + 1} and {q + 1}); context is missing between them")
     if p is None and q is None:
-        raise EditError("no context line next to the added text matches the file")
+        raise EditError("no context line next to the added text matches the file", None)
+    if p is not None and q is not None and q != p + 1:
+        if _slides(norms, p, q, p):      # "b b | Y": the hunk's b was the last one
+            p = q - 1
+        elif not _slides(norms, p, q, q):
+            raise EditError(f"the lines around the added text are not adjacent in the file "
+                            f"(lines {p + 1} and {q + 1}); context is missing between them", p)
     at = p + 1 if p is not None else q
     return Edit(at, at, new, order)
+
+
+def _nearest(align: list[int | None], i: int | None, step: int) -> int | None:
+    """File line of the nearest aligned old line from i on, in direction step; old lines
+    left unaligned in between are context the file does not have."""
+    while i is not None and 0 <= i < len(align):
+        if align[i] is not None:
+            return align[i]
+        i += step
+    return None
+
+
+def _slides(norms: list[str], a: int, b: int, same_as: int) -> bool:
+    """True if the gap a+1..b-1 is empty or every line in it equals line same_as
+    (then the alignment could put the gap on the other side of that line)."""
+    return all(norms[x] == norms[same_as] for x in range(a + 1, b))
 
 
 def indent_shift(old: list[Line], pl: Placement, file_lines: list[str]) -> int:

@@ -33,9 +33,10 @@ def patch_text(path: str, text: str, hunks: list[Hunk],
         chosen[k] = pl
         _note(notes, path, k, h, pl, f, preds[k])
         try:
-            edits += hunk_edits(h, pl, ft.lines, k)
+            edits += hunk_edits(h, pl, ft.lines, idx.norms, k)
         except EditError as e:
-            fail(f"{e}; did you mean {excerpt.show(idx, path, origin(pl) - 1, origin(pl) + len(h.old) + 1)}")
+            at = origin(pl) if e.line is None else e.line - 4
+            fail(f"{e}; did you mean {excerpt.show(idx, path, at, at + 9)}")
     if len(failures) > n_fail or not _no_overlap(edits, path, failures):
         return None
     return _splice(ft, edits, _final_newline(ft, hunks, chosen))

@@ -18,6 +18,7 @@ NEG = float("-inf")
 SLACK = 8          # extra file lines a fuzzy window allows around the hunk
 MAX_WINDOWS = 12   # fuzzy candidates examined per hunk
 COMMON = 40        # lines occurring more often than this do not vote
+SUBSTITUTE = -0.5  # a wrong context line standing in for a file line: cheaper than skip both
 
 
 @dataclass
@@ -85,7 +86,7 @@ def fuzzy(old: list[Line], idx: FileIndex) -> list[Placement]:
     return out
 
 
-def _similar(a: str, b: str) -> bool:
+def similar(a: str, b: str) -> bool:
     return bool(a and b) and SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
@@ -94,7 +95,9 @@ def _ctx_score(h: Line, f_line: str, f_norm: str) -> float:
     hn = norm(h.text)
     if hn == f_norm:
         return (1.0 if not hn else 2.0) + (0.01 if h.text == f_line else 0.0)
-    return 1.0 if _similar(hn, f_norm) else NEG
+    if similar(hn, f_norm):
+        return 1.0
+    return SUBSTITUTE
 
 
 def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int) -> Placement | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .match import FileIndex, Placement, contiguous, fuzzy
+from .match import FileIndex, Placement, similar, contiguous, fuzzy
 from .model import Hunk, Line
 from .text import norm
 
@@ -34,12 +34,27 @@ def find(old: list[Line], idx: FileIndex) -> Found:
         cands = contiguous(old, idx, level)
         if cands:
             return Found(cands, level)
-    cands = [pl for pl in fuzzy(old, idx) if strong(pl, old, idx)]
+    cands = _distinct([pl for pl in fuzzy(old, idx) if strong(pl, old, idx)])
     if not cands:
         return Found([], None)
     best = max(pl.score for pl in cands)
     rivals = [pl for pl in cands if pl.score >= best - MARGIN]
     return Found(sorted(rivals, key=origin), "fuzzy")
+
+
+def _span(pl: Placement) -> tuple[int, int]:
+    a = [x for x in pl.align if x is not None]
+    return a[0], a[-1]
+
+
+def _distinct(cands: list[Placement]) -> list[Placement]:
+    """Best alignment per region: overlapping windows yield variants of one place."""
+    kept: list[Placement] = []
+    for pl in sorted(cands, key=lambda p: -p.score):
+        lo, hi = _span(pl)
+        if all(hi < _span(k)[0] or lo > _span(k)[1] for k in kept):
+            kept.append(pl)
+    return kept
 
 
 def strong(pl: Placement, old: list[Line], idx: FileIndex) -> bool:
@@ -54,7 +69,7 @@ def strong(pl: Placement, old: list[Line], idx: FileIndex) -> bool:
                 solid += 1
             else:
                 weak += 0.5
-        else:
+        elif similar(key, idx.norms[a]):
             weak += 0.5
     aligned = [a for a in pl.align if a is not None]
     skipped = aligned[-1] - aligned[0] + 1 - len(aligned)
@@ -65,25 +80,39 @@ def strong(pl: Placement, old: list[Line], idx: FileIndex) -> bool:
 
 
 def pick(found: Found, predicted: int | None) -> Placement | None:
-    """The single candidate, or the one at the predicted line; None if ambiguous."""
+    """The single candidate, or the one at the predicted line, or (fuzzy) the one that
+    both scores best and is nearest the predicted line; None if ambiguous."""
     if len(found.cands) == 1:
         return found.cands[0]
     if predicted is None or not found.cands:
         return None
     ranked = sorted(found.cands, key=lambda pl: abs(origin(pl) - predicted))
     d0, d1 = (abs(origin(pl) - predicted) for pl in ranked[:2])
-    return ranked[0] if d0 <= NEAR and d1 > d0 else None
+    if d0 <= NEAR and d1 > d0:
+        return ranked[0]
+    by_score = sorted(found.cands, key=lambda pl: -pl.score)
+    if by_score[0] is ranked[0] and by_score[0].score >= by_score[1].score + 1.0 and d1 > d0:
+        return ranked[0]
+    return None
 
 
 def predictions(hunks: list[Hunk], chosen: list[Placement | None]) -> list[int | None]:
-    """Predicted origin per hunk from the stated line plus the nearest anchor's offset."""
-    anchors = [(h.old_start, origin(pl) - (h.old_start - 1))
-               for h, pl in zip(hunks, chosen) if pl is not None and h.old_start]
+    """Predicted origin per hunk: the stated line shifted like the anchors around it
+    (hunks placed without doubt), interpolated between the two nearest."""
+    anchors = sorted((h.old_start, origin(pl) - (h.old_start - 1))
+                     for h, pl in zip(hunks, chosen) if pl is not None and h.old_start)
     out: list[int | None] = []
     for h in hunks:
-        if not h.old_start:
-            out.append(None)
-            continue
-        off = min(anchors, key=lambda a: abs(a[0] - h.old_start))[1] if anchors else 0
-        out.append(h.old_start - 1 + off)
+        out.append(None if not h.old_start else h.old_start - 1 + _offset(anchors, h.old_start))
     return out
+
+
+def _offset(anchors: list[tuple[int, int]], line: int) -> int:
+    if not anchors:
+        return 0
+    below = [a for a in anchors if a[0] <= line]
+    above = [a for a in anchors if a[0] >= line]
+    if not below or not above:
+        return (below or above)[-1 if below else 0][1]
+    (l0, o0), (l1, o1) = below[-1], above[0]
+    return o0 if l1 == l0 else round(o0 + (o1 - o0) * (line - l0) / (l1 - l0))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 _TS_LANG = {".js": "javascript", ".ts": "typescript", ".tsx": "tsx", ".go": "go",
             ".rs": "rust", ".java": "java", ".c": "c", ".h": "c", ".cpp": "cpp",
@@ -20,7 +21,9 @@ def syntax_errors(path: str, text: str) -> list[str]:
 
 def _python(path: str, text: str) -> list[str]:
     try:
-        compile(text, path, "exec", dont_inherit=True)
+        with warnings.catch_warnings():  # SyntaxWarnings are not errors; keep stderr quiet
+            warnings.simplefilter("ignore")
+            compile(text, path, "exec", dont_inherit=True)
     except SyntaxError as e:
         where = f"{path}:{e.lineno}:{e.offset}" if e.lineno else path
         src = (e.text or "").rstrip("\n")
