@@ -147,7 +147,13 @@ def env_base() -> None:
     out.print(f"{BASE_IMAGE}: {how}")
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # so `finally` blocks remove containers on SIGTERM too
+
+
 def main() -> None:
+    import signal
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except KeyboardInterrupt:

@@ -52,4 +52,4 @@ def docker_client():
 
 
 def dsfix_containers(client) -> list:
-    return client.containers.list(all=True, filters={"label": "dsfix"})
+    return client.containers.list(all=True, sparse=True, filters={"label": "dsfix"})

@@ -105,3 +105,28 @@ def test_diff_through_symlink_or_outside_is_refused(docker_client, buggy_repo, t
     feedback = [json.loads(x) for x in (out / "trajectory.jsonl").read_text().splitlines()]
     refusals = [e["feedback"] for e in feedback if e["type"] == "action" and not e["ok"]]
     assert len(refusals) == 2 and all("refused" in f for f in refusals)
+
+
+def test_sigterm_mid_run_removes_container_and_keeps_trajectory(docker_client, buggy_repo, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from clirun import DSFIX
+    slow = "```python\nimport time\ntime.sleep(120)\n```"
+    model = script(tmp_path / "s.json", [slow])
+    out = tmp_path / "out"
+    proc = subprocess.Popen([DSFIX, "fix", str(buggy_repo), "--issue", "x", "--model", model, "--out", str(out)],
+                            env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not dsfix_containers(docker_client):
+        time.sleep(0.2)
+    assert dsfix_containers(docker_client), "the run never started a container"
+    time.sleep(2)  # inside the reproduction step now
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) != 0
+    assert dsfix_containers(docker_client) == [], proc.stderr.read().decode()[-3000:]
+    assert report(out)["status"] == "interrupted"
+    assert json.loads((out / "trajectory.jsonl").read_text().splitlines()[-1])["type"] == "end"
