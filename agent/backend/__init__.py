@@ -1,0 +1,1 @@
+"""dsfix.agent.backend."""

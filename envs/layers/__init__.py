@@ -1,0 +1,1 @@
+"""dsfix.envs.layers: layered, content-hashed images (base -> environment -> instance)."""

@@ -1,0 +1,1 @@
+"""dsfix.tools.github."""
