@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from difflib import get_close_matches
 
 from .match import FileIndex, Placement
 from .model import Line
 from .text import norm
 
-_TOKEN = re.compile(r"\w{2,}")
+_TOKEN = re.compile(r"\w+")
 MAX_SHOWN = 12
 
 
@@ -41,6 +42,11 @@ def guess(old: list[Line], idx: FileIndex) -> int | None:
             pos = tix.get(t, ())
             for p in pos[:200]:
                 votes[p - j] += 1.0 / len(pos)
+    if not votes:  # no shared token: fall back to the most similar single line
+        for j, ln in enumerate(old):
+            close = get_close_matches(norm(ln.text), idx.norms, n=1, cutoff=0.6)
+            if close and norm(ln.text):
+                return idx.norm_pos[close[0]][0] - j
     return max(votes, key=lambda o: (votes[o], -o)) if votes else None
 
 

@@ -31,6 +31,8 @@ def parse_diff(text: str) -> list[FilePatch]:
     if not useful:
         raise PatchError("no file changes found in patch (no '@@' hunks or file headers)")
     for fp in useful:
+        if fp.old_path is None and fp.new_path is None:
+            raise PatchError("a file section is both created and deleted (/dev/null on both sides)")
         for p in (fp.old_path, fp.new_path):
             if p is not None:
                 check_rel_path(p)
