@@ -1,0 +1,271 @@
+"""Evaluate one prediction in a container with no network, as SWE-bench's harness does.
+
+Per instance: get the instance image (official SWE-bench image when pulling is allowed and it
+can be had, else dsfix's base -> env -> instance layers), start a container (``network_mode
+none``), copy the model patch to ``/tmp/patch.diff`` and apply it with the official fallbacks
+(``git apply --verbose``, ``git apply --verbose --reject``, ``patch --batch --fuzz=5 -p1 -i``),
+then run ``eval.sh`` (reset test files, apply the test patch, run the spec's test command on the
+test patch's files), parse the log between the official markers with ``parse_log`` and grade it
+with ``grade``. Files in ``<log_dir>``: ``patch.diff``, ``eval.sh``, ``test_output.txt``,
+``run_instance.log`` and ``report.json`` (only when the run completed, as officially).
+
+Outcome ``status``: ``resolved`` / ``unresolved`` (tests ran), ``empty`` (no patch), ``error``
+(the image could not be had or built, the engine failed, the run timed out, or -- as in the
+official harness -- the patch did not apply; ``error_kind`` says which).
+
+Divergence from the harness (network): the spec's eval-time re-install runs offline
+(``pip install --no-index --no-build-isolation --no-deps``); a failure there does not stop the
+script, as officially (no ``set -e``).
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import tarfile
+import threading
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+from ..base import EnvError
+from ..layers.build import TESTBED, VENV, LayerBuildError, build, try_official
+from ..sources import Sources, SourceError
+from ..specs import RepoSpec, directives_for, grade, parse_log, swebench_spec
+from ..specs.swebench import repos as swebench_repos
+
+START, END = ">>>>> Start Test Output", ">>>>> End Test Output"
+APPLY_PATCH_FAIL, APPLY_PATCH_PASS = ">>>>> Patch Apply Failed", ">>>>> Applied Patch"
+GIT_APPLY_CMDS = ["git apply --verbose", "git apply --verbose --reject", "patch --batch --fuzz=5 -p1 -i"]
+PATCH_PATH = "/tmp/patch.diff"
+HEREDOC = "EOF_114329324912"
+NON_TEST_EXTS = (".json", ".png", "csv", ".txt", ".md", ".jpg", ".jpeg", ".pkl", ".yml", ".yaml", ".toml")
+_PIP = re.compile(r"\bpip install\b")
+
+
+class InstanceLog:
+    """run_instance.log, line by line (also kept in memory)."""
+
+    def __init__(self, path: Path | None, echo=None):
+        self.path, self.echo, self.lines = path, echo, []
+        self._lock = threading.Lock()
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("")
+
+    def __call__(self, msg: str) -> None:
+        line = f"{time.strftime('%Y-%m-%d %H:%M:%S')} - {msg}"
+        with self._lock:
+            self.lines.append(line)
+            if self.path:
+                with open(self.path, "a") as f:
+                    f.write(line + "\n")
+        if self.echo:
+            self.echo(msg)
+
+
+def spec_for(instance: dict) -> RepoSpec:
+    """The instance's own ``spec`` (dsfix extension) or SWE-bench's spec for repo + version."""
+    if isinstance(instance.get("spec"), dict):
+        return RepoSpec.model_validate({**instance["spec"], "source": instance["spec"].get("source", "dataset")})
+    return swebench_spec(instance["repo"], instance["version"])
+
+
+def test_files(test_patch: str) -> list[str]:
+    """Files the test patch touches (b/ paths), as SWE-bench's get_test_directives reads them."""
+    files = re.findall(r"^diff --git a/.* b/(.*)$", test_patch or "", flags=re.M)
+    return [f for f in files if not f.endswith(NON_TEST_EXTS)]
+
+
+def modified_files(patch: str) -> list[str]:
+    """Files the patch changes that exist before it (not created by it)."""
+    out, cur = [], None
+    for line in (patch or "").splitlines():
+        m = re.match(r"^diff --git a/(.*) b/(.*)$", line)
+        if m:
+            cur = m.group(1)
+            out.append(cur)
+        elif line.startswith("--- /dev/null") and cur in out:
+            out.remove(cur)
+    return out
+
+
+def offline_install(cmd: str) -> str:
+    return _PIP.sub("pip install --no-index --no-build-isolation --no-deps", cmd)
+
+
+def eval_script(instance: dict, spec: RepoSpec, flavor: str = "dsfix") -> str:
+    base = instance["base_commit"]
+    tp = instance.get("test_patch") or ""
+    reset = f"git checkout {base} {' '.join(modified_files(tp))}" if modified_files(tp) else ": no test files to reset"
+    directives = directives_for(instance["repo"], test_files(tp)) if spec.test_files_arg else []
+    activate = ([f"source /opt/miniconda3/bin/activate", "conda activate testbed"] if flavor == "official"
+                else [f"source {VENV}/bin/activate"])
+    lines = ["#!/bin/bash", "set -uxo pipefail", *activate, f"cd {TESTBED}"]
+    lines += [f"export {k}={json.dumps(v)}" for k, v in spec.env.items()]
+    lines += [offline_install(c) for c in spec.pre_test]
+    lines += [f"git config --global --add safe.directory {TESTBED}", f"cd {TESTBED}", "git status", "git show",
+              f"git -c core.fileMode=false diff {base}", *activate, reset]
+    if tp.strip():
+        lines.append(f"git apply -v - <<'{HEREDOC}'\n{tp.rstrip(chr(10))}\n{HEREDOC}")
+    lines += [f": '{START}'", " ".join([spec.test_cmd, *directives]), f": '{END}'", reset]
+    return "\n".join(lines) + "\n"
+
+
+def test_section(output: str) -> str | None:
+    if START not in output or END not in output:
+        return None
+    return output.split(START, 1)[1].split(END, 1)[0]
+
+
+def _put(container, path: str, text: str) -> None:
+    data = text.encode(errors="surrogateescape")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(Path(path).name)
+        info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+        tar.addfile(info, io.BytesIO(data))
+    container.put_archive(str(Path(path).parent), buf.getvalue())
+
+
+def _exec(container, cmd: str, timeout: int) -> tuple[int, str, bool, float]:
+    t0 = time.monotonic()
+    code, out = container.exec_run(["timeout", "-k", "5", str(timeout), "bash", "-c", cmd], workdir=TESTBED)
+    dt = time.monotonic() - t0
+    return code, (out or b"").decode(errors="replace"), code in (124, 137) and dt >= timeout - 1, dt
+
+
+def _result(instance_id: str, status: str, **kw) -> dict:
+    return {"instance_id": instance_id, "status": status, "resolved": status == "resolved", "empty_patch": False,
+            "error": None, "error_kind": None, "report": None, "image": None, "flavor": None,
+            "built": [], "seconds": {}, **kw}
+
+
+def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources: Sources | None = None,
+                      log_dir: Path | None = None, model_name: str = "dsfix", timeout: int = 1800,
+                      pull: bool = False, python_fallback: bool = False, run_empty: bool = False,
+                      min_free: float | None = None, echo=None) -> dict:
+    """Grade ``patch`` on ``instance`` (a SWE-bench row) in a fresh no-network container.
+
+    Returns a dict: ``status`` (resolved/unresolved/empty/error), ``resolved``, ``error`` and
+    ``error_kind`` (image/source/engine/timeout/patch_apply), ``report`` (the official report.json
+    content), ``tests_status``, ``image``, ``flavor``, ``built`` (layers built now), ``seconds``.
+    """
+    iid = instance["instance_id"]
+    log_dir = Path(log_dir) if log_dir else None
+    log = InstanceLog(log_dir / "run_instance.log" if log_dir else None, echo)
+    t_all = time.monotonic()
+    if log_dir:
+        (log_dir / "patch.diff").write_text(patch or "")
+    if not (patch or "").strip() and not run_empty:
+        log("empty patch: not evaluated")
+        return _result(iid, "empty")
+    try:
+        spec = spec_for(instance)
+    except (KeyError, ValueError) as e:
+        log(f"no spec: {e}")
+        return _result(iid, "error", error=f"no spec: {e}", error_kind="spec")
+
+    from ..docker_env import docker_client
+    container = None
+    res = _result(iid, "error", empty_patch=not (patch or "").strip())
+    try:
+        client = client or docker_client()
+        # 1. the image: official, else our layers
+        t0 = time.monotonic()
+        image, flavor = None, "dsfix"
+        if pull and instance["repo"] in swebench_repos() and "spec" not in instance:
+            image = try_official(client, iid, log)
+            flavor = "official" if image else flavor
+        if image is None:
+            b = build(client, instance["repo"], spec, instance["environment_setup_commit"],
+                      instance["base_commit"], sources=sources, python_fallback=python_fallback,
+                      min_free=min_free, log=log)
+            image, res["built"], res["python"] = b.tag, b.built, b.python
+            res["seconds"].update({f"build_{k}": v for k, v in b.seconds.items()})
+        res.update(image=image, flavor=flavor)
+        res["seconds"]["image"] = round(time.monotonic() - t0, 3)
+        log(f"image {image} ({flavor}; built: {', '.join(res['built']) or 'nothing, all cached'})")
+
+        # 2. container, patch, eval script
+        t0 = time.monotonic()
+        container = client.containers.run(image, ["sleep", "infinity"], detach=True, init=True,
+                                          network_mode="none", working_dir=TESTBED, labels={"dsfix": "1", "dsfix.eval": iid},
+                                          name=f"dsfix-eval-{uuid.uuid4().hex[:12]}")
+        log(f"container {container.name} started (network none)")
+        if (patch or "").strip():
+            _put(container, PATCH_PATH, patch if patch.endswith("\n") else patch + "\n")
+            applied = False
+            for cmd in GIT_APPLY_CMDS:
+                code, out, _, _ = _exec(container, f"{cmd} {PATCH_PATH}", 300)
+                if code == 0:
+                    log(f"{APPLY_PATCH_PASS} ({cmd}):\n{out}")
+                    applied = True
+                    break
+                log(f"Failed to apply patch to container: {cmd}")
+            if not applied:
+                log(f"{APPLY_PATCH_FAIL}:\n{out}")
+                res.update(error="patch did not apply (git apply, git apply --reject, patch --fuzz=5)",
+                           error_kind="patch_apply")
+                return res
+        code, out, _, _ = _exec(container, f"git -c core.fileMode=false diff {instance['base_commit']}", 300)
+        log(f"Git diff before:\n{out}")
+        script = eval_script(instance, spec, flavor)
+        if log_dir:
+            (log_dir / "eval.sh").write_text(script)
+        _put(container, "/eval.sh", script)
+        code, output, timed_out, dt = _exec(container, "/bin/bash /eval.sh", timeout)
+        res["seconds"]["tests"] = round(dt, 3)
+        res["seconds"]["run"] = round(time.monotonic() - t0, 3)
+        if log_dir:
+            (log_dir / "test_output.txt").write_text(output)
+        if timed_out:
+            log(f"Test timed out after {timeout} seconds.")
+            res.update(error=f"tests timed out after {timeout}s", error_kind="timeout")
+            return res
+        try:
+            container.reload()
+            alive = container.status == "running"
+        except Exception:  # noqa: BLE001
+            alive = False
+        if not alive:
+            res.update(error="container died during the test run", error_kind="engine")
+            return res
+        log(f"Test runtime: {dt:.2f} seconds; exit code {code}")
+
+        # 3. grade as officially
+        report = {"patch_is_None": patch is None, "patch_exists": bool((patch or "").strip()),
+                  "patch_successfully_applied": False, "resolved": False}
+        section = test_section(output)
+        statuses: dict[str, str] = {}
+        if section is not None:
+            report["patch_successfully_applied"] = True
+            statuses = parse_log(spec.parser, section)
+            g = grade(statuses, instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"])
+            report["resolved"] = g.resolved
+            report["tests_status"] = g.report()
+        else:
+            log("test output markers not found: tests did not run")
+        if log_dir:
+            (log_dir / "report.json").write_text(json.dumps({iid: report}, indent=4))
+        res.update(status="resolved" if report["resolved"] else "unresolved", report=report, resolved=report["resolved"],
+                   tests_status=report.get("tests_status"), parsed=len(statuses))
+        log(f"report: resolved={report['resolved']}")
+        return res
+    except (LayerBuildError, SourceError, EnvError) as e:
+        kind = "source" if isinstance(e, SourceError) else "image"
+        log(f"{kind} error: {e}")
+        res.update(error=str(e)[:4000], error_kind=kind)
+        return res
+    except Exception as e:  # noqa: BLE001 - the engine failed us: an error, never unresolved
+        log(f"engine error: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+        res.update(error=f"{type(e).__name__}: {e}"[:4000], error_kind="engine")
+        return res
+    finally:
+        res["seconds"]["total"] = round(time.monotonic() - t_all, 3)
+        if container is not None:
+            try:
+                container.remove(force=True)
+            except Exception:  # noqa: BLE001
+                pass

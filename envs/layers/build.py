@@ -1,0 +1,367 @@
+"""Build, list and prune layered images: base (OS + Python) -> env (dependencies) -> instance (repo).
+
+* **base** ``dsfix/base:<debian release>``: a Debian root filesystem (``python.ensure_base``).
+* **env** ``dsfix/env:<hash>``: the repository's full history at ``/testbed`` checked out at
+  ``environment_setup_commit``, a virtualenv at ``/opt/venv`` and the spec's ``install`` commands
+  run there. Hash of: base image id, Python, repo, commit, install commands, layout version.
+* **instance** ``dsfix/inst:<hash>``: ``/testbed`` reset to ``base_commit`` and ``install`` run
+  again there (what SWE-bench's repo image does). Hash of: env hash, base commit.
+
+Images are built by ``docker build`` from a generated Dockerfile. Steps that install from the
+network run with ``network_mode="host"`` (this machine's engine has no bridge network; host
+networking is the only way out); when a spec installs nothing the build runs with no network.
+Test runs never get a network. Every image carries labels ``dsfix.layer``, ``dsfix.repo``,
+``dsfix.commit``, ``dsfix.spec`` (hash of the spec), ``dsfix.parent``.
+
+Before any build, ``check_disk`` refuses (``DiskSpaceError``) when the Docker data root has less
+free space than ``min_free_gb`` (``DSFIX_MIN_FREE_GB``, default 10).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import json
+import os
+import shlex
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..base import EnvError
+from ..images import cache_dir
+from ..sources import Sources
+from ..specs import RepoSpec
+from .python import ensure_base
+
+LAYOUT = "1"            # bump when the Dockerfiles below change meaning
+TESTBED = "/testbed"
+VENV = "/opt/venv"
+ENV_REPO, INST_REPO = "dsfix/env", "dsfix/inst"
+OFFICIAL = "swebench/sweb.eval.x86_64.{}"
+
+
+class LayerBuildError(EnvError):
+    """An image layer could not be built (the log tail is in the message)."""
+
+
+class DiskSpaceError(EnvError):
+    """Not enough free space on the Docker data root to build safely."""
+
+
+def official_image(instance_id: str) -> str:
+    """The prebuilt SWE-bench image name for an instance."""
+    return OFFICIAL.format(instance_id.replace("__", "_1776_").lower()) + ":latest"
+
+
+def _h(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+def spec_hash(spec: RepoSpec) -> str:
+    return _h(spec.model_dump())[:16]
+
+
+# ---------------------------------------------------------------- disk guard
+
+def min_free_gb() -> float:
+    return float(os.environ.get("DSFIX_MIN_FREE_GB", "10"))
+
+
+def free_bytes(client) -> tuple[str, int | None]:
+    root = client.info().get("DockerRootDir") or "/var/lib/docker"
+    try:
+        return root, shutil.disk_usage(root).free
+    except OSError:
+        return root, None   # a remote engine: its disk cannot be seen from here
+
+
+def check_disk(client, min_gb: float | None = None) -> None:
+    need = min_free_gb() if min_gb is None else min_gb
+    root, free = free_bytes(client)
+    if free is not None and free < need * 2**30:
+        raise DiskSpaceError(
+            f"refusing to build: {free / 2**30:.1f} GiB free on the Docker data root {root}, "
+            f"below the {need:g} GiB threshold (free space with `dsfix env prune`, or set DSFIX_MIN_FREE_GB)")
+
+
+# ---------------------------------------------------------------- keys and Dockerfiles
+
+@dataclass
+class Plan:
+    """What goes into the env and instance layers of one task."""
+    repo: str
+    spec: RepoSpec
+    env_commit: str
+    base_commit: str
+    python_fallback: bool = False
+    base_tag: str = ""
+    base_id: str = ""
+    python: str = ""
+
+    @property
+    def network(self) -> str:
+        return "host" if self.spec.install else "none"
+
+    @property
+    def env_key(self) -> str:
+        return _h({"layout": LAYOUT, "base": self.base_id, "python": self.python, "repo": self.repo,
+                   "commit": self.env_commit, "install": self.spec.install,
+                   "site": not self.spec.install})[:20]
+
+    @property
+    def inst_key(self) -> str:
+        return _h({"layout": LAYOUT, "env": self.env_key, "commit": self.base_commit})[:20]
+
+    @property
+    def env_tag(self) -> str:
+        return f"{ENV_REPO}:{self.env_key}"
+
+    @property
+    def inst_tag(self) -> str:
+        return f"{INST_REPO}:{self.inst_key}"
+
+    def labels(self, layer: str, commit: str, parent: str) -> dict[str, str]:
+        return {"dsfix": "1", "dsfix.layer": layer, "dsfix.repo": self.repo, "dsfix.commit": commit,
+                "dsfix.spec": spec_hash(self.spec), "dsfix.parent": parent, "dsfix.python": self.python}
+
+
+def install_script(spec: RepoSpec) -> str:
+    """The spec's install commands, in one shell session that stops at the first failure."""
+    lines = ["#!/bin/bash", "set -euxo pipefail", f"source {VENV}/bin/activate", f"cd {TESTBED}"]
+    for k, v in spec.env.items():
+        lines.append(f"export {k}={shlex.quote(v)}")
+    return "\n".join(lines + list(spec.install)) + "\n"
+
+
+def env_dockerfile(plan: Plan) -> str:
+    site = " --system-site-packages" if not plan.spec.install else ""
+    # A fresh venv's pip is as old as the Debian release; SWE-bench's conda envs have a recent one.
+    pip = any("pip" in c for c in plan.spec.install)
+    upgrade = (f" && {VENV}/bin/python -m pip install -q -U pip setuptools wheel" if pip else "") + (
+               f" && (command -v patch >/dev/null || (apt-get update -qq && apt-get install -y -qq patch"
+               f" && rm -rf /var/lib/apt/lists/*))" if pip else "")
+    return "\n".join([
+        f"FROM {plan.base_tag}",
+        f"ENV PATH={VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin VIRTUAL_ENV={VENV}",
+        f"COPY repo.git {TESTBED}/.git",
+        f"RUN python3 -m venv{site} {VENV}{upgrade} && cd {TESTBED} && git config core.bare false"
+        f" && git config --global --add safe.directory {TESTBED}"
+        f" && git -c advice.detachedHead=false checkout -q -f {plan.env_commit} && git clean -fdq",
+        "COPY install.sh /dsfix/install.sh",
+        "RUN bash /dsfix/install.sh" if plan.spec.install else "RUN true",
+        f"WORKDIR {TESTBED}", ""])
+
+
+def inst_dockerfile(plan: Plan) -> str:
+    return "\n".join([
+        f"FROM {plan.env_tag}",
+        f"RUN cd {TESTBED} && git -c advice.detachedHead=false checkout -q -f {plan.base_commit}"
+        f" && git clean -fdq" + (" && bash /dsfix/install.sh" if plan.spec.install else ""),
+        f"WORKDIR {TESTBED}", ""])
+
+
+# ---------------------------------------------------------------- building
+
+@contextlib.contextmanager
+def _lock(name: str):
+    d = cache_dir() / "locks"
+    d.mkdir(parents=True, exist_ok=True)
+    with open(d / (name.replace("/", "_").replace(":", "_") + ".lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _exists(client, tag: str) -> bool:
+    import docker.errors
+    try:
+        client.images.get(tag)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def _docker_build(client, tag: str, labels: dict, network: str, log, *, path: str | None = None,
+                  dockerfile: str | None = None, timeout: int = 3600) -> None:
+    import docker.errors
+    kwargs = dict(tag=tag, labels=labels, network_mode=network, rm=True, forcerm=True, pull=False,
+                  timeout=timeout)
+    lines: list[str] = []
+    try:
+        if path:
+            stream = client.api.build(path=path, decode=True, **kwargs)
+        else:
+            stream = client.api.build(fileobj=io.BytesIO(dockerfile.encode()), decode=True, **kwargs)
+        for chunk in stream:
+            if "stream" in chunk:
+                text = chunk["stream"]
+                lines.append(text)
+                log(text.rstrip("\n")) if text.strip() else None
+            if "error" in chunk:
+                lines.append(chunk["error"])
+                raise LayerBuildError(f"building {tag} failed: {chunk['error'].strip()}\n"
+                                      + "".join(lines)[-3000:])
+    except docker.errors.DockerException as e:
+        raise LayerBuildError(f"building {tag} failed: {e}\n" + "".join(lines)[-3000:]) from e
+    if not _exists(client, tag):
+        raise LayerBuildError(f"building {tag} produced no image\n" + "".join(lines)[-3000:])
+
+
+@dataclass
+class BuildResult:
+    tag: str                      # the image tests run in
+    flavor: str                   # "dsfix" (our layers) or "official" (a pulled SWE-bench image)
+    built: list[str] = field(default_factory=list)   # layers built now: base/env/instance
+    seconds: dict[str, float] = field(default_factory=dict)
+    python: str = ""
+
+
+def plan_for(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, *,
+             python_fallback: bool = False, log=print) -> Plan:
+    plan = Plan(repo, spec, env_commit or base_commit, base_commit, python_fallback)
+    plan.base_tag, plan.python = ensure_base(client, spec.python, fallback=python_fallback, log=log)
+    plan.base_id = client.images.get(plan.base_tag).id
+    return plan
+
+
+def build(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, *,
+          sources: Sources | None = None, python_fallback: bool = False, min_free: float | None = None,
+          force: bool = False, log=print) -> BuildResult:
+    """Make sure base, env and instance images exist for this task; build what is missing."""
+    sources = sources or Sources()
+    t0 = time.monotonic()
+    had_base = True
+    try:
+        from .python import release_for, base_tag
+        had_base = _exists(client, base_tag(release_for(spec.python, python_fallback)[0]))
+    except EnvError:
+        pass
+    if not had_base:
+        check_disk(client, min_free)
+    plan = plan_for(client, repo, spec, env_commit, base_commit, python_fallback=python_fallback, log=log)
+    res = BuildResult(plan.inst_tag, "dsfix", python=plan.python)
+    if force or not _exists(client, plan.inst_tag):
+        sources.ensure_commits(repo, plan.env_commit, base_commit)   # fail early and clearly
+    if not had_base:
+        res.built.append("base")
+    res.seconds["base"] = round(time.monotonic() - t0, 3)
+
+    t0 = time.monotonic()
+    with _lock(plan.env_tag):
+        if force or not _exists(client, plan.env_tag):
+            check_disk(client, min_free)
+            ctx = Path(tempfile.mkdtemp(prefix="dsfix-envctx-"))
+            try:
+                sources.clone_bare(repo, ctx / "repo.git", plan.env_commit, plan.base_commit)
+                (ctx / "install.sh").write_text(install_script(spec))
+                (ctx / "Dockerfile").write_text(env_dockerfile(plan))
+                log(f"building env layer {plan.env_tag} for {repo}@{plan.env_commit[:12]} "
+                    f"(python {plan.python}, network {plan.network})")
+                _docker_build(client, plan.env_tag, plan.labels("env", plan.env_commit, plan.base_tag),
+                              plan.network, log, path=str(ctx))
+            finally:
+                shutil.rmtree(ctx, ignore_errors=True)
+            res.built.append("env")
+    res.seconds["env"] = round(time.monotonic() - t0, 3)
+
+    t0 = time.monotonic()
+    with _lock(plan.inst_tag):
+        if force or not _exists(client, plan.inst_tag):
+            check_disk(client, min_free)
+            log(f"building instance layer {plan.inst_tag} for {repo}@{plan.base_commit[:12]}")
+            _docker_build(client, plan.inst_tag, plan.labels("instance", plan.base_commit, plan.env_tag),
+                          plan.network, log, dockerfile=inst_dockerfile(plan))
+            res.built.append("instance")
+    res.seconds["instance"] = round(time.monotonic() - t0, 3)
+    return res
+
+
+def try_official(client, instance_id: str, log=print) -> str | None:
+    """Pull the prebuilt SWE-bench image; None when it cannot be had (offline, unknown)."""
+    import docker.errors
+    name = official_image(instance_id)
+    if _exists(client, name):
+        return name
+    try:
+        repo, _, tag = name.rpartition(":")
+        client.images.pull(repo, tag=tag)
+        log(f"pulled {name}")
+        return name
+    except docker.errors.DockerException as e:
+        log(f"official image {name} unavailable ({type(e).__name__}); building dsfix layers")
+        return None
+
+
+# ---------------------------------------------------------------- list / prune
+
+LAYERS = ("base", "env", "instance")
+
+
+def _layer_of(img) -> str | None:
+    labels = img.labels or {}
+    if labels.get("dsfix.layer") in LAYERS:
+        return labels["dsfix.layer"]
+    if any(t.startswith("dsfix/base:") for t in img.tags):
+        return "base"
+    if any(t.startswith("swebench/sweb.eval.") for t in img.tags):
+        return "official"
+    return None
+
+
+def list_images(client) -> list[dict]:
+    """dsfix's images with their layer, repo, commit and disk use (own = this layer only)."""
+    imgs = client.images.list()
+    by_tag = {t: i for i in imgs for t in i.tags}
+    out = []
+    for img in imgs:
+        layer = _layer_of(img)
+        if layer is None:
+            continue
+        labels = img.labels or {}
+        size = img.attrs.get("Size", 0)
+        parent = by_tag.get(labels.get("dsfix.parent", ""))
+        own = size - parent.attrs.get("Size", 0) if parent is not None else size
+        out.append({"tag": img.tags[0] if img.tags else img.short_id, "id": img.short_id, "layer": layer,
+                    "repo": labels.get("dsfix.repo", ""), "commit": labels.get("dsfix.commit", ""),
+                    "python": labels.get("dsfix.python", ""), "spec": labels.get("dsfix.spec", ""),
+                    "parent": labels.get("dsfix.parent", ""), "size": size, "own": own,
+                    "created": img.attrs.get("Created", "")})
+    order = {"base": 0, "official": 1, "env": 2, "instance": 3}
+    return sorted(out, key=lambda r: (order[r["layer"]], r["repo"], r["tag"]))
+
+
+def disk_by_layer(client) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for r in list_images(client):
+        d = out.setdefault(r["layer"], {"images": 0, "bytes": 0})
+        d["images"] += 1
+        d["bytes"] += r["own"]
+    return out
+
+
+def prune(client, layer: str = "instance", *, repo: str | None = None, dry_run: bool = False,
+          log=print) -> list[dict]:
+    """Remove dsfix images of ``layer`` ("instance", "env" — with their instances — or "all",
+    which keeps nothing but the base images); returns what was (or would be) removed."""
+    if layer not in ("instance", "env", "all", "base"):
+        raise ValueError(f"layer must be instance, env, base or all, not {layer!r}")
+    wanted = {"instance": {"instance"}, "env": {"env", "instance"}, "all": {"env", "instance"},
+              "base": {"base", "env", "instance"}}[layer]
+    rows = [r for r in list_images(client) if r["layer"] in wanted and (repo is None or r["repo"] == repo)]
+    rows.sort(key=lambda r: {"instance": 0, "env": 1, "base": 2}[r["layer"]])
+    removed = []
+    for r in rows:
+        if not dry_run:
+            try:
+                client.images.remove(r["tag"], force=False, noprune=False)
+            except Exception as e:  # noqa: BLE001 - in use by a container: report, go on
+                log(f"kept {r['tag']}: {e}")
+                continue
+        removed.append(r)
+    return removed

@@ -1,0 +1,106 @@
+"""`dsfix eval` end to end on a fixture repository, in real containers (no network in test runs)."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
+
+from dsfix.envs.evaluate.dataset import load_dataset, load_predictions
+from dsfix.envs.evaluate.harness import run_evaluation
+from dsfix.envs.evaluate.run import evaluate_instance
+from dsfix.envs.sources import Sources
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory):
+    return make_fixture(tmp_path_factory.mktemp("evalfx"))
+
+
+def _eval_containers(client) -> set[str]:
+    return {c.id for c in client.containers.list(all=True, sparse=True, filters={"label": "dsfix.eval"})}
+
+
+def _run(fx, docker_client, preds, run_id, out, **kw):
+    rows = load_dataset(str(fx["dataset"]))
+    return run_evaluation(rows, load_predictions(preds, rows) if isinstance(preds, str) else preds,
+                          run_id=run_id, output=out, sources=Sources(fx["mirrors"], online=False),
+                          client=docker_client, pull=False, progress=False, workers=2, timeout=120, **kw)
+
+
+def test_gold_resolves_empty_is_empty_and_bad_build_is_error(fixture, docker_client, tmp_path):
+    before = _eval_containers(docker_client)
+    s = _run(fixture, docker_client, "gold", "gold-run", tmp_path)
+    assert s["resolved_ids"] == ["local__calc-1"]
+    assert s["error_ids"] == ["local__calc-broken-env"]          # install fails: error, never unresolved
+    assert "image" in s["error_reasons"]["local__calc-broken-env"]
+    assert s["unresolved_ids"] == [] and s["empty_patch_ids"] == []
+    # the official layout and file names
+    d = tmp_path / "logs/run_evaluation/gold-run/gold/local__calc-1"
+    for name in ("report.json", "test_output.txt", "patch.diff", "eval.sh", "run_instance.log"):
+        assert (d / name).is_file(), name
+    report = json.loads((d / "report.json").read_text())["local__calc-1"]
+    assert report["resolved"] and report["patch_successfully_applied"]
+    assert report["tests_status"]["FAIL_TO_PASS"]["success"] == ["tests/test_calc.py::test_add"]
+    assert "pytest" in (d / "eval.sh").read_text() and "tests/test_calc.py" in (d / "eval.sh").read_text()
+    assert not (tmp_path / "logs/run_evaluation/gold-run/gold/local__calc-broken-env/report.json").exists()
+    summary = json.loads((tmp_path / "gold.gold-run.json").read_text())
+    assert summary["resolved_instances"] == 1 and summary["error_instances"] == 1
+    assert _eval_containers(docker_client) == before   # every container removed
+
+    # second run: env and instance images are reused, nothing is rebuilt
+    s2 = _run(fixture, docker_client, "empty", "empty-run", tmp_path, instance_ids=["local__calc-1"])
+    assert s2["empty_patch_ids"] == ["local__calc-1"] and s2["resolved_ids"] == []
+    s3 = _run(fixture, docker_client, "gold", "again", tmp_path, instance_ids=["local__calc-1"])
+    r = s3["results"]["local__calc-1"]
+    assert r["status"] == "resolved" and r["built"] == []
+
+
+def test_syntax_error_patch_unresolved_and_unappliable_patch_error(fixture, docker_client, tmp_path):
+    rows = load_dataset(str(fixture["dataset"]))
+    inst = next(r for r in rows if r["instance_id"] == "local__calc-1")
+    src = Sources(fixture["mirrors"], online=False)
+    bad = inst["patch"].replace("return a + b", "return a +* b")
+    r = evaluate_instance(inst, bad, client=docker_client, sources=src, log_dir=tmp_path / "syntax", timeout=120)
+    assert r["status"] == "unresolved" and r["report"]["patch_successfully_applied"]
+    assert r["tests_status"]["FAIL_TO_PASS"]["failure"] == ["tests/test_calc.py::test_add"]
+    r = evaluate_instance(inst, "", client=docker_client, sources=src, run_empty=True, timeout=120)
+    assert r["status"] == "unresolved" and r["empty_patch"]           # the bug is there without a patch
+    r = evaluate_instance(inst, inst["patch"].replace("a - b", "a / b"), client=docker_client, sources=src,
+                          log_dir=tmp_path / "noapply", timeout=120)
+    assert r["status"] == "error" and r["error_kind"] == "patch_apply"   # as the official harness
+    assert "Patch Apply Failed" in (tmp_path / "noapply/run_instance.log").read_text()
+
+
+def test_timeout_and_killed_container_are_errors(fixture, docker_client, tmp_path):
+    rows = load_dataset(str(fixture["dataset"]))
+    inst = dict(next(r for r in rows if r["instance_id"] == "local__calc-1"))
+    src = Sources(fixture["mirrors"], online=False)
+    inst["spec"] = {**FIXTURE_SPEC, "test_cmd": "sleep 60; python -m pytest -rA"}
+    r = evaluate_instance(inst, inst["patch"], client=docker_client, sources=src, timeout=3)
+    assert r["status"] == "error" and r["error_kind"] == "timeout"
+    inst["spec"] = {**FIXTURE_SPEC, "test_cmd": "sleep 30; python -m pytest -rA"}
+
+    def kill_it():   # the engine loses the container mid-run
+        for _ in range(100):
+            time.sleep(0.2)
+            for c in docker_client.containers.list(filters={"label": "dsfix.eval=local__calc-1"}):
+                c.kill()
+                return
+    threading.Thread(target=kill_it, daemon=True).start()
+    r = evaluate_instance(inst, inst["patch"], client=docker_client, sources=src, timeout=60)
+    assert r["status"] == "error" and r["error_kind"] == "engine", r
+    assert r["seconds"]["total"] < 25
+
+
+def test_missing_commit_is_error(fixture, docker_client, tmp_path):
+    rows = load_dataset(str(fixture["dataset"]))
+    inst = dict(next(r for r in rows if r["instance_id"] == "local__calc-1"), base_commit="f" * 40)
+    r = evaluate_instance(inst, inst["patch"], client=docker_client, sources=Sources(fixture["mirrors"], online=False))
+    assert r["status"] == "error" and r["error_kind"] == "source" and "not found" in r["error"]
