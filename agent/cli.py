@@ -17,6 +17,14 @@ from . import __version__
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="dsfix: from an issue to a verified patch.")
 env_app = typer.Typer(no_args_is_help=True, help="Container images dsfix uses.")
 app.add_typer(env_app, name="env")
+
+
+def _mount_bench() -> None:
+    from .batch.cli import bench_app
+    app.add_typer(bench_app, name="bench")
+
+
+_mount_bench()
 out = Console()
 err = Console(stderr=True)
 

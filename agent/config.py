@@ -51,6 +51,7 @@ class Limits(_Strict):
     max_steps: int = 20             # model calls
     max_cost: float = 2.0           # USD; enforced only when the price is known
     max_attempts: int = 6           # edit attempts (each a full diff against the original)
+    stop_file: str | None = None    # when this file exists the run stops at its next step (batch budgets)
 
 
 class Settings(_Strict):

@@ -1,6 +1,7 @@
 """The plan-edit-test loop: reproduce the issue, propose a diff, prove it with tests, repeat."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -60,6 +61,8 @@ class Agent:
             raise LimitReached("limit_steps", f"step limit reached ({lim.max_steps} model calls)")
         if t.cost_known and t.cost >= lim.max_cost:
             raise LimitReached("limit_cost", f"cost limit reached (${t.cost:.4f} >= ${lim.max_cost})")
+        if lim.stop_file and os.path.exists(lim.stop_file):
+            raise LimitReached("stopped", f"stopped at a step boundary: {lim.stop_file} exists")
 
     # -- environment steps ---------------------------------------------------------
     def run_cmd(self, command: str, kind: str):

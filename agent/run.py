@@ -64,7 +64,11 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     model = LitellmModel(cfg.model)
     test_cmd, parser, test_source = resolve_tests(ws, cfg)
     progress(f"tests: {test_cmd or 'none found'} ({test_source})")
-    rmap, views, ranked = build_context(ws.root, req.issue, cfg.context_tokens)
+    try:
+        rmap, views, ranked = build_context(ws.root, req.issue, cfg.context_tokens)
+    except Exception as e:  # noqa: BLE001 - a weaker prompt beats no run; the trajectory says why
+        rmap, views, ranked = "(unavailable)", [], []
+        traj.event("localize_error", error=f"{type(e).__name__}: {e}")
     traj.event("localize", files=ranked)
     task = render("task", issue=req.issue, repo_map=rmap, files=views)
     out, env, agent = Outcome(), None, None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shlex
 import tarfile
 import time
@@ -54,7 +55,9 @@ class DockerEnvironment:
             self.container = self.client.containers.run(
                 image, ["sleep", "infinity"], detach=True, init=True, working_dir="/",
                 network_mode=None if network else "none", mem_limit=memory,
-                nano_cpus=int(cpus * 1e9), pids_limit=pids, labels={"dsfix": "1"},
+                nano_cpus=int(cpus * 1e9), pids_limit=pids,
+                # DSFIX_TAG lets a caller (a batch run, a test session) find the containers it caused.
+                labels={"dsfix": "1", "dsfix.tag": os.environ.get("DSFIX_TAG", "")},
                 name=f"dsfix-{uuid.uuid4().hex[:12]}")
         except docker.errors.DockerException as e:
             raise EnvError(f"cannot start a container from {image}: {e}") from e

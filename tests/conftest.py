@@ -7,11 +7,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# Containers this test session causes carry this tag (subprocesses inherit it), so checks for
+# leftovers are not confused by anything else using the same engine.
+TAG = os.environ.setdefault("DSFIX_TAG", f"pytest-{uuid.uuid4().hex[:10]}")
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "inventory"
 REPLAY = ROOT / "examples" / "inventory.replay.json"
@@ -52,4 +56,4 @@ def docker_client():
 
 
 def dsfix_containers(client) -> list:
-    return client.containers.list(all=True, sparse=True, filters={"label": "dsfix"})
+    return client.containers.list(all=True, sparse=True, filters={"label": f"dsfix.tag={TAG}"})

@@ -1,0 +1,99 @@
+"""Coordinate a batch run: skip finished instances, start new ones within the budget, record results."""
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+import time
+from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+
+from .budget import Budget
+from .dashboard import live_table, summary_table
+from .executors import make_executor
+from .store import RunStore
+
+
+@dataclass
+class BatchOptions:
+    instances: list[dict]
+    model: str
+    output: Path
+    workers: int = 1
+    executor: str = "local"
+    ray_address: str | None = None
+    mirrors: str | None = None
+    max_total_cost: float | None = None
+    retry_errors: bool = False
+    overrides: dict = field(default_factory=dict)   # settings for every instance (env, limits, ...)
+    dataset: str = ""
+
+
+def dsfix_revision() -> str | None:
+    src = Path(__file__).resolve().parents[2]
+    r = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True, text=True)
+    return r.stdout.strip() or None
+
+
+def _run_info(o: BatchOptions) -> dict:
+    from dsfix.agent import __version__
+    info = {k: v for k, v in asdict(o).items() if k != "instances"}
+    info.update(dsfix=__version__, dsfix_revision=dsfix_revision(), python=platform.python_version(),
+                instance_ids=[i["instance_id"] for i in o.instances], started=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    return info
+
+
+def _job(o: BatchOptions, store: RunStore, iid: str, stop_file: Path) -> dict:
+    limits = {**o.overrides.get("limits", {}), "stop_file": str(stop_file)}
+    return {"model": o.model, "model_name": o.model, "mirrors": o.mirrors, "out": str(store.instance_dir(iid)),
+            "overrides": {**o.overrides, "limits": limits}}
+
+
+def _failed_row(iid: str, model: str, exc: BaseException) -> dict:
+    return {"instance_id": iid, "model_name_or_path": model, "outcome": "error", "status": None,
+            "verified": False, "cost_usd": 0.0, "cost_known": True, "steps": 0,
+            "error": f"worker died: {type(exc).__name__}: {str(exc)[:300]}"}
+
+
+def run_batch(o: BatchOptions, console: Console | None = None) -> dict:
+    console = console or Console(stderr=True)
+    store = RunStore(o.output)
+    skip = store.done_ids(o.retry_errors)
+    pending = [i for i in o.instances if i["instance_id"] not in skip]
+    store.write_run_json(_run_info(o))
+    budget = Budget(o.max_total_cost, o.output / "STOP")
+    finished_cost = lambda: sum(r.get("cost_usd") or 0.0 for r in store.results())  # noqa: E731
+    executor = make_executor(o.executor, o.workers, o.ray_address)
+    running: dict = {}
+    started, finished_now = time.monotonic(), 0
+    try:
+        with Live(console=console, refresh_per_second=2, transient=False) as live:
+            while pending or running:
+                dirs = [store.instance_dir(i) for i in running.values()]
+                while pending and len(running) < o.workers and not budget.exhausted(finished_cost(), dirs):
+                    inst = pending.pop(0)
+                    iid = inst["instance_id"]
+                    shutil.rmtree(store.instance_dir(iid), ignore_errors=True)  # a retried instance starts clean
+                    running[executor.submit(inst, _job(o, store, iid, budget.stop_file))] = iid
+                    dirs = [store.instance_dir(i) for i in running.values()]
+                if not running:
+                    break  # budget reached: what is pending stays not started
+                done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    iid = running.pop(fut)
+                    try:
+                        row = fut.result()
+                    except BaseException as e:  # noqa: BLE001 - a dead worker is an infrastructure error
+                        row = _failed_row(iid, o.model, e)
+                    store.record(row)
+                    finished_now += 1
+                budget.exhausted(finished_cost(), [store.instance_dir(i) for i in running.values()])
+                live.update(live_table(store.results(), len(o.instances), list(running.values()), started, finished_now))
+    finally:
+        executor.shutdown()
+    console.print(summary_table(store.results(), len(o.instances), len(pending)))
+    return {"results": store.results(), "not_started": [i["instance_id"] for i in pending]}

@@ -1,0 +1,65 @@
+"""Run one instance: check out its repository at base_commit, run `dsfix fix`, return a result row.
+
+A plain function of plain data, so the local pool and Ray run exactly the same code.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+
+def repo_source(repo: str, mirrors: str | None) -> str:
+    """Where to clone OWNER/REPO from: a local mirror when there is one, else GitHub."""
+    if mirrors:
+        m = Path(mirrors)
+        if m.is_file():  # a JSON map {"OWNER/REPO": "/path/to/git/dir"}
+            import json
+            mapping = json.loads(m.read_text())
+            if repo in mapping:
+                return mapping[repo]
+        elif (m / f"{repo.replace('/', '__')}.git").exists():
+            return str(m / f"{repo.replace('/', '__')}.git")
+    return f"https://github.com/{repo}.git"
+
+
+def checkout(repo: str, commit: str, dest: Path, mirrors: str | None) -> None:
+    src = repo_source(repo, mirrors)
+    shared = ["--shared"] if Path(src).exists() else []  # local mirror: no object copy
+    for cmd in (["git", "clone", "-q", "--no-checkout", *shared, src, str(dest)],
+                ["git", "-C", str(dest), "checkout", "-q", "--detach", commit]):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"cannot check out {repo} at {commit[:12]} from {src}: {r.stderr.strip()[-300:]}")
+
+
+def run_instance(instance: dict, job: dict) -> dict:
+    from dsfix.agent.config import load_settings
+    from dsfix.agent.run import FixRequest, run_fix
+    iid = instance["instance_id"]
+    t0 = time.monotonic()
+    row = {"instance_id": iid, "model_name_or_path": job["model_name"], "outcome": "error", "status": None,
+           "verified": False, "cost_usd": 0.0, "cost_known": True, "steps": 0, "error": None}
+    tmp = Path(tempfile.mkdtemp(prefix=f"dsfix-{iid[:40]}-"))
+    try:
+        checkout(instance["repo"], instance["base_commit"], tmp / "repo", job.get("mirrors"))
+        overrides = {**job["overrides"], "model": {**job["overrides"].get("model", {}),
+                                                   "name": job["model"].replace("{instance_id}", iid)}}
+        settings = load_settings(None, overrides=overrides, environ=job.get("environ"))
+        code, report = run_fix(FixRequest(tmp / "repo", instance["problem_statement"], Path(job["out"]), settings))
+        patch = (Path(job["out"]) / "patch.diff").read_text()
+        row.update(outcome="patched" if patch.strip() else "no_patch", status=report["status"],
+                   verified=report["verified"], cost_usd=report["cost_usd"] or 0.0,
+                   cost_known=report["cost_known"], steps=report["steps"], model_patch=patch)
+        if report["status"] == "env_error":
+            row.update(outcome="error", error=report["message"])
+    except Exception as e:  # noqa: BLE001 - any failure here is infrastructure, recorded apart
+        row["error"] = f"{type(e).__name__}: {str(e)[:500]}"
+        row["traceback"] = traceback.format_exc()[-2000:]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    row["seconds"] = round(time.monotonic() - t0, 3)
+    return row
