@@ -13,6 +13,7 @@ from .tokenize import tokenize
 WEIGHTS = {
     "lex": 1.0, "sym_lex": 0.5, "path": 1.5, "frame": 1.2, "module": 0.8,
     "ident": 1.0, "literal": 0.8, "test_link": 0.3, "import": 0.15,
+    "root": 0.6, "sym_second": 0.0, "stem": 0.3,
 }
 CATEGORY_FACTOR = {"src": 1.0, "test": 0.3, "doc": 0.3, "vendor": 0.3}
 _FMT_RE = re.compile(r"%[-#0-9.]*[sdrfig]|\{[^{}]*\}")
@@ -96,11 +97,15 @@ def _dotted(idx, sig: IssueSignals, ev: Evidence):
                 break
 
 
-def _idents(idx, sig: IssueSignals, ev: Evidence):
+def _idents(idx, sig: IssueSignals, ev: Evidence, w_assign: float = 0.5):
     for words, w in ((sig.code_idents, 1.0), (sig.prose_idents, 0.3)):
         for word in words:
             sids = idx.defs.get(word)
             if not sids:
+                # `PersonName3 = PersonName`: aliases and constants are API too
+                files = idx.assigns.get(word, ())
+                for p in files:
+                    ev.add("ident", p, w * w_assign / math.sqrt(len(files)))
                 continue
             files = {idx.symbols[s].file for s in sids}
             share = w / math.sqrt(len(files))
@@ -108,6 +113,24 @@ def _idents(idx, sig: IssueSignals, ev: Evidence):
                 ev.symbols[s] += share
             for p in files:
                 ev.add("ident", p, share)
+
+
+def _stems(idx, issue: str, ev: Evidence):
+    """A word naming a module (`L039`, `autodoc`, `trigsimp`) points at its file."""
+    by_stem = idx.__dict__.get("_by_stem")
+    if by_stem is None:
+        by_stem = defaultdict(list)
+        for p in idx.paths:
+            stem = p[:-3].rpartition("/")[2]
+            if stem == "__init__":
+                stem = p.rpartition("/")[0].rpartition("/")[2]
+            by_stem[stem.lower()].append(p)
+        idx.__dict__["_by_stem"] = by_stem
+    for word in {w.lower() for w in re.findall(r"[A-Za-z_]\w{2,}", issue)}:
+        files = by_stem.get(word, ())
+        if 0 < len(files) <= 3:
+            for p in files:
+                ev.add("stem", p, 1.0 / len(files))
 
 
 def _literals(idx, issue: str, ev: Evidence):
@@ -128,6 +151,7 @@ def collect_evidence(idx: RepoIndex, issue: str, sig: IssueSignals) -> Evidence:
     _dotted(idx, sig, ev)
     _idents(idx, sig, ev)
     _literals(idx, issue, ev)
+    _stems(idx, issue, ev)
     return ev
 
 
@@ -135,11 +159,7 @@ def rank_files(idx: RepoIndex, issue: str, ev: Evidence, sym_lex: dict[int, floa
                w: dict = WEIGHTS) -> dict[str, float]:
     query = Counter(tokenize(issue))
     lex = _norm({idx.paths[d]: s for d, s in idx.file_bm25.score(query).items()})
-    per_file: dict[str, float] = {}
-    for sid, s in sym_lex.items():
-        f = idx.symbols[sid].file
-        per_file[f] = max(per_file.get(f, 0.0), s)
-    sym = _norm(per_file)
+    sym = _norm(_per_file_symbol_scores(idx, sym_lex, w["sym_second"]))
     scores: dict[str, float] = defaultdict(float)
     for p, v in lex.items():
         scores[p] += w["lex"] * v
@@ -149,7 +169,23 @@ def rank_files(idx: RepoIndex, issue: str, ev: Evidence, sym_lex: dict[int, floa
         for kind, v in kinds.items():
             scores[p] += w[kind] * _saturate(v)
     _structure(idx, scores, w)
-    return {p: v * CATEGORY_FACTOR[idx.categories.get(p, "src")] for p, v in scores.items()}
+    # top-level scripts (setup.py, isympy.py) are rarely where a packaged bug lives
+    root = w["root"] if len(idx.paths) > 20 else 1.0
+    return {p: v * CATEGORY_FACTOR[idx.categories.get(p, "src")] * (1.0 if "/" in p else root)
+            for p, v in scores.items()}
+
+
+def _per_file_symbol_scores(idx: RepoIndex, sym_lex: dict[int, float], second: float):
+    """Best symbol per file, plus a share of the runner-up: two matching functions
+    in one file is more evidence than one."""
+    best: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for sid, s in sym_lex.items():
+        b = best[idx.symbols[sid].file]
+        if s > b[0]:
+            b[0], b[1] = s, b[0]
+        elif s > b[1]:
+            b[1] = s
+    return {f: b[0] + second * b[1] for f, b in best.items()}
 
 
 def _structure(idx: RepoIndex, scores: dict[str, float], w: dict):

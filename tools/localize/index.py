@@ -36,6 +36,7 @@ class RepoIndex:
     symbols: list[Symbol]
     file_syms: dict[str, list[int]]
     defs: dict[str, list[int]]            # short name -> symbol ids
+    assigns: dict[str, list[str]]         # module-level `NAME = ...` -> paths (aliases, constants)
     modules: dict[str, str]               # dotted module -> path
     imports: dict[str, set[str]]          # path -> paths it imports
     imported_by: dict[str, set[str]]
@@ -94,7 +95,7 @@ def build_index(repo: Path, paths: list[str] | None = None) -> RepoIndex:
         for name in module_names(p):
             modules.setdefault(name, p)
     symbols: list[Symbol] = []
-    sym_docs, file_syms, defs = [], {}, {}
+    sym_docs, file_syms, defs, assigns = [], {}, {}, {}
     imports: dict[str, set[str]] = {}
     imported_by: dict[str, set[str]] = {p: set() for p in paths}
     for s in scans:
@@ -104,6 +105,8 @@ def build_index(repo: Path, paths: list[str] | None = None) -> RepoIndex:
             defs.setdefault(sym.name.rpartition(".")[2], []).append(len(symbols))
             symbols.append(sym)
             sym_docs.append(terms)
+        for name in set(s.assigns):
+            assigns.setdefault(name, []).append(s.path)
         targets = {_resolve(m, lvl, s.path, modules) for m, lvl in s.imports}
         imports[s.path] = {t for t in targets if t and t != s.path}
         for t in imports[s.path]:
@@ -111,6 +114,7 @@ def build_index(repo: Path, paths: list[str] | None = None) -> RepoIndex:
     categories = {p: category(p) for p in paths}
     return RepoIndex(
         root=str(repo), paths=paths, symbols=symbols, file_syms=file_syms, defs=defs,
+        assigns=assigns,
         modules=modules, imports=imports, imported_by=imported_by,
         test_links=_test_links(paths, imports, categories),
         literals={s.path: s.literals for s in scans if s.literals},

@@ -8,6 +8,7 @@ names a module matches code that imports it.
 from __future__ import annotations
 
 import re
+from itertools import chain
 from collections import Counter
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -28,41 +29,40 @@ continue print isinstance len str int dict list tuple object super args kwargs
 """.split())
 
 _split_memo: dict[str, tuple[str, ...]] = {}
+_MEMO_MAX = 1_000_000  # bound memory on huge repos
 
 
 def split_identifier(word: str) -> tuple[str, ...]:
-    """`getHTTPResponse_code` -> ('get', 'http', 'response', 'code', 'gethttpresponse_code')."""
+    """`getHTTPResponse_code` -> ('http', 'response', 'code', 'gethttpresponse_code')."""
     hit = _split_memo.get(word)
-    if hit is not None:
-        return hit
+    if hit is None:
+        hit = _split_memo[word] = _split(word)
+    return hit
+
+
+def _split(word: str) -> tuple[str, ...]:
+    if "." in word:  # dotted path: keep it whole, plus its parts
+        pieces = word.split(".")
+        head = () if pieces[0] in ("self", "cls") else (word.lower(),)
+        return head + tuple(t for piece in pieces for t in split_identifier(piece))
     parts = []
     for chunk in word.split("_"):
         parts.extend(p.lower() for p in _CAMEL.findall(chunk))
     whole = word.lower().strip("_")
     if whole and (len(parts) != 1 or parts[0] != whole):
         parts.append(whole)
-    out = tuple(p for p in parts if len(p) > 1 and p not in STOPWORDS)
-    if len(_split_memo) < 500_000:  # bound memory on huge repos
-        _split_memo[word] = out
-    return out
+    return tuple(p for p in parts if len(p) > 1 and p not in STOPWORDS)
 
 
 def tokenize(text: str) -> list[str]:
-    out: list[str] = []
+    words = _WORD.findall(text)
     memo = _split_memo
-    for word in _WORD.findall(text):
-        hit = memo.get(word)
-        if hit is not None:  # fast path: most words were seen before
-            out.extend(hit)
-        elif "." in word:
-            pieces = word.split(".")
-            if pieces[0] not in ("self", "cls"):
-                out.append(word.lower())
-            for piece in pieces:
-                out.extend(split_identifier(piece))
-        else:
-            out.extend(split_identifier(word))
-    return out
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    try:  # fast path, all in C: every word seen before
+        return list(chain.from_iterable([memo[w] for w in words]))
+    except KeyError:
+        return list(chain.from_iterable([split_identifier(w) for w in words]))
 
 
 def term_counts(text: str) -> Counter:
