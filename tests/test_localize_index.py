@@ -87,3 +87,31 @@ def test_signals_extract_frames_paths_and_errors():
     assert (sig.frames[0].path, sig.frames[0].line, sig.frames[0].func) == ("/x/pkg/a.py", 12, "run")
     assert "pkg/b.py" in sig.paths
     assert sig.errors == ["missing key"]
+
+
+def test_line_scanner_ignores_defs_inside_strings_and_keeps_closing_lines(tmp_path):
+    repo = make_repo(tmp_path / "r", git=False)
+    (repo / "pkg/doc.py").write_text(
+        'def documented():\n'
+        '    """Example:\n'
+        '\n'
+        'def not_a_symbol():\n'
+        '    pass\n'
+        '"""\n'
+        '    return call(\n'
+        '        1,\n'
+        ')\n'
+        '\n'
+        'ALIAS = documented\n')
+    idx = index_mod.build_index(repo)
+    syms = [idx.symbols[i] for i in idx.file_syms["pkg/doc.py"]]
+    assert [(s.name, s.start, s.end) for s in syms] == [("documented", 1, 9)]
+    assert idx.assigns["ALIAS"] == ["pkg/doc.py"]
+
+
+def test_multiline_signature_is_joined(tmp_path):
+    repo = make_repo(tmp_path / "r", git=False)
+    (repo / "pkg/sig.py").write_text("def f(\n    a,\n    b=2,\n):\n    return a\n")
+    idx = index_mod.build_index(repo)
+    (sym,) = [idx.symbols[i] for i in idx.file_syms["pkg/sig.py"]]
+    assert (sym.signature, sym.start, sym.end) == ("def f(a, b=2):", 1, 5)

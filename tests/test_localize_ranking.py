@@ -61,3 +61,15 @@ def test_dotted_module_path_mention(repo):
     loc = localize(repo, "pkg.utils.truncate_words cuts too early")
     assert loc.files[0] == "pkg/utils.py"
     assert loc.symbols[0].name == "truncate_words"
+
+
+def test_module_name_mention_points_at_file(repo):
+    # no identifier matches; the word "utils" names the module
+    assert localize(repo, "something in utils breaks for long inputs").files[0] == "pkg/utils.py"
+
+
+def test_alias_assignment_counts_as_definition(repo):
+    with open(repo / "pkg/render.py", "a") as fh:
+        fh.write("\nTableRenderer2 = render_table\n")
+    loc = localize(repo, "TypeError: argument of type 'TableRenderer2' is not iterable")
+    assert loc.files[0] == "pkg/render.py"

@@ -33,14 +33,8 @@ def suffix_matches(idx: RepoIndex, mention: str) -> list[str]:
     parts = [p for p in mention.split("/") if p not in ("", ".", "..")]
     if not parts:
         return []
-    by_base = idx.__dict__.setdefault("_by_base", None)
-    if by_base is None:
-        by_base = defaultdict(list)
-        for p in idx.paths:
-            by_base[p.rpartition("/")[2]].append(p)
-        idx.__dict__["_by_base"] = by_base
     best, out = 0, []
-    for p in by_base.get(parts[-1], ()):
+    for p in idx.by_basename().get(parts[-1], ()):
         q = p.split("/")
         k = 0
         while k < min(len(q), len(parts)) and q[-1 - k] == parts[-1 - k]:
@@ -117,15 +111,7 @@ def _idents(idx, sig: IssueSignals, ev: Evidence, w_assign: float = 0.5):
 
 def _stems(idx, issue: str, ev: Evidence):
     """A word naming a module (`L039`, `autodoc`, `trigsimp`) points at its file."""
-    by_stem = idx.__dict__.get("_by_stem")
-    if by_stem is None:
-        by_stem = defaultdict(list)
-        for p in idx.paths:
-            stem = p[:-3].rpartition("/")[2]
-            if stem == "__init__":
-                stem = p.rpartition("/")[0].rpartition("/")[2]
-            by_stem[stem.lower()].append(p)
-        idx.__dict__["_by_stem"] = by_stem
+    by_stem = idx.by_stem()
     for word in {w.lower() for w in re.findall(r"[A-Za-z_]\w{2,}", issue)}:
         files = by_stem.get(word, ())
         if 0 < len(files) <= 3:

@@ -50,6 +50,35 @@ class RepoIndex:
 
     def __post_init__(self):
         self.path_id = {p: i for i, p in enumerate(self.paths)}
+        self._lookups: dict[str, dict[str, list[str]]] = {}
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_lookups"] = {}  # derived; rebuilt on first use
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_lookups", {})
+
+    def by_basename(self) -> dict[str, list[str]]:
+        """`query.py` -> every path ending in it."""
+        return self._lookup("base", lambda p: p.rpartition("/")[2])
+
+    def by_stem(self) -> dict[str, list[str]]:
+        """Lower-case module name -> paths; a package's __init__.py goes by its folder."""
+        def stem(p: str) -> str:
+            s = p[:-3].rpartition("/")[2]
+            return (p.rpartition("/")[0].rpartition("/")[2] if s == "__init__" else s).lower()
+        return self._lookup("stem", stem)
+
+    def _lookup(self, name: str, key) -> dict[str, list[str]]:
+        table = self._lookups.get(name)
+        if table is None:
+            table = self._lookups[name] = {}
+            for p in self.paths:
+                table.setdefault(key(p), []).append(p)
+        return table
 
 
 def list_python_files(repo: Path) -> list[str]:
