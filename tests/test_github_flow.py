@@ -23,7 +23,7 @@ SLUG = "acme/inventory"
 URL = f"https://github.com/{SLUG}/issues/7"
 BRANCH = "dsfix/issue-7"
 TOKEN = "ghs_faketoken123456"
-BODY = "batches([1, 2, 3, 4, 5], 2) returns [[1, 2], [3, 4]]: the last partial batch is lost.\n$(touch /tmp/pwned) `id`"
+BODY = "batches([1, 2, 3, 4, 5], 2) returns [[1, 2], [3, 4]]: the last partial batch is lost.\n$(touch PWNED) `touch PWNED`"
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ def gh(tmp_path):
     git(src, "branch", "-M", "main")
     with FakeGitHub(tmp_path / "remote", token=TOKEN) as fake:
         fake.add_repo(SLUG, src)
-        fake.add_issue(SLUG, 7, "batches() drops the last partial batch", BODY, labels=("bug", "dsfix"))
+        fake.add_issue(SLUG, 7, "batches() drops the last partial batch",
+                       BODY.replace("PWNED", str(tmp_path / "pwned")), labels=("bug", "dsfix"))
         fake.add_comment(SLUG, 7, "Seen on 1.2 too.", login="alice")
         yield fake
 
@@ -110,8 +111,8 @@ def test_issue_to_pull_request_with_the_scripted_model_then_rerun_updates_it(gh,
     # The model saw the issue: title, labels, body (verbatim: nothing was run through a shell), comments.
     text = run.calls[0]
     assert "batches() drops the last partial batch" in text and "Labels: bug" in text
-    assert "$(touch /tmp/pwned) `id`" in text and "Seen on 1.2 too." in text
-    assert not Path("/tmp/pwned").exists() or Path("/tmp/pwned").stat().st_mtime < out.stat().st_mtime
+    assert f"$(touch {tmp_path / 'pwned'})" in text and "Seen on 1.2 too." in text
+    assert not (tmp_path / "pwned").exists()
     # The branch holds one commit on top of main: the verified patch, with dsfix's trailer.
     sha = gh.branch_sha(SLUG, BRANCH)
     bare = gh.repos[SLUG]["bare"]
