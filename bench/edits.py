@@ -275,13 +275,37 @@ def c_model_mix(fs, rng, src):
     return render(fs, git_header=False, prefixes=False, counts="none")
 
 
+def c_heavy(fs, rng, src):
+    """Several slips at once: line numbers, headers, counts, whitespace, context."""
+    c_jitter(fs, rng, src)
+    c_hallucinated(fs, rng, src)
+    c_alter_ctx(fs, rng, src)
+    c_drop_inner(fs, rng, src)
+    c_whitespace(fs, rng, src)
+    return render(fs, git_header=False, prefixes=False, counts="none")
+
+
+def c_altered_removed(fs, rng, src):
+    """A removed line misremembered: every tool should refuse (exact is impossible)."""
+    for f in fs:
+        dels = [(h, i) for h in f.hunks for i, ln in enumerate(h.body)
+                if ln[:1] == "-" and re.search(r"[A-Za-z_]{3,}", ln)]
+        if dels:
+            h, i = rng.choice(dels)
+            h.body[i] = "-" + _alter(h.body[i][1:], rng)
+    if not any(ln[:1] == "-" for f in fs for h in f.hunks for ln in h.body):
+        return None  # nothing removed, nothing to misremember: not a case
+    return render(fs)
+
+
 CORRUPTIONS = {
     "clean": c_clean, "shifted_lines": c_shift, "jittered_lines": c_jitter,
     "wrong_counts": c_counts, "no_counts": c_nocounts, "dropped_context": c_drop_ctx,
     "added_context": c_add_ctx, "altered_context": c_alter_ctx, "whitespace_drift": c_whitespace,
     "inner_context_dropped": c_drop_inner, "hallucinated_context": c_hallucinated,
     "reindented_hunk": c_reindent, "no_headers_prefixes": c_headers, "reordered_hunks": c_reorder, "crlf_diff": c_crlf_diff,
-    "crlf_file": c_clean, "model_mix": c_model_mix,
+    "crlf_file": c_clean, "model_mix": c_model_mix, "model_heavy": c_heavy,
+    "altered_removed(refuse)": c_altered_removed,
 }
 
 
@@ -411,6 +435,8 @@ def run_instance(row, inst, stats, args, only):
             if name == "crlf_file":  # new files are created with "\n" endings
                 exp = {k: (exp0[k] if k not in src0 else v) for k, v in exp.items()}
             diff = fn(clone(files), rng, src)
+            if diff is None:
+                continue
             for tool in TOOLS:
                 if tool == "dsfix":
                     status, out = run_dsfix(diff, src)
@@ -438,7 +464,7 @@ def report(stats, used, skipped, secs):
         for t in TOOLS:
             for k, v in per[t].items():
                 total[t][k] += v
-                if name != "clean":
+                if name != "clean" and "(refuse)" not in name:
                     corrupted[t][k] += v
     for label, agg in (("ALL corrupted", corrupted), ("ALL", total)):
         n = sum(agg["dsfix"].values())

@@ -222,3 +222,43 @@ def test_syntax_error_refused_but_preexisting_error_only_noted():
 def test_feedback_lists_problems():
     r = ApplyResult(ok=False)
     assert "NOT applied" in r.feedback()
+
+
+def test_look_alike_removed_line_elsewhere_is_not_used():
+    src = ("def alpha():\n    setup_alpha()\n    x = compute(1)\n    return x\n\n\n"
+           "def beta():\n    setup_beta()\n    x = compute()\n    return x\n")
+    d = ("--- a/m.py\n+++ b/m.py\n@@ -1,4 +1,4 @@\n def alpha():\n     setup_alpha()\n"
+         "-    x = compute()\n+    x = compute(2)\n     return x\n")
+    r = run(d, {"m.py": src})
+    assert not r.ok
+    msg = r.failures[0].message
+    assert "context matches best at line 1" in msg and "compute(1)" in msg
+
+
+def test_new_file_without_dev_null_header():
+    r = run("--- a/pkg/n.py\n+++ b/pkg/n.py\n@@ -0,0 +1,2 @@\n+A = 1\n+B = 2\n", {})
+    assert r.ok and r.changes == {"pkg/n.py": "A = 1\nB = 2\n"}
+    assert "created" in r.notes[0]
+
+
+def test_timestamps_and_quoted_paths():
+    d = ('--- "a/my file.txt"\t2024-01-01 10:00:00.000000000 +0000\n'
+         '+++ "b/my file.txt"\t2024-01-02 10:00:00.000000000 +0000\n@@ -1 +1 @@\n-x\n+y\n')
+    r = run(d, {"my file.txt": "x\n"})
+    assert r.ok and r.changes == {"my file.txt": "y\n"}
+    d = "--- f.txt 2024-01-01 10:00:00\n+++ f.txt 2024-01-01 10:00:01\n@@\n-x\n+y\n"
+    assert run(d, {"f.txt": "x\n"}).changes == {"f.txt": "y\n"}
+
+
+def test_unprefixed_context_line_inside_counted_hunk():
+    src = "def f():\n    return 1\n"
+    d = "--- a/m.py\n+++ b/m.py\n@@ -1,2 +1,2 @@\ndef f():\n-    return 1\n+    return 2\n"
+    r = run(d, {"m.py": src})
+    assert r.ok and r.changes["m.py"] == "def f():\n    return 2\n"
+
+
+def test_pure_addition_needs_two_real_context_lines_when_fuzzy():
+    src = "".join(f"x{i} = {i}\n" for i in range(20))
+    d = "--- a/m.py\n+++ b/m.py\n@@\n x5 = 5\n nothing = 0\n+NEW = 1\n other = 0\n"
+    r = run(d, {"m.py": src})
+    assert not r.ok  # one matching line is too weak to place an insertion

@@ -54,6 +54,9 @@ def _apply_file(fp: FilePatch, read, overlay, failures, notes) -> None:
     current = read(src)
     if current is None and dst and dst != src and not fp.explicit_rename and read(dst) is not None:
         src, current = dst, read(dst)  # "--- foo.orig +++ foo": an edit of the file that exists
+    if current is None and dst == src and fp.hunks and not any(h.old for h in fp.hunks):
+        notes.append(f"{src} does not exist; created it from the patch's added lines")
+        return _create(fp, read, overlay, failures, notes, fail)
     if current is None:
         return fail("file does not exist (to create it, use --- /dev/null)", src)
     new = patch_text(src, current, fp.hunks, failures, notes)

@@ -2,26 +2,17 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
 from .fs import apply_to_dir
 from .model import ApplyResult, PatchError
 
-_SR = re.compile(r"^\s*<{5,9}\s*SEARCH\s*$", re.M)
-_UDIFF = re.compile(r"^(@@|--- |\+\+\+ |diff --git )", re.M)
-
-
-def detect_format(text: str) -> str:
-    """search_replace when the text has SEARCH blocks and no diff markers."""
-    return "search_replace" if _SR.search(text) and not _UDIFF.search(text) else "udiff"
-
 
 def apply_command(repo: Path, patch: Path, check: bool, as_json: bool) -> int:
     try:
         text = _read_patch(Path(repo), Path(patch))
-        result = apply_to_dir(Path(repo), text, check=check, fmt=detect_format(text))
+        result = apply_to_dir(Path(repo), text, check=check, fmt="auto")
     except PatchError as e:
         _emit_error(str(e), as_json)
         return 2

@@ -73,3 +73,14 @@ def ambiguous(cands: list[Placement], old: list[Line], idx: FileIndex, path: str
     more = f" (and {len(cands) - 3} more)" if len(cands) > 3 else ""
     return (f"the hunk matches {len(cands)} places equally well{more}; add distinctive "
             f"context or correct the @@ line numbers. Candidates:\n" + "\n".join(spots))
+
+
+def elsewhere(pl: Placement, old: list[Line], idx: FileIndex, path: str) -> str:
+    """The context points to one place but the removed lines only match another."""
+    bad = [ln for ln, a in zip(old, pl.align)
+           if ln.tag == "-" and (a is None or norm(ln.text) != idx.norms[a])]
+    what = "; ".join(f"-{ln.text.strip()!r}" for ln in bad[:4])
+    a = [x for x in pl.align if x is not None]
+    return (f"the context matches best at line {a[0] + 1}, but the removed lines there "
+            f"differ ({what}); similar lines elsewhere were not used, to avoid editing the "
+            f"wrong place. Did you mean {show(idx, path, a[0], a[-1] + 1)}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from .apply import apply_diff
 from .model import ApplyResult, PatchError, UnsafePathError
 from .paths import check_rel_path
+from .search_replace import apply_search_replace, detect_format
 
 
 def safe_target(root: Path, rel: str) -> Path:
@@ -40,15 +41,17 @@ def reader(root: Path):
 
 def apply_to_dir(root: Path, diff_text: str, *, check: bool = False,
                  fmt: str = "udiff") -> ApplyResult:
-    """Apply to files under root; write only if everything applies and check is False."""
+    """Apply to files under root; write only if everything applies and check is False.
+    fmt: "udiff", "search_replace" or "auto" (search_replace if it has SEARCH blocks)."""
     root = Path(root)
     if not root.is_dir():
         raise PatchError(f"not a directory: {root}")
     root = Path(os.path.realpath(root))
+    if fmt == "auto":
+        fmt = detect_format(diff_text)
     if fmt in ("udiff", "diff"):
         result = apply_diff(diff_text, reader(root))
     elif fmt in ("search_replace", "search-replace", "sr"):
-        from .search_replace import apply_search_replace
         result = apply_search_replace(diff_text, reader(root))
     else:
         raise PatchError(f"unknown patch format {fmt!r}")

@@ -27,8 +27,12 @@ def patch_text(path: str, text: str, hunks: list[Hunk],
             continue
         pl = chosen[k] or pick(f, preds[k])
         if pl is None:
-            fail(excerpt.ambiguous(f.cands, h.old, idx, path) if f.cands
-                 else excerpt.no_match(h.old, idx, path))
+            if f.elsewhere is not None:
+                fail(excerpt.elsewhere(f.elsewhere, h.old, idx, path))
+            elif f.cands:
+                fail(excerpt.ambiguous(f.cands, h.old, idx, path))
+            else:
+                fail(excerpt.no_match(h.old, idx, path))
             continue
         chosen[k] = pl
         _note(notes, path, k, h, pl, f, preds[k])

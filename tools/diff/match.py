@@ -86,8 +86,18 @@ def fuzzy(old: list[Line], idx: FileIndex) -> list[Placement]:
     return out
 
 
+def ratio(a: str, b: str) -> float:
+    """Similarity of two normalised lines; cheap upper bounds first (0.0 below 0.5)."""
+    if not a or not b:
+        return 0.0
+    sm = SequenceMatcher(None, a, b, autojunk=False)
+    if sm.real_quick_ratio() < 0.5 or sm.quick_ratio() < 0.5:
+        return 0.0
+    return sm.ratio()
+
+
 def similar(a: str, b: str) -> bool:
-    return bool(a and b) and SequenceMatcher(None, a, b).ratio() >= 0.8
+    return ratio(a, b) >= 0.8
 
 
 def _ctx_score(h: Line, f_line: str, f_norm: str) -> float:
@@ -95,9 +105,10 @@ def _ctx_score(h: Line, f_line: str, f_norm: str) -> float:
     hn = norm(h.text)
     if hn == f_norm:
         return (1.0 if not hn else 2.0) + (0.01 if h.text == f_line else 0.0)
-    if similar(hn, f_norm):
-        return 1.0
-    return SUBSTITUTE
+    r = ratio(hn, f_norm)
+    # a misremembered line still resembles the real one; an unrelated line may
+    # only be skipped, so it cannot pull added lines to the wrong side
+    return 1.0 if r >= 0.8 else SUBSTITUTE if r >= 0.5 else NEG
 
 
 def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int) -> Placement | None:

@@ -21,6 +21,7 @@ class Found:
     """Candidates for one hunk at the first level that produced any."""
     cands: list[Placement]
     level: str | None
+    elsewhere: Placement | None = None  # context fits better here, removed lines do not
 
 
 def origin(pl: Placement) -> int:
@@ -39,7 +40,30 @@ def find(old: list[Line], idx: FileIndex) -> Found:
         return Found([], None)
     best = max(pl.score for pl in cands)
     rivals = [pl for pl in cands if pl.score >= best - MARGIN]
+    other = _context_elsewhere(old, idx, rivals)
+    if other is not None:
+        return Found([], None, elsewhere=other)
     return Found(sorted(rivals, key=origin), "fuzzy")
+
+
+def _context_elsewhere(old: list[Line], idx: FileIndex, cands: list[Placement]):
+    """Where the hunk fits best if removed lines may mismatch too, when that place is
+    not a candidate and matches more lines: the removed lines found at the candidate
+    are then probably a look-alike, and applying there would be the wrong place."""
+    loose = [Line(" ", ln.text) for ln in old]
+    alts = _distinct(fuzzy(loose, idx))
+    if not alts:
+        return None
+    alt = max(alts, key=lambda pl: pl.score)
+    lo, hi = _span(alt)
+    if any(not (hi < _span(c)[0] or lo > _span(c)[1]) for c in cands):
+        return None
+    return alt if _solid(alt, old, idx) > max(_solid(c, old, idx) for c in cands) else None
+
+
+def _solid(pl: Placement, old: list[Line], idx: FileIndex) -> int:
+    return sum(1 for ln, a in zip(old, pl.align)
+               if a is not None and norm(ln.text) and norm(ln.text) == idx.norms[a])
 
 
 def _span(pl: Placement) -> tuple[int, int]:

@@ -4,15 +4,23 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from .apply import resolve_path
+from .apply import _check_syntax, resolve_path
 from .hunks import patch_text
 from .model import ApplyResult, Hunk, HunkFailure, Line, PatchError
 from .parse import split_diff_lines
-from .apply import _check_syntax
 
 _SEARCH = re.compile(r"^\s*<{5,9}\s*SEARCH\s*$")
 _DIVIDE = re.compile(r"^\s*={5,9}\s*$")
 _REPLACE = re.compile(r"^\s*>{5,9}\s*REPLACE\s*$")
+
+
+_UDIFF = re.compile(r"^(@@|--- |\+\+\+ |diff --git )", re.M)
+
+
+def detect_format(text: str) -> str:
+    """"search_replace" when the text has SEARCH blocks and no diff markers, else "udiff"."""
+    has_sr = any(_SEARCH.match(ln) for ln in text.splitlines())
+    return "search_replace" if has_sr and not _UDIFF.search(text) else "udiff"
 
 
 def parse_search_replace(text: str) -> list[tuple[str, list[str], list[str]]]:
