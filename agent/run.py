@@ -95,6 +95,8 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
         raise
     finally:
         timings = env.timings.summary() if env else {}
+        if getattr(env, "image_source", None):
+            timings["image_source"] = env.image_source   # present | pulled | built: cache hits for batch stats
         if env is not None:
             env.close()
         _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0)
