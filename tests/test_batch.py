@@ -29,7 +29,7 @@ def test_run_resume_and_retry_errors(docker_client, tmp_path):
     assert preds["inv-2"]["model_patch"] == ""
     results = {r["instance_id"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert results["inv-1"]["verified"] and results["inv-2"]["status"] == "limit_steps"
-    assert results["inv-3"]["outcome"] == "error" and "cannot check out" in results["inv-3"]["error"]
+    assert results["inv-3"]["outcome"] == "error" and "not found" in results["inv-3"]["error"]
     run = json.loads((out / "run.json").read_text())
     assert run["model"].startswith("scripted/") and run["instance_ids"] == ["inv-1", "inv-2", "inv-3"]
     assert (out / "instances/inv-1/trajectory.jsonl").is_file() and (out / "instances/inv-1/report.json").is_file()

@@ -12,24 +12,11 @@ import traceback
 from pathlib import Path
 
 
-def repo_source(repo: str, mirrors: str | None) -> str:
-    """Where to clone OWNER/REPO from: a local mirror when there is one, else GitHub."""
-    if mirrors:
-        m = Path(mirrors)
-        if m.is_file():  # a JSON map {"OWNER/REPO": "/path/to/git/dir"}
-            import json
-            mapping = json.loads(m.read_text())
-            if repo in mapping:
-                return mapping[repo]
-        elif (m / f"{repo.replace('/', '__')}.git").exists():
-            return str(m / f"{repo.replace('/', '__')}.git")
-    return f"https://github.com/{repo}.git"
-
-
 def checkout(repo: str, commit: str, dest: Path, mirrors: str | None) -> None:
-    src = repo_source(repo, mirrors)
-    shared = ["--shared"] if Path(src).exists() else []  # local mirror: no object copy
-    for cmd in (["git", "clone", "-q", "--no-checkout", *shared, src, str(dest)],
+    """A working clone of `repo` at `commit`, sharing objects with the mirror (no copy)."""
+    from dsfix.envs.sources import Sources
+    src = Sources(mirrors).ensure_commits(repo, commit)
+    for cmd in (["git", "clone", "-q", "--no-checkout", "--shared", str(src), str(dest)],
                 ["git", "-C", str(dest), "checkout", "-q", "--detach", commit]):
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
