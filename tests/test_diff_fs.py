@@ -142,3 +142,10 @@ def test_command_search_replace(repo, tmp_path, capsys):
                      "def f():\n    return 10\n>>>>>>> REPLACE\n```\n")
     assert apply_command(repo, patch, check=False, as_json=False) == 0
     assert "return 10" in (repo / "pkg/mod.py").read_text()
+
+
+def test_unwritable_target_is_bad_input_and_changes_nothing(repo):
+    d = MODEL_DIFF + "--- /dev/null\n+++ b/win.txt/sub.txt\n@@ -0,0 +1 @@\n+x\n"
+    with pytest.raises(PatchError):
+        apply_to_dir(repo, d)
+    assert git(repo, "status", "--porcelain") == ""

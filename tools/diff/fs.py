@@ -56,7 +56,10 @@ def apply_to_dir(root: Path, diff_text: str, *, check: bool = False,
     else:
         raise PatchError(f"unknown patch format {fmt!r}")
     if result.ok and not check:
-        write_all(root, result.changes)
+        try:
+            write_all(root, result.changes)
+        except OSError as e:  # e.g. a new file under a path that is a regular file
+            raise PatchError(f"could not write the patched files (nothing changed): {e}") from e
     return result
 
 

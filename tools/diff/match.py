@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from .model import Line
 from .text import norm
@@ -60,8 +61,10 @@ def contiguous(old: list[Line], idx: FileIndex, level: str) -> list[Placement]:
     return out
 
 
-def fuzzy(old: list[Line], idx: FileIndex) -> list[Placement]:
-    """Best alignment in each window suggested by votes of matching lines."""
+def fuzzy(old: list[Line], idx: FileIndex,
+          taken: list[tuple[int, int]] = ()) -> list[Placement]:
+    """Best alignment in each window suggested by votes of matching lines, leaving
+    out windows that overlap the `taken` spans."""
     votes: dict[int, float] = defaultdict(float)
     for j, ln in enumerate(old):
         key = norm(ln.text)
@@ -71,7 +74,10 @@ def fuzzy(old: list[Line], idx: FileIndex) -> list[Placement]:
         for p in pos:
             votes[p - j] += 2.0 if ln.tag == "-" else 1.0
     chosen: list[int] = []
+    top = max(votes.values(), default=0.0)
     for off in sorted(votes, key=lambda o: (-votes[o], o)):
+        if votes[off] < top / 3:  # far fewer matching lines: cannot rival the best
+            break
         if all(abs(off - c) > SLACK for c in chosen):
             chosen.append(off)
         if len(chosen) >= MAX_WINDOWS:
@@ -79,13 +85,23 @@ def fuzzy(old: list[Line], idx: FileIndex) -> list[Placement]:
     seen, out = set(), []
     for off in chosen:
         lo, hi = max(0, off - SLACK), min(len(idx.lines), off + len(old) + SLACK)
-        pl = align_window(old, idx, lo, hi)
+        if any(off <= b and a < off + len(old) for a, b in taken):
+            continue
+        pl = align_window(old, idx, lo, hi, off - lo)
+        if pl and any(_overlaps(pl, a, b) for a, b in taken):
+            continue
         if pl and tuple(pl.align) not in seen:
             seen.add(tuple(pl.align))
             out.append(pl)
     return out
 
 
+def _overlaps(pl: Placement, a: int, b: int) -> bool:
+    got = [x for x in pl.align if x is not None]
+    return got[0] <= b and a <= got[-1]
+
+
+@lru_cache(maxsize=1 << 16)
 def ratio(a: str, b: str) -> float:
     """Similarity of two normalised lines; cheap upper bounds first (0.0 below 0.5)."""
     if not a or not b:
@@ -111,8 +127,10 @@ def _ctx_score(h: Line, f_line: str, f_norm: str) -> float:
     return 1.0 if r >= 0.8 else SUBSTITUTE if r >= 0.5 else NEG
 
 
-def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int) -> Placement | None:
-    """Needleman-Wunsch style alignment of the whole old side inside lines[lo:hi].
+def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int,
+                 diag: int) -> Placement | None:
+    """Needleman-Wunsch style alignment of the whole old side inside lines[lo:hi],
+    within SLACK lines of the diagonal (hunk line i near file line lo + diag + i).
 
     Removed lines must align to a whitespace-equal line and stay adjacent to each
     other; context may be skipped on either side at a cost of 1 per line.
@@ -122,7 +140,7 @@ def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int) -> Placement
     back: list[list[tuple | None]] = [[None] * (w + 1) for _ in range(m + 1)]
     dp[0] = [0.0] * (w + 1)
     for i in range(m + 1):
-        for j in range(w + 1):
+        for j in range(max(0, diag + i - SLACK), min(w, diag + i + SLACK) + 1):
             cur = dp[i][j]
             if cur == NEG or i == m:
                 continue

@@ -50,15 +50,13 @@ def _context_elsewhere(old: list[Line], idx: FileIndex, cands: list[Placement]):
     """Where the hunk fits best if removed lines may mismatch too, when that place is
     not a candidate and matches more lines: the removed lines found at the candidate
     are then probably a look-alike, and applying there would be the wrong place."""
+    best = max(_solid(c, old, idx) for c in cands)
+    if best == sum(1 for ln in old if norm(ln.text)):
+        return None  # every line matched: nowhere can match more
     loose = [Line(" ", ln.text) for ln in old]
-    alts = _distinct(fuzzy(loose, idx))
-    if not alts:
-        return None
-    alt = max(alts, key=lambda pl: pl.score)
-    lo, hi = _span(alt)
-    if any(not (hi < _span(c)[0] or lo > _span(c)[1]) for c in cands):
-        return None
-    return alt if _solid(alt, old, idx) > max(_solid(c, old, idx) for c in cands) else None
+    alts = fuzzy(loose, idx, taken=[_span(c) for c in cands])
+    alt = max(alts, key=lambda pl: _solid(pl, old, idx), default=None)
+    return alt if alt is not None and _solid(alt, old, idx) > best else None
 
 
 def _solid(pl: Placement, old: list[Line], idx: FileIndex) -> int:
