@@ -217,7 +217,10 @@ def remove(ref: str) -> int:
     if repo is None:
         raise LocalBackendError(f"{repo_id} is not in the Hugging Face cache")
     if filename is None:
-        strategy = info.delete_revisions(*(r.commit_hash for r in repo.revisions))
+        # scoped to this repo: delete_revisions matches commit hashes across the whole cache
+        import dataclasses
+        only = dataclasses.replace(info, repos=frozenset({repo}))
+        strategy = only.delete_revisions(*(r.commit_hash for r in repo.revisions))
         freed = strategy.expected_freed_size
         strategy.execute()
         return freed
