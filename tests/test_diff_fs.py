@@ -149,3 +149,23 @@ def test_unwritable_target_is_bad_input_and_changes_nothing(repo):
     with pytest.raises(PatchError):
         apply_to_dir(repo, d)
     assert git(repo, "status", "--porcelain") == ""
+
+
+def test_git_diff_round_trip_with_rename_new_delete_crlf_nonl(repo):
+    (repo / "gone.txt").write_text("bye\n")
+    git(repo, "add", "gone.txt")
+    git(repo, "commit", "-qm", "gone")
+    (repo / "pkg" / "mod.py").write_text("def f():\n    return 10\n\n\ndef g():\n    return 2\n")
+    git(repo, "mv", "win.txt", "renamed.txt")
+    (repo / "renamed.txt").write_bytes(b"alpha\r\nBETA\r\ngamma\r\n")
+    (repo / "nonl.txt").write_bytes(b"one\ntwo\nthree")
+    (repo / "added.py").write_text("A = 1\n")
+    git(repo, "rm", "-q", "gone.txt")
+    git(repo, "add", "-A")
+    want = git(repo, "diff", "--cached", "-M", "HEAD")
+    git(repo, "reset", "-q", "--hard", "HEAD")
+    git(repo, "clean", "-qfd")
+    r = apply_to_dir(repo, want)
+    assert r.ok, r.feedback()
+    git(repo, "add", "-A")
+    assert git(repo, "diff", "--cached", "-M", "HEAD") == want

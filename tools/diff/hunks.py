@@ -72,7 +72,7 @@ def _note(notes, path, k, h, pl, f, pred):
 def _no_overlap(edits: list[Edit], path: str, failures) -> bool:
     edits.sort(key=lambda e: (e.start, e.end, e.order))
     for a, b in zip(edits, edits[1:]):
-        if b.start < a.end or (a.start == a.end == b.start and a.order > b.order):
+        if b.start < a.end:
             failures.append(HunkFailure(path, b.order + 1, f"overlaps hunk {a.order + 1} "
                                         f"(both change line {b.start + 1})"))
             return False
