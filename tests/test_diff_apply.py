@@ -262,3 +262,9 @@ def test_pure_addition_needs_two_real_context_lines_when_fuzzy():
     d = "--- a/m.py\n+++ b/m.py\n@@\n x5 = 5\n nothing = 0\n+NEW = 1\n other = 0\n"
     r = run(d, {"m.py": src})
     assert not r.ok  # one matching line is too weak to place an insertion
+
+
+def test_markdown_fenced_diff_with_overcounted_hunk():
+    d = "```diff\n--- a/f.txt\n+++ b/f.txt\n@@ -1,9 +1,9 @@\n line 1\n-line 2\n+two\n```\nDone.\n"
+    r = run(d, {"f.txt": SRC})
+    assert r.ok and r.changes["f.txt"] == SRC.replace("line 2\n", "two\n")

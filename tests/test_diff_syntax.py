@@ -31,3 +31,21 @@ def test_notes_report_whitespace_and_offset():
     r = apply_diff("--- a/x.py\n+++ b/x.py\n@@ -7,2 +7,2 @@\n a  =  1\n-b = 2\n+b = 3\n", {"x.py": src}.get)
     assert r.ok
     assert r.notes == ["hunk 1 of x.py matched ignoring whitespace at line 1 (stated 7)"]
+
+
+def test_tree_sitter_used_when_available(monkeypatch):
+    from dsfix.tools.diff import syntax
+
+    class Node:
+        def __init__(self, kind, children=(), error=False, row=0):
+            self.type, self.children, self.is_missing = kind, list(children), False
+            self.has_error, self.start_point = error or any(c.has_error for c in children), (row, 0)
+
+    class Parser:
+        def parse(self, data):
+            bad = b"{" in data and b"}" not in data
+            return type("T", (), {"root_node": Node("program", [Node("ERROR", error=True, row=2)] if bad else [])})()
+
+    monkeypatch.setattr(syntax, "_ts_parser", lambda lang: Parser())
+    assert syntax_errors("a.js", "let x = {};\n") == []
+    assert syntax_errors("a.js", "let x = {;\n") == ["a.js:3: syntax error (tree-sitter javascript)"]

@@ -186,8 +186,8 @@ class _Parser:
 
     def _ends_hunk(self, remain: bool) -> bool:
         line = self.lines[self.i]
-        if line.startswith(("@@", "diff --git ", "GIT binary patch")):
-            return True
+        if line.startswith(("@@", "diff --git ", "GIT binary patch", "```")):
+            return True  # ``` closes a markdown fence around the diff
         if self._is_file_header(self.i):
             nxt = self.lines[self.i + 2] if self.i + 2 < len(self.lines) else "@@"
             # "--- x" / "+++ y" inside a counted hunk may be body text: only a
