@@ -56,3 +56,12 @@ def test_repo_map_is_skeleton_within_budget(repo):
     small = repo_map(repo, ["pkg/parser.py", "pkg/render.py", "pkg/utils.py"], max_tokens=20)
     assert estimate_tokens(small) <= 20
     assert small.startswith("pkg/parser.py")
+
+
+def test_repo_map_gives_every_file_its_top_level_before_methods(repo):
+    files = ["pkg/parser.py", "pkg/render.py", "pkg/utils.py"]
+    text = repo_map(repo, files, max_tokens=90)
+    assert estimate_tokens(text) <= 90
+    assert all(f in text for f in files)
+    assert "def slugify(text):" in text and "def load_config(text):" in text
+    assert "more)" in text  # parser's methods did not fit and are counted

@@ -16,6 +16,7 @@ WEIGHTS = {
     "root": 0.6, "sym_second": 0.0, "stem": 0.3,
 }
 CATEGORY_FACTOR = {"src": 1.0, "test": 0.3, "doc": 0.3, "vendor": 0.3}
+FRAME_DECAY = 0.5
 _FMT_RE = re.compile(r"%[-#0-9.]*[sdrfig]|\{[^{}]*\}")
 
 
@@ -62,16 +63,21 @@ def _paths_and_frames(idx, sig: IssueSignals, ev: Evidence):
         hits = suffix_matches(idx, m)
         for p in hits:
             ev.add("path", p, 1.0 / len(hits))
-    n = len(sig.frames)
-    for i, fr in enumerate(sig.frames):
-        hits = suffix_matches(idx, fr.path)
-        depth = 0.5 + 0.5 * (i + 1) / n  # the innermost frames are nearest the fault
+    # Innermost in-repo frames are nearest the fault; a hub file that shows up in
+    # many outer frames should not outvote the one frame where it broke.
+    in_repo = [(fr, suffix_matches(idx, fr.path)) for fr in sig.frames]
+    in_repo = [(fr, hits) for fr, hits in in_repo if hits]
+    best: dict[str, float] = {}
+    for k, (fr, hits) in enumerate(reversed(in_repo)):
+        depth = max(FRAME_DECAY ** k, 0.2)
         for p in hits:
-            ev.add("frame", p, depth / len(hits))
+            best[p] = max(best.get(p, 0.0), depth / len(hits))
             for sid in idx.file_syms.get(p, ()):
                 s = idx.symbols[sid]
                 if s.start <= fr.line <= s.end and s.kind != "class":
-                    ev.symbols[sid] += depth
+                    ev.symbols[sid] = max(ev.symbols.get(sid, 0.0), depth)
+    for p, v in best.items():
+        ev.add("frame", p, v)
 
 
 def _dotted(idx, sig: IssueSignals, ev: Evidence):
@@ -192,15 +198,22 @@ def _structure(idx: RepoIndex, scores: dict[str, float], w: dict):
         scores[q] += b
 
 
+SYMBOL_WEIGHTS = {"file": 0.5, "class": 0.5, "exact": 1.0}
+
+
 def rank_symbols(idx: RepoIndex, files: list[str], file_scores: dict[str, float],
-                 ev: Evidence, sym_lex: dict[int, float], limit: int) -> list[int]:
+                 ev: Evidence, sym_lex: dict[int, float], limit: int,
+                 w: dict = SYMBOL_WEIGHTS) -> list[int]:
+    """Symbols of the top files; a whole class is a weaker answer than the method."""
     top = max(file_scores.values(), default=1.0) or 1.0
     cands = []
-    for rank, f in enumerate(files):
+    for f in files:
         for sid in idx.file_syms.get(f, ()):
-            s = sym_lex.get(sid, 0.0) + ev.symbols.get(sid, 0.0)
+            s = sym_lex.get(sid, 0.0) + w["exact"] * ev.symbols.get(sid, 0.0)
             if s > 0:
-                cands.append((s + 0.5 * file_scores[f] / top, sid))
+                if idx.symbols[sid].kind == "class":
+                    s *= w["class"]
+                cands.append((s + w["file"] * file_scores[f] / top, sid))
     cands.sort(reverse=True)
     return [sid for _, sid in cands[:limit]]
 
