@@ -268,3 +268,9 @@ def test_markdown_fenced_diff_with_overcounted_hunk():
     d = "```diff\n--- a/f.txt\n+++ b/f.txt\n@@ -1,9 +1,9 @@\n line 1\n-line 2\n+two\n```\nDone.\n"
     r = run(d, {"f.txt": SRC})
     assert r.ok and r.changes["f.txt"] == SRC.replace("line 2\n", "two\n")
+
+
+def test_already_applied_hunk_is_named():
+    d = "--- a/f.txt\n+++ b/f.txt\n@@\n line 1\n-line 2\n+two\n line 3\n"
+    r = run(d, {"f.txt": SRC.replace("line 2\n", "two\n")})
+    assert not r.ok and "already present" in r.failures[0].message

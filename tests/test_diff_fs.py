@@ -122,7 +122,7 @@ def test_command_exit_codes_and_json(repo, tmp_path, capsys):
     assert apply_command(repo, patch, check=False, as_json=True) == 1  # already applied
     out = json.loads(capsys.readouterr().out)
     assert not out["ok"] and out["failures"][0]["path"] == "pkg/mod.py"
-    assert "did you mean" in out["failures"][0]["message"]
+    assert "already present" in out["failures"][0]["message"]
 
 
 @pytest.mark.parametrize("content", [None, "", "no diff here\n", "--- /etc/x\n+++ /etc/x\n@@\n-a\n+b\n",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import excerpt
 from .edits import Edit, EditError, hunk_edits
-from .match import FileIndex, Placement
+from .match import FileIndex, Placement, contiguous
 from .model import Hunk, HunkFailure
 from .resolve import find, origin, pick, predictions
 from .text import FileText
@@ -32,7 +32,7 @@ def patch_text(path: str, text: str, hunks: list[Hunk],
             elif f.cands:
                 fail(excerpt.ambiguous(f.cands, h.old, idx, path))
             else:
-                fail(excerpt.no_match(h.old, idx, path))
+                fail(_already_applied(h, idx, path) or excerpt.no_match(h.old, idx, path))
             continue
         chosen[k] = pl
         _note(notes, path, k, h, pl, f, preds[k])
@@ -44,6 +44,18 @@ def patch_text(path: str, text: str, hunks: list[Hunk],
     if len(failures) > n_fail or not _no_overlap(edits, path, failures):
         return None
     return _splice(ft, edits, _final_newline(ft, hunks, chosen))
+
+
+def _already_applied(h: Hunk, idx: FileIndex, path: str) -> str | None:
+    """A hunk whose new side is already in the file was most likely applied before."""
+    if not any(ln.tag != " " for ln in h.lines) or not h.new:
+        return None
+    there = contiguous(h.new, idx, "whitespace")
+    if not there:
+        return None
+    a = there[0].align
+    return (f"the hunk's result is already present (applied before?); "
+            f"{excerpt.show(idx, path, a[0], a[-1] + 1)}")
 
 
 def _insert_without_context(h, ft, k, edits, fail, notes, path):
