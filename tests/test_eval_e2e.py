@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -13,18 +14,21 @@ from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
 from dsfix.envs.evaluate.dataset import load_dataset, load_predictions
 from dsfix.envs.evaluate.harness import run_evaluation
 from dsfix.envs.evaluate.run import evaluate_instance
+from dsfix.envs.layers import prune
 from dsfix.envs.sources import Sources
 
 pytestmark = pytest.mark.docker
 
 
 @pytest.fixture(scope="module")
-def fixture(tmp_path_factory):
-    return make_fixture(tmp_path_factory.mktemp("evalfx"))
+def fixture(tmp_path_factory, docker_client):
+    fx = make_fixture(tmp_path_factory.mktemp("evalfx"), repo=f"local/calc-{uuid.uuid4().hex[:8]}")
+    yield fx
+    prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)   # this session's images only
 
 
-def _eval_containers(client) -> set[str]:
-    return {c.id for c in client.containers.list(all=True, sparse=True, filters={"label": "dsfix.eval"})}
+def _eval_containers(client, repo: str) -> set[str]:
+    return {c.id for c in client.containers.list(all=True, sparse=True, filters={"label": f"dsfix.repo={repo}"})}
 
 
 def _run(fx, docker_client, preds, run_id, out, **kw):
@@ -35,7 +39,7 @@ def _run(fx, docker_client, preds, run_id, out, **kw):
 
 
 def test_gold_resolves_empty_is_empty_and_bad_build_is_error(fixture, docker_client, tmp_path):
-    before = _eval_containers(docker_client)
+    before = _eval_containers(docker_client, fixture['repo'])
     s = _run(fixture, docker_client, "gold", "gold-run", tmp_path)
     assert s["resolved_ids"] == ["local__calc-1"]
     assert s["error_ids"] == ["local__calc-broken-env"]          # install fails: error, never unresolved
@@ -52,7 +56,7 @@ def test_gold_resolves_empty_is_empty_and_bad_build_is_error(fixture, docker_cli
     assert not (tmp_path / "logs/run_evaluation/gold-run/gold/local__calc-broken-env/report.json").exists()
     summary = json.loads((tmp_path / "gold.gold-run.json").read_text())
     assert summary["resolved_instances"] == 1 and summary["error_instances"] == 1
-    assert _eval_containers(docker_client) == before   # every container removed
+    assert _eval_containers(docker_client, fixture['repo']) == before   # every container removed
 
     # second run: env and instance images are reused, nothing is rebuilt
     s2 = _run(fixture, docker_client, "empty", "empty-run", tmp_path, instance_ids=["local__calc-1"])
@@ -86,11 +90,12 @@ def test_timeout_and_killed_container_are_errors(fixture, docker_client, tmp_pat
     r = evaluate_instance(inst, inst["patch"], client=docker_client, sources=src, timeout=3)
     assert r["status"] == "error" and r["error_kind"] == "timeout"
     inst["spec"] = {**FIXTURE_SPEC, "test_cmd": "sleep 30; python -m pytest -rA"}
+    inst["instance_id"] = iid = f"local__calc-kill-{uuid.uuid4().hex[:8]}"
 
     def kill_it():   # the engine loses the container mid-run
         for _ in range(100):
             time.sleep(0.2)
-            for c in docker_client.containers.list(filters={"label": "dsfix.eval=local__calc-1"}):
+            for c in docker_client.containers.list(filters={"label": f"dsfix.eval={iid}"}):
                 c.kill()
                 return
     threading.Thread(target=kill_it, daemon=True).start()

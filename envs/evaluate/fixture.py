@@ -47,15 +47,13 @@ def _git(cwd: Path, *args: str) -> str:
                            *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def make_fixture(root: Path) -> dict:
+def make_fixture(root: Path, repo: str = "local/calc") -> dict:
+    """Write the fixture under ``root``; ``repo`` names it (tests pick a unique one per session)."""
     root = Path(root)
     work = root / "work"
     (work / "tests").mkdir(parents=True)
     _git(work, "init", "-q")
     (work / "calc.py").write_text("def mul(a, b):\n    return a * b\n")
-    (work / "tests/test_calc.py").write_text("import sys, os\nsys.path.insert(0, os.getcwd())\n"
-                                             "from calc import add, mul\n\ndef test_mul():\n"
-                                             "    assert mul(3, 4) == 12\n")
     (work / "tests/test_calc.py").write_text(
         "import os, sys\nsys.path.insert(0, os.getcwd())\nfrom calc import add, mul\n\n"
         "def test_mul():\n    assert mul(3, 4) == 12\n")
@@ -67,8 +65,8 @@ def make_fixture(root: Path) -> dict:
     base_commit = _git(work, "rev-parse", "HEAD")
     mirrors = root / "mirrors"
     mirrors.mkdir()
-    _git(root, "clone", "-q", "--bare", str(work), str(mirrors / "local__calc.git"))
-    row = {"repo": "local/calc", "instance_id": "local__calc-1", "base_commit": base_commit,
+    _git(root, "clone", "-q", "--bare", str(work), str(mirrors / (repo.replace("/", "__") + ".git")))
+    row = {"repo": repo, "instance_id": "local__calc-1", "base_commit": base_commit,
            "environment_setup_commit": env_commit, "patch": GOLD_PATCH, "test_patch": TEST_PATCH,
            "problem_statement": "add() subtracts", "version": "0.1",
            "FAIL_TO_PASS": json.dumps(["tests/test_calc.py::test_add"]),
@@ -78,4 +76,4 @@ def make_fixture(root: Path) -> dict:
     dataset = root / "dataset.jsonl"
     dataset.write_text("".join(json.dumps(r) + "\n" for r in (row, broken)))
     return {"dataset": dataset, "mirrors": mirrors, "work": work, "env_commit": env_commit,
-            "base_commit": base_commit, "row": row}
+            "base_commit": base_commit, "row": row, "repo": repo}

@@ -20,6 +20,7 @@ script, as officially (no ``set -e``).
 from __future__ import annotations
 
 import io
+import os
 import json
 import re
 import tarfile
@@ -30,7 +31,7 @@ import uuid
 from pathlib import Path
 
 from ..base import EnvError
-from ..layers.build import TESTBED, VENV, LayerBuildError, build, try_official
+from ..layers.core import TESTBED, VENV, LayerBuildError, build, try_official
 from ..sources import Sources, SourceError
 from ..specs import RepoSpec, directives_for, grade, parse_log, swebench_spec
 from ..specs.swebench import repos as swebench_repos
@@ -191,7 +192,7 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         # 2. container, patch, eval script
         t0 = time.monotonic()
         container = client.containers.run(image, ["sleep", "infinity"], detach=True, init=True,
-                                          network_mode="none", working_dir=TESTBED, labels={"dsfix": "1", "dsfix.eval": iid},
+                                          network_mode="none", working_dir=TESTBED, labels={"dsfix": "1", "dsfix.eval": iid, "dsfix.repo": instance["repo"], "dsfix.tag": os.environ.get("DSFIX_TAG", "")},
                                           name=f"dsfix-eval-{uuid.uuid4().hex[:12]}")
         log(f"container {container.name} started (network none)")
         if (patch or "").strip():

@@ -6,7 +6,7 @@ with their disk use, ``prune(client, layer)`` removes them, ``check_disk`` is th
 ``ensure_base(client, python)`` provisions a base image for a Python version offline
 (``python.RELEASES``). ``env_cli`` (in ``.cli``) is the ``dsfix env list|build|prune`` sub-app.
 """
-from .build import (BuildResult, DiskSpaceError, LayerBuildError, Plan, build, check_disk, disk_by_layer,
+from .core import (BuildResult, DiskSpaceError, LayerBuildError, Plan, build, check_disk, disk_by_layer,
                     list_images, official_image, prune, try_official)
 from .python import RELEASES, PythonUnavailable, ensure_base, release_for
 

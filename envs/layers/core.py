@@ -129,9 +129,31 @@ class Plan:
                 "dsfix.spec": spec_hash(self.spec), "dsfix.parent": parent, "dsfix.python": self.python}
 
 
+BUILD_ENV = """# sourced by network build steps only: never part of the test environment
+if [ -s /dsfix/ca.crt ]; then
+  export PIP_CERT=/dsfix/ca.crt SSL_CERT_FILE=/dsfix/ca.crt REQUESTS_CA_BUNDLE=/dsfix/ca.crt CURL_CA_BUNDLE=/dsfix/ca.crt
+fi
+export PIP_DEFAULT_TIMEOUT=${PIP_DEFAULT_TIMEOUT:-120} PIP_DISABLE_PIP_VERSION_CHECK=1
+"""
+
+
+def build_ca() -> Path | None:
+    """A CA bundle for build steps that reach PyPI through a TLS-inspecting proxy.
+
+    ``DSFIX_BUILD_CA``, else the host's ``PIP_CERT`` / ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE``.
+    It is copied to ``/dsfix/ca.crt`` and exported only while installing, never in test runs.
+    """
+    for var in ("DSFIX_BUILD_CA", "PIP_CERT", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        v = os.environ.get(var)
+        if v and Path(v).is_file():
+            return Path(v)
+    return None
+
+
 def install_script(spec: RepoSpec) -> str:
     """The spec's install commands, in one shell session that stops at the first failure."""
-    lines = ["#!/bin/bash", "set -euxo pipefail", f"source {VENV}/bin/activate", f"cd {TESTBED}"]
+    lines = ["#!/bin/bash", "source /dsfix/build_env.sh", "set -euxo pipefail", f"source {VENV}/bin/activate",
+             f"cd {TESTBED}"]
     for k, v in spec.env.items():
         lines.append(f"export {k}={shlex.quote(v)}")
     return "\n".join(lines + list(spec.install)) + "\n"
@@ -141,17 +163,18 @@ def env_dockerfile(plan: Plan) -> str:
     site = " --system-site-packages" if not plan.spec.install else ""
     # A fresh venv's pip is as old as the Debian release; SWE-bench's conda envs have a recent one.
     pip = any("pip" in c for c in plan.spec.install)
-    upgrade = (f" && {VENV}/bin/python -m pip install -q -U pip setuptools wheel" if pip else "") + (
+    upgrade = (f" && . /dsfix/build_env.sh && {VENV}/bin/python -m pip install -q -U pip setuptools wheel"
+               if pip else "") + (
                f" && (command -v patch >/dev/null || (apt-get update -qq && apt-get install -y -qq patch"
                f" && rm -rf /var/lib/apt/lists/*))" if pip else "")
     return "\n".join([
         f"FROM {plan.base_tag}",
         f"ENV PATH={VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin VIRTUAL_ENV={VENV}",
+        "COPY ca.crt build_env.sh install.sh /dsfix/",
         f"COPY repo.git {TESTBED}/.git",
         f"RUN python3 -m venv{site} {VENV}{upgrade} && cd {TESTBED} && git config core.bare false"
         f" && git config --global --add safe.directory {TESTBED}"
         f" && git -c advice.detachedHead=false checkout -q -f {plan.env_commit} && git clean -fdq",
-        "COPY install.sh /dsfix/install.sh",
         "RUN bash /dsfix/install.sh" if plan.spec.install else "RUN true",
         f"WORKDIR {TESTBED}", ""])
 
@@ -260,6 +283,9 @@ def build(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, 
             try:
                 sources.clone_bare(repo, ctx / "repo.git", plan.env_commit, plan.base_commit)
                 (ctx / "install.sh").write_text(install_script(spec))
+                (ctx / "build_env.sh").write_text(BUILD_ENV)
+                ca = build_ca() if plan.network == "host" else None
+                (ctx / "ca.crt").write_bytes(ca.read_bytes() if ca else b"")
                 (ctx / "Dockerfile").write_text(env_dockerfile(plan))
                 log(f"building env layer {plan.env_tag} for {repo}@{plan.env_commit[:12]} "
                     f"(python {plan.python}, network {plan.network})")

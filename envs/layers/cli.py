@@ -1,0 +1,115 @@
+"""``dsfix env list | build | prune``: the layered images (a typer sub-app, ``env_cli``)."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+env_cli = typer.Typer(no_args_is_help=True, help="Layered images: base -> env -> instance.")
+
+
+def _client():
+    from dsfix.envs.docker_env import docker_client
+    return docker_client(timeout=600)
+
+
+def _gb(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def _fail(e: Exception) -> None:
+    typer.echo(f"dsfix env: {e}", err=True)
+    raise typer.Exit(2)
+
+
+@env_cli.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """dsfix's images by layer, with the disk each layer uses on its own."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from dsfix.envs.base import EnvError
+    from dsfix.envs.layers.core import disk_by_layer, free_bytes, list_images
+    try:
+        client = _client()
+        rows = list_images(client)
+    except EnvError as e:
+        _fail(e)
+    if as_json:
+        typer.echo(json.dumps({"images": rows, "by_layer": disk_by_layer(client)}, indent=2))
+        return
+    t = Table(title="dsfix images")
+    for col in ("layer", "tag", "repo", "commit", "python", "own size", "total size"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["layer"], r["tag"], r["repo"], r["commit"][:12], r["python"], _gb(r["own"]), _gb(r["size"]))
+    c = Console()
+    c.print(t)
+    for layer, d in disk_by_layer(client).items():
+        c.print(f"{layer}: {d['images']} image(s), {_gb(d['bytes'])}")
+    root, free = free_bytes(client)
+    c.print(f"free on the Docker data root {root}: {_gb(free) if free is not None else 'unknown (remote engine)'}")
+
+
+@env_cli.command("build")
+def build_cmd(
+    dataset: str = typer.Option(..., "--dataset", help="JSON/JSONL file or Hugging Face name."),
+    instance_ids: Optional[List[str]] = typer.Option(None, "--instance-ids", help="Only these (repeat or comma-separate)."),
+    mirrors: Optional[str] = typer.Option(None, "--mirrors", help="Dir of OWNER__REPO.git, or JSON map."),
+    pull: bool = typer.Option(False, "--pull/--no-pull", help="Try the official SWE-bench image first."),
+    python_fallback: bool = typer.Option(False, "--python-fallback", help="Nearest newer Python when the spec's cannot be provisioned."),
+    force: bool = typer.Option(False, "--force", help="Rebuild env and instance layers even when cached."),
+    min_free_gb: Optional[float] = typer.Option(None, "--min-free-gb", help="Refuse to build below this free space (default DSFIX_MIN_FREE_GB or 10)."),
+) -> None:
+    """Build (or reuse) the base, env and instance images of dataset instances."""
+    from dsfix.envs.base import EnvError
+    from dsfix.envs.evaluate.dataset import DatasetError, load_dataset
+    from dsfix.envs.evaluate.run import spec_for
+    from dsfix.envs.layers.core import build, try_official
+    from dsfix.envs.sources import Sources
+    try:
+        rows = load_dataset(dataset)
+        ids = [i for chunk in (instance_ids or []) for i in chunk.split(",") if i.strip()]
+        rows = [r for r in rows if not ids or r["instance_id"] in ids]
+        if not rows:
+            raise DatasetError("no matching instance")
+        client, sources = _client(), Sources(mirrors)
+    except (DatasetError, EnvError) as e:
+        _fail(e)
+    failed = 0
+    for r in rows:
+        iid = r["instance_id"]
+        try:
+            if pull and try_official(client, iid, log=lambda m: None):
+                typer.echo(f"{iid}: official image")
+                continue
+            res = build(client, r["repo"], spec_for(r), r["environment_setup_commit"], r["base_commit"],
+                        sources=sources, python_fallback=python_fallback, min_free=min_free_gb, force=force,
+                        log=lambda m: None)
+            typer.echo(f"{iid}: {res.tag} (built: {', '.join(res.built) or 'nothing, cached'}; "
+                       f"{sum(res.seconds.values()):.1f}s)")
+        except (EnvError, KeyError, ValueError) as e:
+            failed += 1
+            typer.echo(f"{iid}: FAILED {str(e).splitlines()[0] if str(e) else type(e).__name__}", err=True)
+    raise typer.Exit(1 if failed else 0)
+
+
+@env_cli.command("prune")
+def prune_cmd(
+    layer: str = typer.Option("instance", "--layer", help="instance, env (and its instances), all (all but base), base (everything)."),
+    repo: Optional[str] = typer.Option(None, "--repo", help="Only images of this OWNER/REPO."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be removed."),
+) -> None:
+    """Remove dsfix's images of a layer and say how much disk that frees."""
+    from dsfix.envs.base import EnvError
+    from dsfix.envs.layers.core import prune
+    try:
+        removed = prune(_client(), layer, repo=repo, dry_run=dry_run, log=lambda m: typer.echo(m, err=True))
+    except (EnvError, ValueError) as e:
+        _fail(e)
+    for r in removed:
+        typer.echo(f"{'would remove' if dry_run else 'removed'} {r['tag']} ({r['layer']}, {_gb(r['own'])})")
+    typer.echo(f"{'would free' if dry_run else 'freed'} about {_gb(sum(r['own'] for r in removed))} "
+               f"in {len(removed)} image(s)")

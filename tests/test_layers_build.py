@@ -1,0 +1,128 @@
+"""Layered images: keys, Dockerfiles, Python provisioning, disk guard, cache reuse, list/prune, CLI."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from typer.testing import CliRunner
+
+from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
+from dsfix.envs.layers import core as layers
+from dsfix.envs.layers.cli import env_cli
+from dsfix.envs.layers.python import PythonUnavailable, release_for
+from dsfix.envs.sources import Sources, SourceError
+from dsfix.envs.specs import RepoSpec
+
+
+def test_python_versions_map_to_debian_releases():
+    assert release_for("3.9") == ("bullseye", "3.9")
+    assert release_for("3.11") == ("bookworm", "3.11")
+    assert release_for("3.13") == ("trixie", "3.13")
+    with pytest.raises(PythonUnavailable, match=r"python 3.10 cannot be provisioned offline.*3.11"):
+        release_for("3.10")
+    assert release_for("3.10", fallback=True) == ("bookworm", "3.11")
+    assert release_for("3.8", fallback=True) == ("bullseye", "3.9")
+    with pytest.raises(PythonUnavailable):
+        release_for("3.14", fallback=True)
+
+
+def _plan(**kw) -> layers.Plan:
+    spec = RepoSpec(**{**FIXTURE_SPEC, **kw.pop("spec", {})})
+    p = layers.Plan("o/r", spec, kw.get("env", "a" * 40), kw.get("base", "b" * 40))
+    p.base_tag, p.base_id, p.python = "dsfix/base:bookworm", kw.get("base_id", "sha256:1"), "3.11"
+    return p
+
+
+def test_keys_hash_what_went_into_each_layer():
+    p = _plan()
+    assert p.env_tag.startswith("dsfix/env:") and p.inst_tag.startswith("dsfix/inst:")
+    assert _plan().env_key == p.env_key and _plan().inst_key == p.inst_key          # stable
+    assert _plan(base="c" * 40).env_key == p.env_key != _plan(env="c" * 40).env_key
+    assert _plan(base="c" * 40).inst_key != p.inst_key
+    assert _plan(spec={"install": ["pip install x"]}).env_key != p.env_key
+    assert _plan(base_id="sha256:2").env_key != p.env_key                          # a new base, new envs
+    assert _plan(spec={"test_cmd": "pytest -x"}).env_key == p.env_key               # tests don't shape images
+    assert p.network == "none" and _plan(spec={"install": ["pip install x"]}).network == "host"
+    labels = p.labels("env", p.env_commit, p.base_tag)
+    assert labels["dsfix.layer"] == "env" and labels["dsfix.repo"] == "o/r" and labels["dsfix.commit"] == "a" * 40
+
+
+def test_dockerfiles():
+    d = layers.env_dockerfile(_plan())
+    assert "FROM dsfix/base:bookworm" in d and "--system-site-packages" in d and "pip install" not in d
+    assert f"checkout -q -f {'a' * 40}" in d
+    d = layers.env_dockerfile(_plan(spec={"install": ["python -m pip install -e ."]}))
+    assert "--system-site-packages" not in d and "pip install -q -U pip" in d and "bash /dsfix/install.sh" in d
+    i = layers.inst_dockerfile(_plan())
+    assert i.startswith(f"FROM {_plan().env_tag}") and f"checkout -q -f {'b' * 40}" in i
+    script = layers.install_script(RepoSpec(install=["a", "b"], env={"X": "1 2"}))
+    assert "set -euxo pipefail" in script and script.rstrip().endswith("a\nb") and "export X='1 2'" in script
+    assert layers.official_image("django__django-11099") == "swebench/sweb.eval.x86_64.django_1776_django-11099:latest"
+
+
+def test_sources_mirror_dir_json_map_and_archive(tmp_path):
+    fx = make_fixture(tmp_path / "fx")
+    src = Sources(fx["mirrors"], online=False)
+    assert src.has_commit(fx["repo"], fx["base_commit"]) and not src.has_commit(fx["repo"], "f" * 40)
+    tree = src.archive(fx["repo"], fx["env_commit"], tmp_path / "tree")
+    assert (tree / "calc.py").read_text().startswith("def mul") and not (tree / ".git").exists()
+    m = tmp_path / "map.json"
+    m.write_text(json.dumps({"x/y": str(fx["mirrors"] / "local__calc.git")}))
+    assert Sources(m, online=False).has_commit("x/y", fx["base_commit"])
+    with pytest.raises(SourceError, match="no mirror for a/b"):
+        src.git_dir("a/b")
+    with pytest.raises(SourceError, match="not found"):
+        src.ensure_commits(fx["repo"], "f" * 40)
+    with pytest.raises(SourceError, match="OWNER/REPO"):
+        src.git_dir("../etc")
+    with pytest.raises(SourceError, match="no such directory"):
+        Sources(tmp_path / "nope")
+
+
+@pytest.mark.docker
+def test_disk_guard_refuses_before_building(docker_client, tmp_path):
+    with pytest.raises(layers.DiskSpaceError, match="below the 1e\\+09 GiB threshold"):
+        layers.check_disk(docker_client, 1e9)
+    fx = make_fixture(tmp_path / "fx", repo=f"local/guard-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(layers.DiskSpaceError):
+        layers.build(docker_client, fx["repo"], RepoSpec(**FIXTURE_SPEC), fx["env_commit"], fx["base_commit"],
+                     sources=Sources(fx["mirrors"], online=False), min_free=1e9, log=lambda m: None)
+    assert not [r for r in layers.list_images(docker_client) if r["repo"] == fx["repo"]]
+
+
+@pytest.mark.docker
+def test_build_cache_list_prune_and_cli(docker_client, tmp_path):
+    fx = make_fixture(tmp_path / "fx", repo=f"local/layers-{uuid.uuid4().hex[:8]}")
+    src, spec = Sources(fx["mirrors"], online=False), RepoSpec(**FIXTURE_SPEC)
+    args = (docker_client, fx["repo"], spec, fx["env_commit"], fx["base_commit"])
+    try:
+        first = layers.build(*args, sources=src, log=lambda m: None)
+        assert first.built == ["env", "instance"] and first.tag.startswith("dsfix/inst:")
+        assert layers.build(*args, sources=src, log=lambda m: None).built == []        # cached by content hash
+        mine = {r["layer"]: r for r in layers.list_images(docker_client) if r["repo"] == fx["repo"]}
+        assert set(mine) == {"env", "instance"}
+        assert mine["instance"]["commit"] == fx["base_commit"] and mine["env"]["commit"] == fx["env_commit"]
+        assert mine["instance"]["parent"] == mine["env"]["tag"] and mine["env"]["parent"] == "dsfix/base:bookworm"
+        assert 0 <= mine["instance"]["own"] < mine["instance"]["size"]
+        img = docker_client.images.get(first.tag)
+        assert img.labels["dsfix.layer"] == "instance" and img.labels["dsfix.spec"] == layers.spec_hash(spec)
+        # the instance image holds the repo at base_commit with its history
+        out = docker_client.containers.run(first.tag, ["git", "rev-parse", "HEAD"], remove=True, network_mode="none")
+        assert out.decode().strip() == fx["base_commit"]
+
+        runner = CliRunner()
+        r = runner.invoke(env_cli, ["list", "--json"])
+        assert r.exit_code == 0 and any(i["repo"] == fx["repo"] for i in json.loads(r.output)["images"])
+        r = runner.invoke(env_cli, ["prune", "--layer", "instance", "--repo", fx["repo"], "--dry-run"])
+        assert r.exit_code == 0 and "would remove dsfix/inst:" in r.output
+        assert layers.build(*args, sources=src, log=lambda m: None).built == []
+        r = runner.invoke(env_cli, ["prune", "--layer", "instance", "--repo", fx["repo"]])
+        assert r.exit_code == 0 and "removed dsfix/inst:" in r.output
+        assert layers.build(*args, sources=src, log=lambda m: None).built == ["instance"]   # env reused
+        r = runner.invoke(env_cli, ["build", "--dataset", str(fx["dataset"]), "--mirrors", str(fx["mirrors"]),
+                                    "--instance-ids", "local__calc-1,local__calc-broken-env"])
+        assert r.exit_code == 1 and "nothing, cached" in r.output and "FAILED" in r.output
+    finally:
+        layers.prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)
+    assert not [r for r in layers.list_images(docker_client) if r["repo"] == fx["repo"]]
