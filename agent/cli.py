@@ -19,12 +19,18 @@ env_app = typer.Typer(no_args_is_help=True, help="Container images dsfix uses.")
 app.add_typer(env_app, name="env")
 
 
-def _mount_bench() -> None:
+def _mount_subcommands() -> None:
+    # Each command lives beside the code it drives; importing these modules is cheap (typer only).
+    from dsfix.envs.evaluate.cli import eval_cli
+    from dsfix.envs.layers.cli import env_cli
     from .batch.cli import bench_app
     app.add_typer(bench_app, name="bench")
+    app.command("eval")(eval_cli)
+    for cmd in env_cli.registered_commands:   # list | build | prune beside `env base`
+        env_app.registered_commands.append(cmd)
 
 
-_mount_bench()
+_mount_subcommands()
 out = Console()
 err = Console(stderr=True)
 
@@ -74,7 +80,7 @@ def _overrides(**kv) -> dict:
 
 @app.command()
 def fix(
-    repo: str = typer.Argument(..., help="Path to the git repository to fix."),
+    repo: str = typer.Argument(..., help="Path to the git repository to fix, or a GitHub issue URL."),
     issue: Optional[str] = typer.Option(None, "--issue", help="The issue text."),
     issue_file: Optional[Path] = typer.Option(None, "--issue-file", help="A file holding the issue text."),
     test_cmd: Optional[str] = typer.Option(None, "--test-cmd", help="Command that runs the tests (detected if absent)."),
@@ -87,23 +93,22 @@ def fix(
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Where to write patch.diff, trajectory.jsonl, report.json."),
     config: Optional[Path] = typer.Option(None, "--config", help="A YAML config file."),
     apply: bool = typer.Option(False, "--apply", help="Apply a verified patch to your working tree."),
+    open_pr: bool = typer.Option(False, "--open-pr", help="Issue URL: push a branch and open a pull request."),
+    branch: Optional[str] = typer.Option(None, "--branch", help="Issue URL: branch name (default dsfix/issue-N)."),
+    github_api: Optional[str] = typer.Option(None, "--github-api", help="GitHub API base (GitHub Enterprise)."),
 ) -> None:
-    """Fix an issue in a repository and prove the patch with its tests."""
-    from .config import ConfigError, load_settings
-    from .run import EnvError, FixRequest, run_fix
+    """Fix an issue in a repository (or a GitHub issue URL) and prove the patch with its tests."""
+    from .config import ConfigError
+    from .run import EnvError
     from dsfix.envs.workspace import WorkspaceError
-    if repo.startswith(("http://", "https://")):
-        fail("issue URLs are not supported yet; give a local repository path and --issue/--issue-file")
-    text = _issue_text(issue, issue_file)
-    path = Path(repo)
+    overrides = _overrides(test_cmd=test_cmd, model__name=model, model__api_base=api_base, env__kind=env,
+                           env__image=image, limits__max_steps=max_steps, limits__max_cost=max_cost)
     try:
-        settings = load_settings(path if path.is_dir() else None, config, _overrides(
-            test_cmd=test_cmd, model__name=model, model__api_base=api_base, env__kind=env, env__image=image,
-            limits__max_steps=max_steps, limits__max_cost=max_cost))
-        out_path = out_dir or _default_out(path)
-        with err.status("dsfix is working...") as status:
-            code, report = run_fix(FixRequest(path, text, out_path, settings, apply),
-                                   progress=lambda m: status.update(f"dsfix: {m}"))
+        if repo.startswith(("http://", "https://")):
+            code, report, out_path = _fix_url(repo, config, overrides, out_dir, open_pr, branch, github_api)
+        else:
+            code, report, out_path = _fix_path(Path(repo), _issue_text(issue, issue_file), config, overrides,
+                                               out_dir, apply)
     except (ConfigError, WorkspaceError, EnvError) as e:
         fail(str(e).splitlines()[0])
     from .summary import print_summary
@@ -111,10 +116,43 @@ def fix(
     raise typer.Exit(code)
 
 
-def _default_out(repo: Path) -> Path:
+def _fix_path(path: Path, text: str, config, overrides, out_dir, apply):
+    from .config import load_settings
+    from .run import FixRequest, run_fix
+    settings = load_settings(path if path.is_dir() else None, config, overrides)
+    out_path = out_dir or _default_out(path.resolve().name)
+    with err.status("dsfix is working...") as status:
+        code, report = run_fix(FixRequest(path, text, out_path, settings, apply),
+                               progress=lambda m: status.update(f"dsfix: {m}"))
+    return code, report, out_path
+
+
+def _fix_url(url: str, config, overrides, out_dir, open_pr, branch, github_api):
+    from dsfix.tools.github import GitHubError, default_out_name, github_fix
+    from .config import load_settings
+    from .run import FixRequest, run_fix
+    try:
+        out_path = out_dir or _default_out(default_out_name(url))
+    except GitHubError as e:
+        fail(str(e))
+    with err.status("dsfix is working...") as status:
+        progress = lambda m: status.update(f"dsfix: {m}")  # noqa: E731
+
+        def run(repo_dir: Path, text: str, run_out: Path):
+            settings = load_settings(repo_dir, config, overrides)
+            return run_fix(FixRequest(repo_dir, text, run_out, settings), progress=progress)
+        try:
+            code, report = github_fix(url, run=run, out=out_path, open_pr=open_pr, branch=branch,
+                                      github_api=github_api, progress=progress)
+        except GitHubError as e:
+            fail(str(e))
+    return code, report, out_path
+
+
+def _default_out(name: str) -> Path:
     # Outside the user's repository: their tree changes only with --apply.
     from dsfix.envs.images import cache_dir
-    return cache_dir() / "runs" / f"{repo.resolve().name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return cache_dir() / "runs" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 @app.command()

@@ -1,46 +1,11 @@
-"""Load a SWE-bench-style dataset (local JSON/JSONL or a Hugging Face name) and pick instances."""
+"""Pick the instances of a dataset to run. Loading is shared with `dsfix eval` (envs.evaluate.dataset)."""
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
+from dsfix.envs.evaluate.dataset import DatasetError, load_dataset
 
-class DatasetError(ValueError):
-    """Bad dataset or selection: exit code 2."""
-
-
-def load_dataset(name: str, split: str = "test") -> list[dict]:
-    path = Path(name)
-    if path.is_file():
-        return _load_file(path)
-    if path.suffix in (".json", ".jsonl") or "/" not in name:
-        raise DatasetError(f"dataset file not found: {name}")
-    try:
-        import datasets  # optional: what researchers use for hub names
-    except ImportError:
-        raise DatasetError(f"{name} looks like a Hugging Face dataset; `pip install datasets` to load it, "
-                           "or give a local JSON/JSONL file") from None
-    try:
-        return [dict(row) for row in datasets.load_dataset(name, split=split)]
-    except Exception as e:  # noqa: BLE001 - the hub's message is the explanation
-        raise DatasetError(f"cannot load {name} [{split}]: {str(e).splitlines()[0][:200]}") from e
-
-
-def _load_file(path: Path) -> list[dict]:
-    text = path.read_text()
-    try:
-        if text.lstrip().startswith("["):
-            rows = json.loads(text)
-        else:
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-    except json.JSONDecodeError as e:
-        raise DatasetError(f"{path}: not valid JSON/JSONL ({e})") from e
-    for i, row in enumerate(rows):
-        missing = {"instance_id", "repo", "base_commit", "problem_statement"} - set(row)
-        if missing:
-            raise DatasetError(f"{path}: row {i + 1} lacks {', '.join(sorted(missing))}")
-    return rows
+__all__ = ["DatasetError", "load_dataset", "select"]
 
 
 def select(rows: list[dict], ids: list[str] | None = None, pattern: str | None = None,
