@@ -168,7 +168,20 @@ def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int,
         i, j = pi, pj
     if all(a is None for a in align):
         return None
-    return Placement(align, "fuzzy", dp[m][best_j])
+    return Placement(_pair_gaps(align, old), "fuzzy", dp[m][best_j])
+
+
+def _pair_gaps(align: list[int | None], old: list[Line]) -> list[int | None]:
+    """Unaligned context lines that fill a file gap of the same size between two
+    aligned lines are those file lines, misremembered: pair them up by position."""
+    done = [i for i, a in enumerate(align) if a is not None]
+    out = list(align)
+    for i0, i1 in zip(done, done[1:]):
+        if i1 - i0 > 1 and i1 - i0 == align[i1] - align[i0]:
+            if all(old[k].tag == " " for k in range(i0 + 1, i1)):
+                for k in range(i0 + 1, i1):
+                    out[k] = align[i0] + (k - i0)
+    return out
 
 
 def _relax(dp, back, i, j, val, frm):
