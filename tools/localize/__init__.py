@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import fuse, signals
+from . import evidence, fuse, signals
 from .index import get_index
 from .model import Localization, Symbol
 from .skeleton import repo_map
@@ -20,7 +20,7 @@ __all__ = ["Symbol", "Localization", "localize", "repo_map", "localize_command"]
 def localize(repo: Path, issue_text: str, top_k: int = 10) -> Localization:
     idx = get_index(Path(repo))
     sig = signals.extract(issue_text)
-    ev = fuse.collect_evidence(idx, issue_text, sig)
+    ev = evidence.collect(idx, issue_text, sig)
     lexical_text = signals.clean_for_lexical(issue_text)
     sym_lex = fuse.symbol_lexical(idx, lexical_text)
     scores = fuse.rank_files(idx, lexical_text, ev, sym_lex)

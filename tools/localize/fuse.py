@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 
+from .evidence import Evidence
 from .index import RepoIndex
-from .signals import IssueSignals
 from .tokenize import tokenize
 
 # Tuned on SWE-bench Lite test-tune + dev only (bench/localize.py).
@@ -16,8 +15,6 @@ WEIGHTS = {
     "root": 0.6, "sym_second": 0.0, "stem": 0.3,
 }
 CATEGORY_FACTOR = {"src": 1.0, "test": 0.3, "doc": 0.3, "vendor": 0.3}
-FRAME_DECAY = 0.5
-_FMT_RE = re.compile(r"%[-#0-9.]*[sdrfig]|\{[^{}]*\}")
 
 
 def _norm(scores: dict, top: float | None = None) -> dict:
@@ -27,124 +24,6 @@ def _norm(scores: dict, top: float | None = None) -> dict:
 
 def _saturate(x: float) -> float:
     return 1.0 - math.exp(-x)  # many weak mentions should not beat one strong one
-
-
-def suffix_matches(idx: RepoIndex, mention: str) -> list[str]:
-    """Repo paths sharing the longest trailing path components with `mention`."""
-    parts = [p for p in mention.split("/") if p not in ("", ".", "..")]
-    if not parts:
-        return []
-    best, out = 0, []
-    for p in idx.by_basename().get(parts[-1], ()):
-        q = p.split("/")
-        k = 0
-        while k < min(len(q), len(parts)) and q[-1 - k] == parts[-1 - k]:
-            k += 1
-        if k > best:
-            best, out = k, [p]
-        elif k == best:
-            out.append(p)
-    return out
-
-
-class Evidence:
-    """Per-file and per-symbol exact evidence, accumulated by kind."""
-
-    def __init__(self):
-        self.files: dict[str, Counter] = defaultdict(Counter)
-        self.symbols: Counter = Counter()   # symbol id -> bonus
-
-    def add(self, kind: str, path: str, w: float):
-        self.files[path][kind] += w
-
-
-def _paths_and_frames(idx, sig: IssueSignals, ev: Evidence):
-    for m in sig.paths:
-        hits = suffix_matches(idx, m)
-        for p in hits:
-            ev.add("path", p, 1.0 / len(hits))
-    # Innermost in-repo frames are nearest the fault; a hub file that shows up in
-    # many outer frames should not outvote the one frame where it broke.
-    in_repo = [(fr, suffix_matches(idx, fr.path)) for fr in sig.frames]
-    in_repo = [(fr, hits) for fr, hits in in_repo if hits]
-    best: dict[str, float] = {}
-    for k, (fr, hits) in enumerate(reversed(in_repo)):
-        depth = max(FRAME_DECAY ** k, 0.2)
-        for p in hits:
-            best[p] = max(best.get(p, 0.0), depth / len(hits))
-            for sid in idx.file_syms.get(p, ()):
-                s = idx.symbols[sid]
-                if s.start <= fr.line <= s.end and s.kind != "class":
-                    ev.symbols[sid] = max(ev.symbols.get(sid, 0.0), depth)
-    for p, v in best.items():
-        ev.add("frame", p, v)
-
-
-def _dotted(idx, sig: IssueSignals, ev: Evidence):
-    for d in set(sig.dotted):
-        parts = d.split(".")
-        for k in range(len(parts), 0, -1):
-            path = idx.modules.get(".".join(parts[:k]))
-            if path:
-                if k > 1 or len(parts) == 1:
-                    ev.add("module", path, 1.0)
-                rest = parts[k:]
-                if rest:
-                    for sid in idx.file_syms.get(path, ()):
-                        if idx.symbols[sid].name.split(".")[-1] == rest[-1]:
-                            ev.symbols[sid] += 1.0
-                            ev.add("ident", path, 0.5)
-                break
-
-
-def _idents(idx, sig: IssueSignals, ev: Evidence, w_assign: float = 0.5):
-    for words, w in ((sig.code_idents, 1.0), (sig.prose_idents, 0.3)):
-        for word in words:
-            sids = idx.defs.get(word)
-            if not sids:
-                # `PersonName3 = PersonName`: aliases and constants are API too
-                files = idx.assigns.get(word, ())
-                for p in files:
-                    ev.add("ident", p, w * w_assign / math.sqrt(len(files)))
-                continue
-            files = {idx.symbols[s].file for s in sids}
-            share = w / math.sqrt(len(files))
-            for s in sids:
-                ev.symbols[s] += share
-            for p in files:
-                ev.add("ident", p, share)
-
-
-def _stems(idx, issue: str, ev: Evidence):
-    """A word naming a module (`L039`, `autodoc`, `trigsimp`) points at its file."""
-    by_stem = idx.by_stem()
-    for word in {w.lower() for w in re.findall(r"[A-Za-z_]\w{2,}", issue)}:
-        files = by_stem.get(word, ())
-        if 0 < len(files) <= 3:
-            for p in files:
-                ev.add("stem", p, 1.0 / len(files))
-
-
-def _literals(idx, issue: str, ev: Evidence):
-    hits: dict[str, set[str]] = defaultdict(set)
-    for path, lits in idx.literals.items():
-        for lit in lits:
-            chunk = max(_FMT_RE.split(lit), key=len).strip()
-            if len(chunk) >= 12 and chunk in issue:
-                hits[chunk].add(path)
-    for chunk, paths in hits.items():
-        for p in paths:
-            ev.add("literal", p, 1.0 / len(paths))
-
-
-def collect_evidence(idx: RepoIndex, issue: str, sig: IssueSignals) -> Evidence:
-    ev = Evidence()
-    _paths_and_frames(idx, sig, ev)
-    _dotted(idx, sig, ev)
-    _idents(idx, sig, ev)
-    _literals(idx, issue, ev)
-    _stems(idx, issue, ev)
-    return ev
 
 
 def rank_files(idx: RepoIndex, issue: str, ev: Evidence, sym_lex: dict[int, float],
