@@ -274,3 +274,9 @@ def test_already_applied_hunk_is_named():
     d = "--- a/f.txt\n+++ b/f.txt\n@@\n line 1\n-line 2\n+two\n line 3\n"
     r = run(d, {"f.txt": SRC.replace("line 2\n", "two\n")})
     assert not r.ok and "already present" in r.failures[0].message
+
+
+def test_git_quoted_utf8_path():
+    d = '--- "a/caf\\303\\251.txt"\n+++ "b/caf\\303\\251.txt"\n@@\n-x\n+y\n'
+    r = run(d, {"café.txt": "x\n"})
+    assert r.ok and r.changes == {"café.txt": "y\n"}

@@ -1,6 +1,7 @@
 """Pure checks on repo-relative paths (no filesystem)."""
 from __future__ import annotations
 
+import codecs
 import re
 
 from .model import UnsafePathError
@@ -12,7 +13,9 @@ def clean_header_path(raw: str) -> str | None:
     """Path from a ---/+++ or rename line: drop timestamps and quotes; None for /dev/null."""
     p = _TIMESTAMP.sub("", raw.strip()).strip()
     if len(p) >= 2 and p[0] == p[-1] == '"':
-        p = p[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape", "replace")
+        # git C-quotes names: \t, \", and octal bytes of UTF-8 (\303\251)
+        raw = codecs.escape_decode(p[1:-1].encode("utf-8", "surrogateescape"))[0]
+        p = raw.decode("utf-8", "surrogateescape")
     if p in ("/dev/null", "dev/null", "a/dev/null", "b/dev/null", "NUL"):
         return None
     return p
