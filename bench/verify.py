@@ -54,6 +54,9 @@ def wrong_patch(inst: dict, sources: Sources) -> str:
     return f"diff --git a/{path} b/{path}\n{body}"
 
 
+NETWORK = ("name resolution", "Network is unreachable", "gaierror", "NewConnectionError")
+
+
 def why(r: dict) -> str:
     if r["status"] == "error":
         return f"{r['error_kind']}: {(r['error'] or '').strip().splitlines()[0][:160] if r['error'] else ''}"
@@ -62,7 +65,11 @@ def why(r: dict) -> str:
     p2p = ts.get("PASS_TO_PASS", {}).get("failure", [])
     if not ts:
         return "tests did not run (no output markers)"
-    return f"F2P failing {len(f2p)} {f2p[:2]}; P2P failing {len(p2p)} {p2p[:3]}"
+    net = ""
+    out = Path(r.get("log_dir") or "/nonexistent") / "test_output.txt"
+    if (f2p or p2p) and out.is_file() and any(sig in out.read_text(errors="replace") for sig in NETWORK):
+        net = "tests need the network (no network in test runs); "
+    return f"{net}F2P failing {len(f2p)} {f2p[:2]}; P2P failing {len(p2p)} {p2p[:3]}"
 
 
 def main() -> int:
@@ -113,6 +120,7 @@ def main() -> int:
             t0 = time.monotonic()
             r = evaluate_instance(inst, patch, log_dir=out / "logs" / mode / iid, run_empty=True, **kw)
             r["wall"] = round(time.monotonic() - t0, 1)
+            r["log_dir"] = str(out / "logs" / mode / iid)
             res[mode] = r
             console.print(f"{iid} {mode}: {r['status']} ({r['wall']}s, built {r.get('built') or '-'})"
                           + (f" -- {why(r)}" if r["status"] != ("resolved" if mode in ("gold", "cached") else "unresolved") else ""))

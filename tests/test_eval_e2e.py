@@ -109,3 +109,16 @@ def test_missing_commit_is_error(fixture, docker_client, tmp_path):
     inst = dict(next(r for r in rows if r["instance_id"] == "local__calc-1"), base_commit="f" * 40)
     r = evaluate_instance(inst, inst["patch"], client=docker_client, sources=Sources(fixture["mirrors"], online=False))
     assert r["status"] == "error" and r["error_kind"] == "source" and "not found" in r["error"]
+
+
+def test_cli_eval_on_the_fixture(fixture, tmp_path):
+    from typer.testing import CliRunner
+
+    from dsfix.envs.evaluate import cli
+    r = CliRunner().invoke(cli.app, ["--dataset", str(fixture["dataset"]), "--predictions", "gold", "--offline",
+                                     "--mirrors", str(fixture["mirrors"]), "--output", str(tmp_path), "--run-id", "cli",
+                                     "--instance-ids", "local__calc-1", "--timeout", "120", "--workers", "2"])
+    assert r.exit_code == 0, r.output
+    summary = json.loads((tmp_path / "gold.cli.json").read_text())
+    assert summary["resolved_ids"] == ["local__calc-1"] and summary["submitted_instances"] == 2
+    assert "resolved 1" in r.output

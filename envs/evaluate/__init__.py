@@ -7,7 +7,7 @@ typer command.
 """
 from .dataset import DatasetError, load_dataset, load_predictions
 from .harness import make_summary, print_table, run_evaluation
-from .run import eval_script, evaluate_instance, spec_for, test_files
+from .run import eval_script, evaluate_instance, spec_for, patch_test_files
 
 __all__ = ["evaluate_instance", "run_evaluation", "load_dataset", "load_predictions", "DatasetError",
-           "make_summary", "print_table", "eval_script", "spec_for", "test_files"]
+           "make_summary", "print_table", "eval_script", "spec_for", "patch_test_files"]

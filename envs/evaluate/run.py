@@ -73,7 +73,7 @@ def spec_for(instance: dict) -> RepoSpec:
     return swebench_spec(instance["repo"], instance["version"])
 
 
-def test_files(test_patch: str) -> list[str]:
+def patch_test_files(test_patch: str) -> list[str]:
     """Files the test patch touches (b/ paths), as SWE-bench's get_test_directives reads them."""
     files = re.findall(r"^diff --git a/.* b/(.*)$", test_patch or "", flags=re.M)
     return [f for f in files if not f.endswith(NON_TEST_EXTS)]
@@ -100,7 +100,7 @@ def eval_script(instance: dict, spec: RepoSpec, flavor: str = "dsfix") -> str:
     base = instance["base_commit"]
     tp = instance.get("test_patch") or ""
     reset = f"git checkout {base} {' '.join(modified_files(tp))}" if modified_files(tp) else ": no test files to reset"
-    directives = directives_for(instance["repo"], test_files(tp)) if spec.test_files_arg else []
+    directives = directives_for(instance["repo"], patch_test_files(tp)) if spec.test_files_arg else []
     activate = ([f"source /opt/miniconda3/bin/activate", "conda activate testbed"] if flavor == "official"
                 else [f"source {VENV}/bin/activate"])
     lines = ["#!/bin/bash", "set -uxo pipefail", *activate, f"cd {TESTBED}"]
