@@ -99,7 +99,7 @@ def main() -> int:
             rows = [r for r in rows if per.setdefault(r["repo"], 0) < a.limit and not per.update({r["repo"]: per[r["repo"]] + 1})]
     modes = a.modes.split(",")
     client = docker_client(timeout=900)
-    console = Console()
+    console = Console(width=240)
     results: dict[str, dict] = {}
 
     def one(inst: dict) -> dict:

@@ -122,3 +122,10 @@ def test_cli_eval_on_the_fixture(fixture, tmp_path):
     summary = json.loads((tmp_path / "gold.cli.json").read_text())
     assert summary["resolved_ids"] == ["local__calc-1"] and summary["submitted_instances"] == 2
     assert "resolved 1" in r.output
+
+
+def test_unprovisionable_python_is_error(fixture, docker_client):
+    rows = load_dataset(str(fixture["dataset"]))
+    inst = dict(next(r for r in rows if r["instance_id"] == "local__calc-1"), spec={**FIXTURE_SPEC, "python": "3.10"})
+    r = evaluate_instance(inst, inst["patch"], client=docker_client, sources=Sources(fixture["mirrors"], online=False))
+    assert r["status"] == "error" and r["error_kind"] == "python" and "--python-fallback" in r["error"]

@@ -11,7 +11,7 @@ with ``grade``. Files in ``<log_dir>``: ``patch.diff``, ``eval.sh``, ``test_outp
 
 Outcome ``status``: ``resolved`` / ``unresolved`` (tests ran), ``empty`` (no patch), ``error``
 (the image could not be had or built, the engine failed, the run timed out, or -- as in the
-official harness -- the patch did not apply; ``error_kind`` says which).
+official harness -- the patch did not apply; ``error_kind`` says which: image, python, disk, source, spec, engine, timeout, patch_apply).
 
 Divergence from the harness (network): the spec's eval-time re-install runs offline
 (``pip install --no-index --no-build-isolation --no-deps``); a failure there does not stop the
@@ -31,7 +31,8 @@ import uuid
 from pathlib import Path
 
 from ..base import EnvError
-from ..layers.core import TESTBED, VENV, LayerBuildError, build, try_official
+from ..layers.core import TESTBED, VENV, DiskSpaceError, LayerBuildError, build, try_official
+from ..layers.python import PythonUnavailable
 from ..sources import Sources, SourceError
 from ..specs import RepoSpec, directives_for, grade, parse_log, swebench_spec
 from ..specs.swebench import repos as swebench_repos
@@ -172,7 +173,10 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
     container = None
     res = _result(iid, "error", empty_patch=not (patch or "").strip())
     try:
-        client = client or docker_client()
+        client = client or docker_client(timeout=timeout + 120)
+        # a quiet test run must not hit the HTTP read timeout of a shared client (raising it is harmless)
+        if isinstance(getattr(client.api, "timeout", None), (int, float)) and client.api.timeout < timeout + 120:
+            client.api.timeout = timeout + 120
         # 1. the image: official, else our layers
         t0 = time.monotonic()
         image, flavor = None, "dsfix"
@@ -255,7 +259,8 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         log(f"report: resolved={report['resolved']}")
         return res
     except (LayerBuildError, SourceError, EnvError) as e:
-        kind = "source" if isinstance(e, SourceError) else "image"
+        kind = ("source" if isinstance(e, SourceError) else "python" if isinstance(e, PythonUnavailable)
+                else "disk" if isinstance(e, DiskSpaceError) else "image")
         log(f"{kind} error: {e}")
         res.update(error=str(e)[:4000], error_kind=kind)
         return res
