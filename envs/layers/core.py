@@ -37,7 +37,7 @@ from ..sources import Sources
 from ..specs import RepoSpec
 from .python import ensure_base
 
-LAYOUT = "1"            # bump when the Dockerfiles below change meaning
+LAYOUT = "2"            # bump when the Dockerfiles below change meaning
 TESTBED = "/testbed"
 VENV = "/opt/venv"
 ENV_REPO, INST_REPO = "dsfix/env", "dsfix/inst"
@@ -161,6 +161,8 @@ def install_script(spec: RepoSpec) -> str:
 
 def env_dockerfile(plan: Plan) -> str:
     site = " --system-site-packages" if not plan.spec.install else ""
+    # --copies: a real interpreter in /opt/venv, like a conda env's. Tools that symlink to
+    # sys.executable (tox-current-env, used by sphinx's specs) otherwise end up outside the venv.
     # A fresh venv's pip is as old as the Debian release; SWE-bench's conda envs have a recent one.
     pip = any("pip" in c for c in plan.spec.install)
     upgrade = (f" && . /dsfix/build_env.sh && {VENV}/bin/python -m pip install -q -U pip setuptools wheel"
@@ -172,7 +174,7 @@ def env_dockerfile(plan: Plan) -> str:
         f"ENV PATH={VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin VIRTUAL_ENV={VENV}",
         "COPY ca.crt build_env.sh install.sh /dsfix/",
         f"COPY repo.git {TESTBED}/.git",
-        f"RUN python3 -m venv{site} {VENV}{upgrade} && cd {TESTBED} && git config core.bare false"
+        f"RUN python3 -m venv --copies{site} {VENV}{upgrade} && cd {TESTBED} && git config core.bare false"
         f" && git config --global --add safe.directory {TESTBED}"
         f" && git -c advice.detachedHead=false checkout -q -f {plan.env_commit} && git clean -fdq",
         "RUN bash /dsfix/install.sh" if plan.spec.install else "RUN true",
