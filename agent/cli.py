@@ -98,13 +98,21 @@ def fix(
     github_api: Optional[str] = typer.Option(None, "--github-api", help="GitHub API base (GitHub Enterprise)."),
 ) -> None:
     """Fix an issue in a repository (or a GitHub issue URL) and prove the patch with its tests."""
-    from .config import ConfigError
+    from .config import ConfigError, load_settings
     from .run import EnvError
     from dsfix.envs.workspace import WorkspaceError
     overrides = _overrides(test_cmd=test_cmd, model__name=model, model__api_base=api_base, env__kind=env,
                            env__image=image, limits__max_steps=max_steps, limits__max_cost=max_cost)
+    is_url = repo.startswith(("http://", "https://"))
+    if is_url and (issue or issue_file):
+        fail("an issue URL brings its own text: drop --issue/--issue-file")
+    if is_url and apply:
+        fail("--apply changes a local working tree; with an issue URL use --open-pr")
+    if not is_url and (open_pr or branch or github_api):
+        fail("--open-pr, --branch and --github-api need an issue URL (https://HOST/OWNER/REPO/issues/N)")
     try:
-        if repo.startswith(("http://", "https://")):
+        if is_url:
+            load_settings(None, config, overrides)  # a bad --config fails before anything is cloned
             code, report, out_path = _fix_url(repo, config, overrides, out_dir, open_pr, branch, github_api)
         else:
             code, report, out_path = _fix_path(Path(repo), _issue_text(issue, issue_file), config, overrides,
@@ -113,6 +121,11 @@ def fix(
         fail(str(e).splitlines()[0])
     from .summary import print_summary
     print_summary(out, report, out_path)
+    gh = report.get("github") or {}
+    if gh.get("pr_url"):
+        out.print(f"pull request: {gh['pr_url']}" + (" (opened)" if gh.get("pr_created") else " (updated)"))
+    elif gh.get("comment_url"):
+        out.print(f"commented on the issue: {gh['comment_url']}")
     raise typer.Exit(code)
 
 

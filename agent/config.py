@@ -60,6 +60,7 @@ class Settings(_Strict):
     limits: Limits = Field(default_factory=Limits)
     test_cmd: str | None = None
     edit_format: Literal["udiff", "search_replace"] = "udiff"
+    switch_format_after: int = 2    # failed diffs in a row before asking for search/replace instead (0: never)
     context_tokens: int = 12000     # budget for code shown in the first prompt
     spec: dict[str, Any] | None = None   # repo spec overrides; read by dsfix.envs.specs
 

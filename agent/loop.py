@@ -37,6 +37,8 @@ class Agent:
         self.model, self.env, self.traj, self.cfg = model, env, traj, cfg
         self.check_path, self.test_cmd, self.parser = check_path, test_cmd, parser
         self.out = Outcome()
+        self.fmt = cfg.edit_format
+        self.apply_failures = 0   # in a row
 
     # -- model steps -------------------------------------------------------------
     def ask(self, prompt: str, lang: str, phase: str) -> str:
@@ -94,7 +96,7 @@ class Agent:
         return self.out
 
     def _edit_template(self) -> str:
-        return "edit" if self.cfg.edit_format == "udiff" else "edit_search_replace"
+        return "edit" if self.fmt == "udiff" else "edit_search_replace"
 
     def reproduce(self, task: str) -> str | None:
         """Ask for a failing script; returns its output when it fails as it should."""
@@ -114,15 +116,28 @@ class Agent:
     def attempt(self, prompt: str) -> str | None:
         """One edit attempt. Returns the next prompt, or None when verified."""
         from .edit import apply_edit
-        lang = "diff" if self.cfg.edit_format == "udiff" else "text"
+        lang = "diff" if self.fmt == "udiff" else "text"
         text = self.ask(prompt, lang, "edit")
         self.env.reset()
-        applied = apply_edit(self.env, text, self.cfg.edit_format, self.check_path)
-        self.traj.event("action", kind="apply", ok=applied.ok, notes=applied.notes, feedback=applied.feedback)
+        applied = apply_edit(self.env, text, self.fmt, self.check_path)
+        self.traj.event("action", kind="apply", format=self.fmt, ok=applied.ok, notes=applied.notes,
+                        feedback=applied.feedback)
         if not applied.ok:
-            return render("feedback_apply", what="diff" if lang == "diff" else "edit", feedback=applied.feedback)
+            return self._apply_feedback(lang, applied.feedback)
+        self.apply_failures = 0
         self.out.patch = applied.patch
         return self.check(applied)
+
+    def _apply_feedback(self, lang: str, feedback: str) -> str:
+        """Say what did not match; after repeated diff failures, ask for search/replace instead."""
+        self.apply_failures += 1
+        text = render("feedback_apply", what="diff" if lang == "diff" else "edit", feedback=feedback)
+        n = self.cfg.switch_format_after
+        if self.fmt == "udiff" and n and self.apply_failures >= n:
+            self.fmt = "search_replace"
+            self.traj.event("switch_format", to=self.fmt, after_failures=self.apply_failures)
+            text += "\n" + render("edit_search_replace", task="", repro="")
+        return text
 
     def check(self, applied) -> str | None:
         repro = self.run_cmd(REPRO_CMD, "repro") if self.out.repro else None

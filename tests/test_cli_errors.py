@@ -49,3 +49,10 @@ def test_version_and_doctor_without_docker(tmp_path):
     model = script(tmp_path / "s.json", ["pong"])
     r = dsfix("doctor", "--model", model, env={"DOCKER_HOST": f"unix://{tmp_path}/no.sock", "COLUMNS": "200"})
     assert r.returncode == 1 and "no Docker engine reachable" in r.stdout and "DOCKER_HOST" in r.stdout
+
+
+def test_flags_that_do_not_fit_the_target(buggy_repo):
+    url = "https://github.com/o/r/issues/1"
+    assert "brings its own text" in one_line_error(dsfix("fix", url, "--issue", "x"))
+    assert "--open-pr" in one_line_error(dsfix("fix", url, "--apply"))
+    assert "need an issue URL" in one_line_error(dsfix("fix", str(buggy_repo), "--issue", "x", "--open-pr"))
