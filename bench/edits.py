@@ -463,10 +463,12 @@ def report(stats, used, skipped, secs):
         print(_row(name, n, per))
         for t in TOOLS:
             for k, v in per[t].items():
+                if "(refuse)" in name:
+                    continue
                 total[t][k] += v
-                if name != "clean" and "(refuse)" not in name:
+                if name != "clean":
                     corrupted[t][k] += v
-    for label, agg in (("ALL corrupted", corrupted), ("ALL", total)):
+    for label, agg in (("ALL corrupted", corrupted), ("ALL (with clean)", total)):
         n = sum(agg["dsfix"].values())
         if n:
             print(_row(label, n, agg))

@@ -130,3 +130,35 @@ def test_distinct_lines_shifted_headers_exact(pair, shift, crlf):
     r = apply_diff(d, {"t.txt": src}.get)
     assert r.ok, r.feedback()
     assert r.changes["t.txt"] == (new.replace("\n", "\r\n") if crlf else new)
+
+
+def corrupt(d: str, how: str) -> str:
+    out = []
+    for ln in d.splitlines():
+        if ln.startswith("@@") and how == "nocounts":
+            ln = "@@"
+        elif ln[:1] == " " and how == "indent":
+            ln = "  " + ln[1:]
+        elif ln.startswith(("--- a/", "+++ b/")) and how == "noprefix":
+            ln = ln[:4] + ln[6:]
+        out.append(ln)
+    return "\n".join(out) + "\n"
+
+
+@SETTINGS
+@given(edit_pair(UNIQUE), st.sampled_from(["nocounts", "indent", "noprefix"]))
+def test_distinct_lines_model_slips_exact(pair, how):
+    old, new = pair
+    assume(old != new and len(set(old.splitlines())) == len(old.splitlines()))
+    r = apply_diff(corrupt(udiff(old, new), how), {"t.txt": old}.get)
+    assert r.ok, r.feedback()
+    assert r.changes["t.txt"] == new
+
+
+@SETTINGS
+@given(edit_pair(), st.sampled_from(["nocounts", "indent"]))
+def test_repetitive_files_never_wrong_without_line_numbers(pair, how):
+    old, new = pair
+    assume(old != new)
+    r = apply_diff(corrupt(udiff(old, new), how), {"t.txt": old}.get)
+    assert not r.ok or r.changes["t.txt"] == new, r.notes

@@ -24,9 +24,9 @@ class Edit:
 
 
 def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], norms: list[str],
-               order: int) -> list[Edit]:
-    """Edits for each run of changed lines, with added lines re-indented if the
-    whole hunk was consistently shifted."""
+               order: int) -> tuple[list[Edit], int]:
+    """Edits for each run of changed lines, and the columns added lines were moved
+    by (non-zero when the whole hunk was consistently shifted from the file)."""
     shift = indent_shift(hunk.old, pl, file_lines)
     edits, oi, block, before = [], 0, [], None
     for ln in hunk.lines + [Line(" ", "")]:  # sentinel flushes the last block
@@ -39,7 +39,7 @@ def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], norms: list[str
             edits.append(_block_edit(block, before, after, pl, shift, order, norms))
             block = []
         before, oi = oi, oi + 1
-    return edits
+    return edits, shift
 
 
 def _block_edit(block, before, after, pl, shift, order, norms) -> Edit:
@@ -98,7 +98,9 @@ def indent_shift(old: list[Line], pl: Placement, file_lines: list[str]) -> int:
             return 0
         shifts.add(len(_lead(f)) - len(_lead(h)))
         pairs += 1
-    return shifts.pop() if len(shifts) == 1 and pairs >= 2 else 0
+    shift = shifts.pop() if len(shifts) == 1 and pairs >= 2 else 0
+    # one column is the diff prefix space lost or doubled on context lines only
+    return 0 if abs(shift) == 1 else shift
 
 
 def _lead(s: str) -> str:

@@ -37,7 +37,11 @@ def patch_text(path: str, text: str, hunks: list[Hunk],
         chosen[k] = pl
         _note(notes, path, k, h, pl, f, preds[k])
         try:
-            edits += hunk_edits(h, pl, ft.lines, idx.norms, k)
+            new_edits, shift = hunk_edits(h, pl, ft.lines, idx.norms, k)
+            edits += new_edits
+            if shift:
+                notes.append(f"hunk {k + 1} of {path}: added lines re-indented by {shift:+d} "
+                             f"columns, like the hunk's context relative to the file")
         except EditError as e:
             at = origin(pl) if e.line is None else e.line - 4
             fail(f"{e}; did you mean {excerpt.show(idx, path, at, at + 9)}")
