@@ -78,3 +78,9 @@ def test_on_disk_crlf_preserved(tmp_path):
 def test_syntax_error_refused():
     r = apply_search_replace(block("m.py", "    return y\n", "    return (y\n"), {"m.py": SRC}.get)
     assert not r.ok and "syntax error" in r.failures[0].message
+
+
+def test_notes_name_blocks():
+    text = block("m.py", "import os\n", "import sys\n") + block("m.py", "def g():\n  return 2\n", "def g():\n    return 3\n")
+    r = apply_search_replace(text, {"m.py": SRC}.get)
+    assert r.ok and r.notes == ["block 2 of m.py matched ignoring whitespace at line 9"]

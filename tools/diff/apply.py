@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .hunks import patch_text
-from .model import ApplyResult, FilePatch, HunkFailure
+from .model import ApplyResult, FilePatch, Hunk, HunkFailure, Line
 from .parse import parse_diff
 from .paths import check_rel_path
 from .syntax import syntax_errors
@@ -31,7 +31,7 @@ def apply_patches(patches: list[FilePatch], read_file: ReadFile) -> ApplyResult:
     notes: list[str] = []
     for fp in patches:
         _apply_file(fp, read, overlay, failures, notes)
-    _check_syntax(overlay, originals, failures, notes)
+    check_syntax(overlay, originals, failures, notes)
     ok = not failures
     return ApplyResult(ok, dict(overlay) if ok else {}, failures, notes)
 
@@ -87,14 +87,14 @@ def _create(fp, read, overlay, failures, notes, fail) -> None:
         overlay[dst] = new
 
 
-def _as_addition(h):
+def _as_addition(h: Hunk) -> Hunk:
     """Context lines in a new-file hunk are content the model forgot to mark '+'."""
-    from .model import Hunk, Line
     lines = [Line("+", ln.text, ln.no_newline) for ln in h.lines]
     return Hunk(old_start=0, lines=lines)
 
 
-def _check_syntax(overlay, originals, failures, notes) -> None:
+def check_syntax(overlay, originals, failures, notes) -> None:
+    """Refuse changes that break a file's syntax; only note errors it already had."""
     for path, text in overlay.items():
         if text is None:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from .apply import _check_syntax, resolve_path
+from .apply import check_syntax, resolve_path
 from .hunks import patch_text
 from .model import ApplyResult, Hunk, HunkFailure, Line, PatchError
 from .parse import split_diff_lines
@@ -96,7 +96,7 @@ def apply_search_replace(text: str, read_file) -> ApplyResult:
         new = _apply_block(path, read(path), search, replace, counter[path], failures, notes)
         if new is not None:
             overlay[path] = new
-    _check_syntax(overlay, originals, failures, notes)
+    check_syntax(overlay, originals, failures, notes)
     ok = not failures
     return ApplyResult(ok, dict(overlay) if ok else {}, failures, notes)
 
@@ -112,7 +112,8 @@ def _apply_block(path, current, search, replace, k, failures, notes) -> str | No
         failures.append(HunkFailure(path, k, "file does not exist (an empty SEARCH creates it)"))
         return None
     sub: list[HunkFailure] = []
-    new = patch_text(path, current, [block_hunk(search, replace)], sub, notes)
-    for f in sub:
-        failures.append(HunkFailure(f.path, k, f.message))
+    sub_notes: list[str] = []
+    new = patch_text(path, current, [block_hunk(search, replace)], sub, sub_notes)
+    failures += [HunkFailure(f.path, k, f.message) for f in sub]
+    notes += [n.replace("hunk 1 of", f"block {k} of", 1) for n in sub_notes]
     return new
