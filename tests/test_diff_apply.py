@@ -280,3 +280,9 @@ def test_git_quoted_utf8_path():
     d = '--- "a/caf\\303\\251.txt"\n+++ "b/caf\\303\\251.txt"\n@@\n-x\n+y\n'
     r = run(d, {"café.txt": "x\n"})
     assert r.ok and r.changes == {"café.txt": "y\n"}
+
+
+def test_context_only_hunk_is_ignored():
+    d = "--- a/f.txt\n+++ b/f.txt\n@@\n not in file\n@@\n line 1\n-line 2\n+two\n"
+    r = run(d, {"f.txt": SRC})
+    assert r.ok and r.changes["f.txt"] == SRC.replace("line 2\n", "two\n")

@@ -152,8 +152,8 @@ class _Parser:
             counts = [int(m_old.group(2) or 1), int(m_new.group(2) or 1)]
         self.i += 1
         self._hunk_body(hunk, counts)
-        if hunk.lines:  # an empty hunk changes nothing
-            self.cur.hunks.append(hunk)
+        if any(ln.tag != " " or ln.no_newline for ln in hunk.lines):
+            self.cur.hunks.append(hunk)  # context-only hunks change nothing: dropped
 
     def _hunk_body(self, hunk: Hunk, counts: list[int] | None) -> None:
         uncounted_blank: list[bool] = []
