@@ -38,6 +38,7 @@ class ModelSettings(_Strict):
 class EnvSettings(_Strict):
     kind: Literal["docker", "local"] = "docker"
     image: str = "dsfix/base:bookworm"
+    workdir: str = "/repo"          # where the repo lives in the container (SWE-bench images: /testbed)
     pull: bool = True               # try the registry when the image is absent
     memory: str = "4g"
     cpus: float = 2.0
@@ -59,6 +60,7 @@ class Settings(_Strict):
     env: EnvSettings = Field(default_factory=EnvSettings)
     limits: Limits = Field(default_factory=Limits)
     test_cmd: str | None = None
+    test_scope: Literal["all", "related"] = "all"   # related: only tests linked to the localized files
     edit_format: Literal["udiff", "search_replace"] = "udiff"
     switch_format_after: int = 2    # failed diffs in a row before asking for search/replace instead (0: never)
     context_tokens: int = 12000     # budget for code shown in the first prompt
@@ -68,10 +70,11 @@ class Settings(_Strict):
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
 
-def _merge(base: dict, over: dict) -> dict:
+def merge(base: dict, over: dict) -> dict:
+    """Deep merge of nested setting dicts; `over` wins."""
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 
 
@@ -113,13 +116,13 @@ def load_settings(repo: Path | None, config_file: Path | None = None,
                   overrides: dict | None = None, environ: dict[str, str] | None = None) -> Settings:
     data: dict = {}
     if repo is not None and (repo / "dsfix.yaml").is_file():
-        data = _merge(data, _read_yaml(repo / "dsfix.yaml"))
+        data = merge(data, _read_yaml(repo / "dsfix.yaml"))
     if config_file is not None:
         if not config_file.is_file():
             raise ConfigError(f"config file not found: {config_file}")
-        data = _merge(data, _read_yaml(config_file))
-    data = _merge(data, _from_env(dict(os.environ if environ is None else environ)))
-    data = _merge(data, overrides or {})
+        data = merge(data, _read_yaml(config_file))
+    data = merge(data, _from_env(dict(os.environ if environ is None else environ)))
+    data = merge(data, overrides or {})
     try:
         return Settings.model_validate(data)
     except ValidationError as e:

@@ -39,16 +39,24 @@ def make_env(ws: Workspace, cfg: Settings):
         return LocalEnvironment(ws, e.exec_timeout, e.setup)
     from dsfix.envs.docker_env import DockerEnvironment
     return DockerEnvironment(ws, e.image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
-                             pids=e.pids, exec_timeout=e.exec_timeout, setup=e.setup)
+                             pids=e.pids, exec_timeout=e.exec_timeout, setup=e.setup, workdir=e.workdir)
 
 
-def resolve_tests(ws: Workspace, cfg: Settings) -> tuple[str | None, str | None, str]:
+def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> tuple[str | None, str | None, str]:
     """(test command, log parser, where it came from)."""
     from dsfix.envs.specs import load_repo_spec
-    spec = load_repo_spec(ws.root)
     if cfg.test_cmd:
         parser = "pytest" if "pytest" in cfg.test_cmd else None
         return cfg.test_cmd, parser, "user"
+    spec = load_repo_spec(ws.root)
+    if cfg.spec:  # e.g. a batch run's SWE-bench spec
+        spec = spec.model_copy(update=cfg.spec)
+    if cfg.test_scope == "related" and spec.test_files_arg:
+        from .related import related_tests
+        files = related_tests(ws.root, ranked[:3])
+        if not files:
+            return None, None, f"{spec.source}: no tests linked to {', '.join(ranked[:3]) or 'the localized files'}"
+        return f"{spec.test_cmd} {' '.join(files)}", spec.parser, f"{spec.source}, related tests"
     return spec.test_cmd or None, spec.parser, spec.source
 
 
@@ -62,14 +70,14 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     traj.event("run", dsfix=__version__, repo=str(ws.root), commit=ws.snapshot_sha(),
                settings=cfg.model_dump(mode="json"))
     model = LitellmModel(cfg.model)
-    test_cmd, parser, test_source = resolve_tests(ws, cfg)
-    progress(f"tests: {test_cmd or 'none found'} ({test_source})")
     try:
         rmap, views, ranked = build_context(ws.root, req.issue, cfg.context_tokens)
     except Exception as e:  # noqa: BLE001 - a weaker prompt beats no run; the trajectory says why
         rmap, views, ranked = "(unavailable)", [], []
         traj.event("localize_error", error=f"{type(e).__name__}: {e}")
     traj.event("localize", files=ranked)
+    test_cmd, parser, test_source = resolve_tests(ws, cfg, ranked)
+    progress(f"tests: {test_cmd or 'none found'} ({test_source})")
     task = render("task", issue=req.issue, repo_map=rmap, files=views)
     out, env, agent = Outcome(), None, None
     try:

@@ -13,7 +13,7 @@ from .base import BASELINE, DIFF, RESET, EnvError, ExecResult, Timings
 from .images import ensure_image
 from .workspace import Workspace
 
-WORKDIR = "/repo"
+WORKDIR = "/repo"   # where the repo is copied unless the image has its own place (SWE-bench: /testbed)
 
 
 def docker_client(timeout: int = 120):
@@ -29,9 +29,10 @@ def docker_client(timeout: int = 120):
 class DockerEnvironment:
     def __init__(self, ws: Workspace, image: str, *, pull: bool = True, network: bool = False,
                  memory: str = "4g", cpus: float = 2.0, pids: int = 1024, exec_timeout: int = 300,
-                 setup: list[str] | None = None, client=None):
+                 setup: list[str] | None = None, client=None, workdir: str = WORKDIR):
         self.timings = Timings()
         self.exec_timeout = exec_timeout
+        self.workdir = workdir.rstrip("/") or WORKDIR
         self.client = client or docker_client()
         self.container = None
         t0 = time.monotonic()
@@ -65,7 +66,7 @@ class DockerEnvironment:
 
     def _copy_in(self, ws: Workspace) -> None:
         t0 = time.monotonic()
-        self.container.put_archive("/", ws.tarball(prefix=WORKDIR.strip("/")))
+        self.container.put_archive("/", ws.tarball(prefix=self.workdir.strip("/")))
         self.timings.add("copy", time.monotonic() - t0)
 
     def execute(self, command: str, timeout: int | None = None) -> ExecResult:
@@ -74,7 +75,7 @@ class DockerEnvironment:
         argv = ["timeout", "-k", "5", str(t), "bash", "-c", command]
         t0 = time.monotonic()
         try:
-            code, out = self.container.exec_run(argv, workdir=WORKDIR, demux=False)
+            code, out = self.container.exec_run(argv, workdir=self.workdir, demux=False)
         except Exception as e:  # noqa: BLE001
             raise EnvError(f"container exec failed: {e}") from e
         dt = time.monotonic() - t0
@@ -85,7 +86,7 @@ class DockerEnvironment:
     def read_file(self, path: str) -> str | None:
         import docker.errors
         try:
-            stream, _ = self.container.get_archive(f"{WORKDIR}/{path}")
+            stream, _ = self.container.get_archive(f"{self.workdir}/{path}")
         except docker.errors.NotFound:
             return None
         with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
@@ -106,7 +107,7 @@ class DockerEnvironment:
             info = tarfile.TarInfo(p.name)
             info.size, info.mode, info.mtime = len(data), self._mode(path), int(time.time())
             tar.addfile(info, io.BytesIO(data))
-        self.container.put_archive(f"{WORKDIR}/{p.parent}", buf.getvalue())
+        self.container.put_archive(f"{self.workdir}/{p.parent}", buf.getvalue())
 
     def _mode(self, path: str) -> int:
         r = self.execute(f"stat -c %a -- {shlex.quote(path)} 2>/dev/null || echo 644")

@@ -106,7 +106,7 @@ class ServeOptions:
 def server_command(o: ServeOptions, port: int) -> list[str]:
     py = sys.executable
     if o.engine == "llama.cpp":
-        cmd = [py, "-m", "llama_cpp.server", "--model", str(o.weights), "--model_alias", o.alias,
+        cmd = [py, "-m", "dsfix.agent.backend.llama_server", "--model", str(o.weights), "--model_alias", o.alias,
                "--host", o.host, "--port", str(port), "--n_ctx", str(o.ctx), "--n_gpu_layers", "-1"]
         if o.threads:
             cmd += ["--n_threads", str(o.threads), "--n_threads_batch", str(o.threads)]

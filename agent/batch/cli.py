@@ -39,6 +39,8 @@ def bench(
     image: Optional[str] = typer.Option(None, "--image"),
     max_steps: Optional[int] = typer.Option(None, "--max-steps"),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Run instances that failed on infrastructure again."),
+    instance_images: bool = typer.Option(True, "--instance-images/--no-instance-images",
+                                         help="Run SWE-bench rows in their layered instance image."),
 ) -> None:
     if ctx.invoked_subcommand:
         return
@@ -58,7 +60,7 @@ def bench(
     overrides: dict = {"env": {k: v for k, v in (("kind", env), ("image", image)) if v},
                        "limits": {k: v for k, v in (("max_cost", max_instance_cost), ("max_steps", max_steps)) if v}}
     opts = BatchOptions(rows, model, output, workers, executor, ray_address, mirrors, max_total_cost,
-                        retry_errors, overrides, dataset)
+                        retry_errors, overrides, instance_images, dataset)
     try:
         result = run_batch(opts, err)
     except RuntimeError as e:

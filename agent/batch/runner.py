@@ -30,6 +30,7 @@ class BatchOptions:
     max_total_cost: float | None = None
     retry_errors: bool = False
     overrides: dict = field(default_factory=dict)   # settings for every instance (env, limits, ...)
+    instance_images: bool = True                    # SWE-bench rows run in their instance image
     dataset: str = ""
 
 
@@ -50,6 +51,7 @@ def _run_info(o: BatchOptions) -> dict:
 def _job(o: BatchOptions, store: RunStore, iid: str, stop_file: Path) -> dict:
     limits = {**o.overrides.get("limits", {}), "stop_file": str(stop_file)}
     return {"model": o.model, "model_name": o.model, "mirrors": o.mirrors, "out": str(store.instance_dir(iid)),
+            "instance_images": o.instance_images,
             "overrides": {**o.overrides, "limits": limits}}
 
 

@@ -23,8 +23,28 @@ def checkout(repo: str, commit: str, dest: Path, mirrors: str | None) -> None:
             raise RuntimeError(f"cannot check out {repo} at {commit[:12]} from {src}: {r.stderr.strip()[-300:]}")
 
 
+def instance_overrides(instance: dict, job: dict) -> dict:
+    """A SWE-bench-style row runs in its own instance image (the layers `dsfix eval` uses), with the
+    spec's test command scoped to tests related to the localized files. Other rows: nothing to add."""
+    if not job.get("instance_images") or not instance.get("version"):
+        return {}
+    from dsfix.envs.evaluate.run import spec_for
+    try:
+        spec = spec_for(instance)
+    except (KeyError, ValueError):
+        return {}  # no known spec: the base image and the detected spec
+    from dsfix.envs.docker_env import docker_client
+    from dsfix.envs.layers import build
+    from dsfix.envs.sources import Sources
+    base = instance["base_commit"]
+    image = build(docker_client(), instance["repo"], spec, instance.get("environment_setup_commit") or base, base,
+                  sources=Sources(job.get("mirrors"))).tag
+    return {"env": {"image": image, "workdir": "/testbed", "pull": False}, "test_scope": "related",
+            "spec": {"test_cmd": spec.test_cmd, "parser": spec.parser, "test_files_arg": spec.test_files_arg}}
+
+
 def run_instance(instance: dict, job: dict) -> dict:
-    from dsfix.agent.config import load_settings
+    from dsfix.agent.config import load_settings, merge
     from dsfix.agent.run import FixRequest, run_fix
     iid = instance["instance_id"]
     t0 = time.monotonic()
@@ -33,8 +53,8 @@ def run_instance(instance: dict, job: dict) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"dsfix-{iid[:40]}-"))
     try:
         checkout(instance["repo"], instance["base_commit"], tmp / "repo", job.get("mirrors"))
-        overrides = {**job["overrides"], "model": {**job["overrides"].get("model", {}),
-                                                   "name": job["model"].replace("{instance_id}", iid)}}
+        overrides = merge(merge(job["overrides"], instance_overrides(instance, job)),
+                          {"model": {"name": job["model"].replace("{instance_id}", iid)}})
         settings = load_settings(None, overrides=overrides, environ=job.get("environ"))
         code, report = run_fix(FixRequest(tmp / "repo", instance["problem_statement"], Path(job["out"]), settings))
         patch = (Path(job["out"]) / "patch.diff").read_text()

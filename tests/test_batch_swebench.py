@@ -1,0 +1,37 @@
+"""A SWE-bench-style row through `dsfix bench` (in its layered instance image, at /testbed) and then
+`dsfix eval` on the predictions: the pipeline researchers run. The scripted model replays a
+reproduction and the gold patch (it is not a real model)."""
+from __future__ import annotations
+
+import json
+import uuid
+
+from clirun import dsfix
+from conftest import dsfix_containers
+from dsfix.envs.evaluate.fixture import GOLD_PATCH, make_fixture
+
+REPRO = "```python\nfrom calc import add\nassert add(2, 3) == 5, add(2, 3)\n```"
+
+
+def test_bench_then_eval_resolves(docker_client, tmp_path):
+    fx = make_fixture(tmp_path, repo=f"local/calc{uuid.uuid4().hex[:6]}")
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    for iid in ("local__calc-1", "local__calc-broken-env"):
+        (scripts / f"{iid}.json").write_text(json.dumps({"responses": [REPRO, f"```diff\n{GOLD_PATCH}```"]}))
+    out = tmp_path / "bench"
+    r = dsfix("bench", "--dataset", str(fx["dataset"]), "--model", f"scripted/{scripts}/{{instance_id}}.json",
+              "--mirrors", str(fx["mirrors"]), "--output", str(out), "--workers", "1")
+    assert r.returncode == 0, r.stderr[-3000:]
+    results = {x["instance_id"]: x for x in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert results["local__calc-1"]["verified"], results
+    assert results["local__calc-broken-env"]["outcome"] == "error"  # its image cannot be built
+    rep = json.loads((out / "instances/local__calc-1/report.json").read_text())
+    assert rep["environment"]["image"].startswith("dsfix/inst:")
+    assert rep["tests"]["command"].endswith("tests/test_calc.py")  # scoped to the related tests
+    r = dsfix("eval", "--dataset", str(fx["dataset"]), "--predictions", str(out / "preds.jsonl"),
+              "--mirrors", str(fx["mirrors"]), "--run-id", "pipe", "--output", str(tmp_path / "eval"), "--no-pull")
+    assert r.returncode == 0, r.stderr[-3000:]
+    summary = json.loads(next((tmp_path / "eval").glob("*pipe*.json")).read_text())
+    assert summary["resolved_ids"] == ["local__calc-1"]
+    assert dsfix_containers(docker_client) == []
