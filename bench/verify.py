@@ -124,7 +124,7 @@ def main() -> int:
             res[mode] = r
             console.print(f"{iid} {mode}: {r['status']} ({r['wall']}s, built {r.get('built') or '-'})"
                           + (f" -- {why(r)}" if r["status"] != ("resolved" if mode in ("gold", "cached") else "unresolved") else ""))
-            if mode == "gold" and r["status"] == "error" and r["error_kind"] in ("image", "source", "spec"):
+            if mode == "gold" and r["status"] == "error" and r["error_kind"] in ("image", "source", "spec", "python", "disk"):
                 break   # nothing else can run without the image
         return res
 

@@ -37,7 +37,7 @@ from ..sources import Sources
 from ..specs import RepoSpec
 from .python import ensure_base
 
-LAYOUT = "2"            # bump when the Dockerfiles below change meaning
+LAYOUT = "3"            # bump when the Dockerfiles below change meaning
 TESTBED = "/testbed"
 VENV = "/opt/venv"
 ENV_REPO, INST_REPO = "dsfix/env", "dsfix/inst"
@@ -110,6 +110,7 @@ class Plan:
     def env_key(self) -> str:
         return _h({"layout": LAYOUT, "base": self.base_id, "python": self.python, "repo": self.repo,
                    "commit": self.env_commit, "install": self.spec.install,
+                   "constraints": DRIFT_CONSTRAINTS.get(self.repo, []),
                    "site": not self.spec.install})[:20]
 
     @property
@@ -129,7 +130,28 @@ class Plan:
                 "dsfix.spec": spec_hash(self.spec), "dsfix.parent": parent, "dsfix.python": self.python}
 
 
+# Packages released after SWE-bench's images were built that break old checkouts; pinned (as pip
+# constraints, only while installing) so a build today gets what the official images have.
+DRIFT_CONSTRAINTS: dict[str, list[str]] = {
+    "sphinx-doc/sphinx": ["docutils<0.22"],   # 0.22 dropped docutils.utils.roman (latex writer)
+}
+
+# The system interpreter, reached through a symlink to the venv's python (tox-current-env links
+# .tox/<env>/bin/python to sys.executable; CPython then finds no pyvenv.cfg), sees the venv's
+# packages first -- as a symlink to a conda env's interpreter would.
+VENV_HOOK = """import site
+import sys
+
+if sys.prefix == sys.base_prefix:
+    n = len(sys.path)
+    site.addsitedir("/opt/venv/lib/python%d.%d/site-packages" % sys.version_info[:2])
+    added = sys.path[n:]
+    del sys.path[n:]
+    sys.path[0:0] = added
+"""
+
 BUILD_ENV = """# sourced by network build steps only: never part of the test environment
+[ -s /dsfix/constraints.txt ] && export PIP_CONSTRAINT=/dsfix/constraints.txt
 if [ -s /dsfix/ca.crt ]; then
   export PIP_CERT=/dsfix/ca.crt SSL_CERT_FILE=/dsfix/ca.crt REQUESTS_CA_BUNDLE=/dsfix/ca.crt CURL_CA_BUNDLE=/dsfix/ca.crt
 fi
@@ -172,11 +194,13 @@ def env_dockerfile(plan: Plan) -> str:
     return "\n".join([
         f"FROM {plan.base_tag}",
         f"ENV PATH={VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin VIRTUAL_ENV={VENV}",
-        "COPY ca.crt build_env.sh install.sh /dsfix/",
+        "COPY ca.crt build_env.sh install.sh constraints.txt _dsfix_venv.py /dsfix/",
         f"COPY repo.git {TESTBED}/.git",
         f"RUN python3 -m venv --copies{site} {VENV}{upgrade} && cd {TESTBED} && git config core.bare false"
         f" && git config --global --add safe.directory {TESTBED}"
-        f" && git -c advice.detachedHead=false checkout -q -f {plan.env_commit} && git clean -fdq",
+        f" && git -c advice.detachedHead=false checkout -q -f {plan.env_commit} && git clean -fdq"
+        " && d=$(/usr/bin/python3 -c 'import sys; print([p for p in sys.path if p.endswith(\"dist-packages\")][-1])')"
+        " && cp /dsfix/_dsfix_venv.py $d/ && echo 'import _dsfix_venv' > $d/zz_dsfix_venv.pth",
         "RUN bash /dsfix/install.sh" if plan.spec.install else "RUN true",
         f"WORKDIR {TESTBED}", ""])
 
@@ -286,6 +310,8 @@ def build(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, 
                 sources.clone_bare(repo, ctx / "repo.git", plan.env_commit, plan.base_commit)
                 (ctx / "install.sh").write_text(install_script(spec))
                 (ctx / "build_env.sh").write_text(BUILD_ENV)
+                (ctx / "_dsfix_venv.py").write_text(VENV_HOOK)
+                (ctx / "constraints.txt").write_text("".join(c + "\n" for c in DRIFT_CONSTRAINTS.get(repo, [])))
                 ca = build_ca() if plan.network == "host" else None
                 (ctx / "ca.crt").write_bytes(ca.read_bytes() if ca else b"")
                 (ctx / "Dockerfile").write_text(env_dockerfile(plan))
