@@ -42,6 +42,9 @@ def test_keys_hash_what_went_into_each_layer():
     assert _plan(base="c" * 40).inst_key != p.inst_key
     assert _plan(spec={"install": ["pip install x"]}).env_key != p.env_key
     assert _plan(base_id="sha256:2").env_key != p.env_key                          # a new base, new envs
+    sphinx = _plan()
+    sphinx.repo = "sphinx-doc/sphinx"
+    assert layers.DRIFT_CONSTRAINTS["sphinx-doc/sphinx"] and sphinx.env_key != p.env_key
     assert _plan(spec={"test_cmd": "pytest -x"}).env_key == p.env_key               # tests don't shape images
     assert p.network == "none" and _plan(spec={"install": ["pip install x"]}).network == "host"
     labels = p.labels("env", p.env_commit, p.base_tag)
@@ -51,7 +54,7 @@ def test_keys_hash_what_went_into_each_layer():
 def test_dockerfiles():
     d = layers.env_dockerfile(_plan())
     assert "FROM dsfix/base:bookworm" in d and "--system-site-packages" in d and "pip install" not in d
-    assert f"checkout -q -f {'a' * 40}" in d
+    assert f"checkout -q -f {'a' * 40}" in d and "zz_dsfix_venv.pth" in d and "venv --copies" in d
     d = layers.env_dockerfile(_plan(spec={"install": ["python -m pip install -e ."]}))
     assert "--system-site-packages" not in d and "pip install -q -U pip" in d and "bash /dsfix/install.sh" in d
     i = layers.inst_dockerfile(_plan())
