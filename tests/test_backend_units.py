@@ -89,7 +89,7 @@ def test_engine_choice(monkeypatch):
 def test_server_commands_pass_ctx_and_slots_and_leave_rope_alone(tmp_path):
     o = srv.ServeOptions(weights=tmp_path / "m.gguf", ctx=131072, parallel=4, alias="a")
     cmd = srv.server_command(o, 1234)
-    assert cmd[1:3] == ["-m", "llama_cpp.server"] and cmd[cmd.index("--n_ctx") + 1] == "131072"
+    assert cmd[1:3] == ["-m", "dsfix.agent.backend.llama_server"] and cmd[cmd.index("--n_ctx") + 1] == "131072"
     assert not any(a.startswith(("--rope", "--yarn")) for a in cmd)      # the GGUF's own YaRN applies
     o.engine = "vllm"
     cmd = srv.server_command(o, 1234)
