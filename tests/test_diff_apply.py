@@ -286,3 +286,12 @@ def test_context_only_hunk_is_ignored():
     d = "--- a/f.txt\n+++ b/f.txt\n@@\n not in file\n@@\n line 1\n-line 2\n+two\n"
     r = run(d, {"f.txt": SRC})
     assert r.ok and r.changes["f.txt"] == SRC.replace("line 2\n", "two\n")
+
+
+def test_later_hunk_quoting_earlier_hunk_applies_sequentially():
+    d = ("--- a/f.txt\n+++ b/f.txt\n@@\n line 3\n-line 4\n+four\n line 5\n"
+         "@@\n line 3\n-four\n+FOUR\n line 5\n")
+    r = run(d, {"f.txt": SRC})
+    assert r.ok, r.feedback()
+    assert r.changes["f.txt"] == SRC.replace("line 4\n", "FOUR\n")
+    assert any("one after another" in n for n in r.notes)

@@ -11,7 +11,28 @@ from .text import FileText
 
 def patch_text(path: str, text: str, hunks: list[Hunk],
                failures: list[HunkFailure], notes: list[str]) -> str | None:
-    """New text of `path`, or None after appending to `failures`."""
+    """New text of `path`, or None after appending to `failures`.
+
+    Hunks are placed on the original text. If that fails, they are tried one after
+    another, for models whose later hunks quote lines an earlier hunk added."""
+    mine_f: list[HunkFailure] = []
+    mine_n: list[str] = []
+    new = _patch_together(path, text, hunks, mine_f, mine_n)
+    if new is None and len(hunks) > 1:
+        seq_f, seq_n, seq = [], [], text
+        for h in hunks:
+            seq = _patch_together(path, seq, [h], seq_f, seq_n) if seq is not None else None
+        if seq is not None:
+            notes.append(f"hunks of {path} applied one after another: a later hunk "
+                         f"quotes lines an earlier one adds")
+            return seq
+    failures += mine_f
+    notes += mine_n
+    return new
+
+
+def _patch_together(path: str, text: str, hunks: list[Hunk],
+                    failures: list[HunkFailure], notes: list[str]) -> str | None:
     ft = FileText.parse(text)
     idx = FileIndex(ft.lines)
     founds = [find(h.old, idx) if h.old else None for h in hunks]
