@@ -169,3 +169,11 @@ def test_git_diff_round_trip_with_rename_new_delete_crlf_nonl(repo):
     assert r.ok, r.feedback()
     git(repo, "add", "-A")
     assert git(repo, "diff", "--cached", "-M", "HEAD") == want
+
+
+def test_command_reads_stdin(repo, monkeypatch, capsys):
+    import io
+    import sys
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(MODEL_DIFF.encode())))
+    assert apply_command(repo, "-", check=True, as_json=False) == 0
+    assert "would apply: pkg/mod.py" in capsys.readouterr().out

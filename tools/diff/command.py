@@ -10,6 +10,7 @@ from .model import ApplyResult, PatchError
 
 
 def apply_command(repo: Path, patch: Path, check: bool, as_json: bool) -> int:
+    """Apply PATCH (a file, or "-" for stdin) to REPO; print text or JSON; return the exit code."""
     try:
         text = _read_patch(Path(repo), Path(patch))
         result = apply_to_dir(Path(repo), text, check=check, fmt="auto")
@@ -26,9 +27,12 @@ def apply_command(repo: Path, patch: Path, check: bool, as_json: bool) -> int:
 def _read_patch(repo: Path, patch: Path) -> str:
     if not repo.is_dir():
         raise PatchError(f"repository is not a directory: {repo}")
-    if not patch.is_file():
+    if str(patch) == "-":
+        data = sys.stdin.buffer.read()
+    elif not patch.is_file():
         raise PatchError(f"patch file not found: {patch}")
-    data = patch.read_bytes()
+    else:
+        data = patch.read_bytes()
     if b"\x00" in data:
         raise PatchError("binary patch (NUL bytes) is not supported")
     text = data.decode("utf-8", "surrogateescape")
