@@ -37,7 +37,7 @@ from ..sources import Sources
 from ..specs import RepoSpec
 from .python import ensure_base
 
-LAYOUT = "3"            # bump when the Dockerfiles below change meaning
+LAYOUT = "4"            # bump when the Dockerfiles below change meaning
 TESTBED = "/testbed"
 VENV = "/opt/venv"
 ENV_REPO, INST_REPO = "dsfix/env", "dsfix/inst"
@@ -130,6 +130,10 @@ class Plan:
                 "dsfix.spec": spec_hash(self.spec), "dsfix.parent": parent, "dsfix.python": self.python}
 
 
+# The venv's own tools, as old as SWE-bench's conda envs: pip 25.3 dropped the `setup.py develop`
+# fallback for editable installs (pylint's `-e .` with setuptools~=62.6 needs it).
+VENV_TOOLS = ["pip<25.3", "setuptools<70", "wheel"]
+
 # Packages released after SWE-bench's images were built that break old checkouts; pinned (as pip
 # constraints, only while installing) so a build today gets what the official images have.
 DRIFT_CONSTRAINTS: dict[str, list[str]] = {
@@ -187,7 +191,8 @@ def env_dockerfile(plan: Plan) -> str:
     # sys.executable (tox-current-env, used by sphinx's specs) otherwise end up outside the venv.
     # A fresh venv's pip is as old as the Debian release; SWE-bench's conda envs have a recent one.
     pip = any("pip" in c for c in plan.spec.install)
-    upgrade = (f" && . /dsfix/build_env.sh && {VENV}/bin/python -m pip install -q -U pip setuptools wheel"
+    tools = " ".join(shlex.quote(t) for t in VENV_TOOLS)
+    upgrade = (f" && . /dsfix/build_env.sh && {VENV}/bin/python -m pip install -q -U {tools}"
                if pip else "") + (
                f" && (command -v patch >/dev/null || (apt-get update -qq && apt-get install -y -qq patch"
                f" && rm -rf /var/lib/apt/lists/*))" if pip else "")
