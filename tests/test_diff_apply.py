@@ -200,6 +200,7 @@ def test_overlapping_hunks_refused():
     "diff --git a/x.bin b/x.bin\nBinary files a/x.bin and b/x.bin differ\n",
     "diff --git a/x.bin b/x.bin\nGIT binary patch\nliteral 3\nabc\n",
     "@@ -1 +1 @@\n-a\n+b\n", "--- a/f\n+++ b/f\n@@\n-a\x00\n+b\n",
+    "diff --git a/l b/l\nnew file mode 120000\n--- /dev/null\n+++ b/l\n@@ -0,0 +1 @@\n+/etc/passwd\n",
 ])
 def test_bad_input_raises_patch_error(diff):
     with pytest.raises(PatchError):

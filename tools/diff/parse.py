@@ -109,6 +109,8 @@ class _Parser:
 
     def _git_meta(self, line: str) -> None:
         cur = self.cur
+        if re.match(r"^(new file|deleted file|old|new) mode 1[26]0000", line):
+            raise PatchError(f"symlink and submodule entries are not supported: {line!r}")
         if line.startswith("new file mode"):
             cur.is_new, cur.old_path = True, None
         elif line.startswith("deleted file mode"):
