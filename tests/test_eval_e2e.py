@@ -104,6 +104,28 @@ def test_timeout_and_killed_container_are_errors(fixture, docker_client, tmp_pat
     assert r["seconds"]["total"] < 25
 
 
+def test_interrupt_removes_containers(fixture, docker_client):
+    from dsfix.envs.evaluate import run
+    rows = load_dataset(str(fixture["dataset"]))
+    inst = dict(next(r for r in rows if r["instance_id"] == "local__calc-1"))
+    inst["spec"] = {**FIXTURE_SPEC, "test_cmd": "sleep 30; python -m pytest -rA"}
+    out = {}
+    t = threading.Thread(target=lambda: out.update(evaluate_instance(
+        inst, inst["patch"], client=docker_client, sources=Sources(fixture["mirrors"], online=False), timeout=60)))
+    t.start()
+    for _ in range(200):
+        if run._LIVE:
+            break
+        time.sleep(0.1)
+    try:
+        assert run.remove_live_containers() == 1      # what Ctrl-C / SIGTERM in `dsfix eval` calls
+        t.join(30)
+        assert out["status"] == "error" and out["seconds"]["total"] < 25
+        assert _eval_containers(docker_client, fixture["repo"]) == set()
+    finally:
+        run.STOP.clear()
+
+
 def test_missing_commit_is_error(fixture, docker_client, tmp_path):
     rows = load_dataset(str(fixture["dataset"]))
     inst = dict(next(r for r in rows if r["instance_id"] == "local__calc-1"), base_commit="f" * 40)

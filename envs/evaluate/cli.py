@@ -32,6 +32,11 @@ def eval_cli(
     from dsfix.envs.sources import Sources
 
     err = Console(stderr=True)
+    import signal
+
+    def _term(signum, frame):  # SIGTERM ends the run like Ctrl-C: containers removed
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, _term)
     try:
         rows = load_dataset(dataset, split)
         preds = load_predictions(predictions, rows)
@@ -44,6 +49,9 @@ def eval_cli(
     except (DatasetError, EnvError, ValueError) as e:
         err.print(f"dsfix eval: {e}", markup=False)
         raise typer.Exit(2)
+    except KeyboardInterrupt:
+        err.print("dsfix eval: interrupted; containers removed", markup=False)
+        raise typer.Exit(130)
     print_table(summary, Console())
     raise typer.Exit(0)
 

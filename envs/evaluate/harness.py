@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..sources import Sources
 from .dataset import KEY_MODEL, KEY_PATCH, DatasetError
-from .run import evaluate_instance
+from .run import STOP, evaluate_instance, remove_live_containers
 
 LOG_ROOT = Path("logs") / "run_evaluation"
 
@@ -60,22 +60,16 @@ def run_evaluation(dataset: list[dict], predictions: dict[str, dict], *, run_id:
                                  run_empty=run_empty, min_free=min_free)
 
     t0 = time.monotonic()
+    STOP.clear()
     ctx = _progress(console, len(todo)) if progress else None
-    with (ctx or _Null()) as prog:
-        task = prog.add_task("evaluating", total=len(todo)) if ctx else None
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futs = {pool.submit(one, i): i for i in todo}
-            for fut in as_completed(futs):
-                iid = futs[fut]
-                try:
-                    r = fut.result()
-                except Exception as e:  # noqa: BLE001 - never lose an instance to a bug
-                    r = {"instance_id": iid, "status": "error", "error": f"{type(e).__name__}: {e}",
-                         "error_kind": "engine", "seconds": {}, "built": []}
-                with lock:
-                    results[iid] = r
-                if ctx:
-                    prog.update(task, advance=1, description=f"{iid}: {r['status']}")
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        _collect(ctx, pool, one, todo, results, lock)
+    except BaseException:   # Ctrl-C / SIGTERM: no container is left behind
+        pool.shutdown(wait=False, cancel_futures=True)
+        remove_live_containers()
+        raise
+    pool.shutdown(wait=True)
     summary = make_summary(dataset, predictions, results, wanted, missing_pred, run_id, model)
     summary["seconds"] = round(time.monotonic() - t0, 3)
     output.mkdir(parents=True, exist_ok=True)
@@ -84,6 +78,23 @@ def run_evaluation(dataset: list[dict], predictions: dict[str, dict], *, run_id:
     summary["summary_path"] = str(path)
     summary["results"] = results
     return summary
+
+
+def _collect(ctx, pool, one, todo, results, lock) -> None:
+    with (ctx or _Null()) as prog:
+        task = prog.add_task("evaluating", total=len(todo)) if ctx else None
+        futs = {pool.submit(one, i): i for i in todo}
+        for fut in as_completed(futs):
+            iid = futs[fut]
+            try:
+                r = fut.result()
+            except Exception as e:  # noqa: BLE001 - never lose an instance to a bug
+                r = {"instance_id": iid, "status": "error", "error": f"{type(e).__name__}: {e}",
+                     "error_kind": "engine", "seconds": {}, "built": []}
+            with lock:
+                results[iid] = r
+            if ctx:
+                prog.update(task, advance=1, description=f"{iid}: {r['status']}")
 
 
 def make_summary(dataset, predictions, results, wanted, missing_pred, run_id, model) -> dict:

@@ -46,6 +46,25 @@ NON_TEST_EXTS = (".json", ".png", "csv", ".txt", ".md", ".jpg", ".jpeg", ".pkl",
 _PIP = re.compile(r"\bpip install\b")
 
 
+_LIVE: dict[str, object] = {}      # containers of evaluations in flight, for cleanup on interrupt
+_LIVE_LOCK = threading.Lock()
+STOP = threading.Event()             # set on interrupt: evaluations in flight start no container
+
+
+def remove_live_containers() -> int:
+    """Remove the containers of evaluations still running (Ctrl-C, SIGTERM); returns how many."""
+    STOP.set()
+    with _LIVE_LOCK:
+        live = list(_LIVE.items())
+        _LIVE.clear()
+    for _, c in live:
+        try:
+            c.remove(force=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+    return len(live)
+
+
 class InstanceLog:
     """run_instance.log, line by line (also kept in memory)."""
 
@@ -194,10 +213,15 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         log(f"image {image} ({flavor}; built: {', '.join(res['built']) or 'nothing, all cached'})")
 
         # 2. container, patch, eval script
+        if STOP.is_set():
+            res.update(error="interrupted", error_kind="interrupted")
+            return res
         t0 = time.monotonic()
         container = client.containers.run(image, ["sleep", "infinity"], detach=True, init=True,
                                           network_mode="none", working_dir=TESTBED, labels={"dsfix": "1", "dsfix.eval": iid, "dsfix.repo": instance["repo"], "dsfix.tag": os.environ.get("DSFIX_TAG", "")},
                                           name=f"dsfix-eval-{uuid.uuid4().hex[:12]}")
+        with _LIVE_LOCK:
+            _LIVE[container.id] = container
         log(f"container {container.name} started (network none)")
         if (patch or "").strip():
             _put(container, PATCH_PATH, patch if patch.endswith("\n") else patch + "\n")
@@ -271,6 +295,8 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
     finally:
         res["seconds"]["total"] = round(time.monotonic() - t_all, 3)
         if container is not None:
+            with _LIVE_LOCK:
+                _LIVE.pop(container.id, None)
             try:
                 container.remove(force=True)
             except Exception:  # noqa: BLE001
