@@ -98,6 +98,14 @@ def main() -> int:
             per: dict[str, int] = {}
             rows = [r for r in rows if per.setdefault(r["repo"], 0) < a.limit and not per.update({r["repo"]: per[r["repo"]] + 1})]
     modes = a.modes.split(",")
+    import signal
+
+    from dsfix.envs.evaluate.run import remove_live_containers
+
+    def _term(signum, frame):   # leave no container behind
+        remove_live_containers()
+        raise SystemExit(130)
+    signal.signal(signal.SIGTERM, _term)
     client = docker_client(timeout=900)
     console = Console(width=240)
     results: dict[str, dict] = {}
