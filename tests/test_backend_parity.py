@@ -16,8 +16,15 @@ from dsfix.agent.config import ModelSettings
 from dsfix.agent.model import LitellmModel
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _need(*modules: str) -> None:
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    missing = [m for m in modules if not _installed(m)]
     if missing:
         msg = f"{', '.join(missing)} not installed (pip install 'dsfix[local]' torch transformers)"
         if os.environ.get("CI"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -301,3 +302,111 @@ def test_serve_without_any_engine_names_the_extra(tmp_path):
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}:{os.environ.get('PYTHONPATH', '')}"}
     res = _cli("serve", "--model", str(tmp_path / "x.gguf"), env=env)
     assert res.returncode == 2 and "pip install 'dsfix[local]'" in res.stderr, res.stderr
+
+
+# ---- downloads: resumable, through huggingface_hub's HTTP code, from a fake Hub on loopback ---------
+
+class _FakeHub:
+    """Serves one file as the Hub's /resolve/ endpoint does (HEAD metadata, GET with Range)."""
+
+    def __init__(self, repo_id: str, filename: str, data: bytes, commit: str = "c" * 40):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        self.data, self.sha = data, hashlib.sha256(data).hexdigest()
+        self.requests: list[tuple[str, str | None]] = []
+        self.other: list[str] = []
+        self.stall_after: int | None = None          # first GET: send this many bytes, then hang
+        self.release = threading.Event()
+        hub = self
+        path = f"/{repo_id}/resolve/main/{filename}"
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def _head(self, status, start):
+                self.send_response(status)
+                self.send_header("X-Repo-Commit", commit)
+                self.send_header("ETag", f'"{hub.sha}"')
+                self.send_header("Accept-Ranges", "bytes")
+                self.send_header("Content-Length", str(len(hub.data) - start))
+                if status == 206:
+                    self.send_header("Content-Range", f"bytes {start}-{len(hub.data) - 1}/{len(hub.data)}")
+                self.end_headers()
+
+            def do_HEAD(self):
+                if self.path.split("?")[0] != path:
+                    self.send_response(404)
+                    self.send_header("X-Error-Code", "EntryNotFound")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                hub.requests.append(("HEAD", None))
+                self._head(200, 0)
+
+            def do_GET(self):
+                rng = self.headers.get("Range")
+                if self.path.split("?")[0] != path:
+                    hub.other.append(self.path)
+                    return self.do_HEAD()
+                hub.requests.append(("GET", rng))
+                start = int(rng.split("=")[1].split("-")[0]) if rng else 0
+                self._head(206 if start else 200, start)
+                body = hub.data[start:]
+                if hub.stall_after is not None:
+                    cut, hub.stall_after = hub.stall_after, None
+                    self.wfile.write(body[:cut])
+                    self.wfile.flush()
+                    hub.release.wait(60)
+                    return
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_pull_resumes_an_interrupted_download_into_the_standard_cache(tmp_path):
+    import time
+    data = os.urandom(24_000_000)   # huggingface_hub writes in 10 MiB chunks
+    hub = _FakeHub("owner/big-GGUF", "big-Q4_K_M.gguf", data)
+    cache = tmp_path / "hub"
+    env = {**os.environ, "HF_ENDPOINT": hub.url, "HF_HUB_CACHE": str(cache), "HF_HOME": str(tmp_path / "hf"),
+           "HF_HUB_DISABLE_XET": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "COLUMNS": "160"}
+    env.pop("HF_HUB_OFFLINE", None)
+    try:
+        hub.stall_after = 12_000_000
+        proc = subprocess.Popen([PY, "-m", "dsfix.agent.backend.cli", "model", "pull", "owner/big-GGUF/big-Q4_K_M.gguf"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        partial = cache / "models--owner--big-GGUF" / "blobs" / f"{hub.sha}.dsfix-partial"
+        deadline = time.monotonic() + 60
+        while not (partial.exists() and partial.stat().st_size >= 10 * 2**20) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)                 # Ctrl-C in the middle of the download
+        proc.communicate(timeout=30)
+        kept = partial.stat().st_size
+        assert proc.returncode != 0 and 10 * 2**20 <= kept < len(data)
+        hub.release.set()
+        res = _cli("model", "pull", "owner/big-GGUF/big-Q4_K_M.gguf", env=env)
+        assert res.returncode == 0, res.stderr
+        assert ("GET", f"bytes={kept}-") in hub.requests   # only the rest was asked for
+        assert "24.0 MB" in res.stdout                       # the size, in the progress bar and the summary
+        blob = cache / "models--owner--big-GGUF" / "blobs" / hub.sha
+        assert blob.read_bytes() == data and not partial.exists()
+        found = subprocess.run([PY, "-c", "from huggingface_hub import hf_hub_download as d; "
+                                "print(d('owner/big-GGUF', 'big-Q4_K_M.gguf', local_files_only=True))"],
+                               env=env, capture_output=True, text=True, timeout=60)
+        assert Path(found.stdout.strip()).read_bytes() == data, found.stderr
+        n = len(hub.requests)
+        assert _cli("model", "pull", "owner/big-GGUF/big-Q4_K_M.gguf", env=env).returncode == 0
+        assert len(hub.requests) == n                        # cached: the Hub is not asked again
+        res = _cli("model", "pull", "owner/big-GGUF/absent.gguf", env=env)
+        assert res.returncode == 2 and "not found on the Hugging Face Hub" in res.stderr
+    finally:
+        hub.close()

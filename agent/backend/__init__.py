@@ -8,6 +8,7 @@ running server is shared and nothing is started.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch litellm's price map
 
 from .deepseek import CHAT_TEMPLATE, fim_prompt
 from .weights import LocalBackendError, parse_ref, resolve
@@ -67,6 +70,7 @@ def local_model(settings, options: LocalOptions | dict | None = None) -> Iterato
     opts = options if isinstance(options, LocalOptions) else LocalOptions(**(options or {}))
     ref = local_ref(settings.name)
     price = settings.price if settings.price is not None else _zero_price()
+    _ensure_dummy_key()
     if settings.api_base:
         # share an already running server: nothing is started, nothing is stopped
         yield settings.model_copy(update={"name": f"openai/{alias_for(ref)}", "price": price})
@@ -77,9 +81,14 @@ def local_model(settings, options: LocalOptions | dict | None = None) -> Iterato
     alias = alias_for(ref, weights if weights.is_file() else None)
     server = LocalServer(ServeOptions(weights=weights, engine=engine, ctx=opts.ctx, parallel=opts.parallel,
                                       alias=alias, threads=opts.threads, start_timeout=opts.start_timeout))
-    _ensure_dummy_key()
     with server:
-        yield settings.model_copy(update={"name": f"openai/{alias}", "api_base": server.api_base, "price": price})
+        try:
+            yield settings.model_copy(update={"name": f"openai/{alias}", "api_base": server.api_base,
+                                              "price": price})
+        finally:
+            note = server.exit_note()   # it died on its own during the run: say why, on stderr
+            if note:
+                logging.getLogger("dsfix.backend").warning(note)
 
 
 def _ensure_dummy_key() -> None:

@@ -124,21 +124,79 @@ def _tqdm_class():
 
 
 def download(repo_id: str, filename: str, revision: str | None = None, progress: bool = True) -> Path:
-    """hf_hub_download into the standard cache: resumes a partial download; offline it uses the cache."""
+    """The file in huggingface_hub's standard cache: downloaded once, resumed after an interruption.
+
+    A cached file (or HF_HUB_OFFLINE) is answered by hf_hub_download from the cache. Otherwise the
+    bytes go to `blobs/<etag>.dsfix-partial`, which survives Ctrl-C and a lost connection, and the
+    next try asks only for the rest (an HTTP Range request); the finished blob is laid out as
+    huggingface_hub lays it out (blobs/, snapshots/<commit>/, refs/) and found again by hf_hub_download.
+    (huggingface_hub's own download deletes its partial file when interrupted.)
+    """
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
     try:
         return Path(hf_hub_download(repo_id, filename, revision=revision, cache_dir=_cache_dir(),
-                                    tqdm_class=_tqdm_class() if progress else None))
+                                    local_files_only=True))
     except LocalEntryNotFoundError as e:
-        how = "HF_HUB_OFFLINE is set" if _offline() else "the Hub cannot be reached"
-        raise LocalBackendError(f"{repo_id}/{filename} is not in the Hugging Face cache and {how}; "
-                                f"run `dsfix model pull {repo_id}/{filename}` where the Hub is reachable, "
-                                f"or give a path with --model local/PATH") from e
+        if _offline():
+            raise LocalBackendError(f"{repo_id}/{filename} is not in the Hugging Face cache and HF_HUB_OFFLINE "
+                                    f"is set; run `dsfix model pull {repo_id}/{filename}` where the Hub is "
+                                    f"reachable, or give a path with --model local/PATH") from e
+    try:
+        _resumable_download(repo_id, filename, revision, progress)
+        return Path(hf_hub_download(repo_id, filename, revision=revision, cache_dir=_cache_dir(),
+                                    local_files_only=True))
+    except LocalEntryNotFoundError as e:
+        raise LocalBackendError(f"{repo_id}/{filename} is not in the Hugging Face cache and the Hub cannot be "
+                                f"reached; run `dsfix model pull {repo_id}/{filename}` where it is, or give a "
+                                f"path with --model local/PATH") from e
     except (EntryNotFoundError, RepositoryNotFoundError) as e:
         raise LocalBackendError(f"{repo_id}/{filename} not found on the Hugging Face Hub") from e
     except OSError as e:
         raise LocalBackendError(f"cannot download {repo_id}/{filename}: {str(e)[:300]}") from e
+
+
+def _resumable_download(repo_id: str, filename: str, revision: str | None, progress: bool) -> None:
+    import huggingface_hub.constants as C
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.errors import LocalEntryNotFoundError
+    from huggingface_hub.file_download import http_get, repo_folder_name
+    from huggingface_hub.utils import build_hf_headers
+    rev = revision or "main"
+    try:
+        meta = get_hf_file_metadata(hf_hub_url(repo_id, filename, revision=rev))
+    except (OSError, ValueError) as e:
+        if type(e).__name__ in ("EntryNotFoundError", "RepositoryNotFoundError", "RemoteEntryNotFoundError",
+                                "GatedRepoError", "RevisionNotFoundError"):
+            raise
+        raise LocalEntryNotFoundError(str(e)) from e
+    if not meta.commit_hash or not meta.etag:
+        raise LocalEntryNotFoundError(f"the Hub gave no commit or etag for {repo_id}/{filename}")
+    storage = Path(_cache_dir() or C.HF_HUB_CACHE) / repo_folder_name(repo_id=repo_id, repo_type="model")
+    blob = storage / "blobs" / meta.etag
+    pointer = storage / "snapshots" / meta.commit_hash / filename
+    if not blob.exists():
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        partial = blob.with_name(blob.name + ".dsfix-partial")
+        have = partial.stat().st_size if partial.exists() else 0
+        if meta.size is not None and have > meta.size:
+            partial.unlink()
+            have = 0
+        with open(partial, "ab") as f:
+            http_get(meta.location, f, resume_size=have, headers=build_hf_headers(),
+                     expected_size=meta.size, displayed_filename=filename,
+                     tqdm_class=_tqdm_class() if progress else None)
+        if meta.size is not None and partial.stat().st_size != meta.size:
+            raise OSError(f"downloaded {partial.stat().st_size} bytes of {meta.size}; run it again to resume")
+        partial.replace(blob)
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    if not pointer.exists():
+        if pointer.is_symlink():
+            pointer.unlink()
+        pointer.symlink_to(os.path.relpath(blob, pointer.parent))
+    if rev != meta.commit_hash:
+        (storage / "refs").mkdir(parents=True, exist_ok=True)
+        (storage / "refs" / rev).write_text(meta.commit_hash)
 
 
 def resolve(ref: WeightRef | str | None, engine: str = "llama.cpp", progress: bool = True) -> Path:

