@@ -1,8 +1,10 @@
 """Pick one placement per hunk of a file, or refuse with a reason.
 
 A hunk with a single candidate is an anchor; its offset from the stated line
-predicts where the ambiguous hunks should be. An ambiguous hunk is placed only
-when one candidate sits (almost) exactly at the predicted line.
+predicts where the ambiguous hunks should be (interpolated between anchors). An
+ambiguous hunk is placed only when one candidate sits (almost) exactly at the
+predicted line, or, for inexact matches, when the same candidate both scores
+clearly best and is nearest. Anything else is refused with the candidates listed.
 """
 from __future__ import annotations
 
