@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dsfix.tools.diff import PatchError, apply_diff  # noqa: E402
+from dsfix.tools.diff import PatchError, apply_diff, apply_search_replace  # noqa: E402
 
 DATA = Path("/work/shared/data/swebench-lite")
 TOOLS = ("dsfix", "git apply", "patch --fuzz=3")
@@ -309,6 +309,32 @@ CORRUPTIONS = {
 }
 
 
+# ---------------------------------------------------------------- search/replace
+def render_sr(fs: list[FileDiff], edit=lambda text, rng: text, rng=None) -> str | None:
+    """Each gold hunk as an Aider SEARCH/REPLACE block (SEARCH = its old side)."""
+    out = []
+    for f in fs:
+        if not f.old or not f.new or f.old[2:] != f.new[2:]:
+            return None  # creations, deletions, renames: not this format's job
+        for h in f.hunks:
+            old = [ln[1:] for ln in h.body if ln[:1] in " -"]
+            new = [ln[1:] for ln in h.body if ln[:1] in " +"]
+            old = [edit(t, rng) if rng and rng.random() < 0.3 else t for t in old]
+            out += [f.old[2:], "```python", "<<<<<<< SEARCH", *old, "=======", *new,
+                    ">>>>>>> REPLACE", "```", ""]
+    return "\n".join(out)
+
+
+def _drift(text, rng):
+    return rng.choice([text.rstrip() + "  ", " " + text, text.strip(), text.replace("    ", "  ")])
+
+
+SR_CASES = {
+    "sr_clean": lambda fs, rng: render_sr(fs),
+    "sr_whitespace_drift": lambda fs, rng: render_sr(fs, _drift, rng),
+}
+
+
 # ---------------------------------------------------------------- tools
 def run_dsfix(diff, src):
     try:
@@ -404,7 +430,7 @@ def main(argv=None) -> int:
     rows = [json.loads(ln) for f in ("test-tune.jsonl", "dev.jsonl") for ln in open(DATA / f)]
     mir = mirrors(args.mirrors)
     skipped = defaultdict(int)
-    stats = {c: {t: defaultdict(int) for t in TOOLS} for c in CORRUPTIONS}
+    stats = {c: {t: defaultdict(int) for t in TOOLS} for c in [*CORRUPTIONS, *SR_CASES]}
     only = set(filter(None, args.only.split(",")))
     used, t0 = 0, time.time()
     for row in rows:
@@ -419,8 +445,25 @@ def main(argv=None) -> int:
             continue
         used += 1
         run_instance(row, inst, stats, args, only)
+        run_sr(row, inst, stats, only)
     report(stats, used, skipped, time.time() - t0)
     return 0
+
+
+def run_sr(row, inst, stats, only):
+    files, src, exp, paths = inst
+    for name, fn in SR_CASES.items():
+        if only and name not in only:
+            continue
+        text = fn(clone(files), random.Random(f"{row['instance_id']}/{name}"))
+        if text is None:
+            continue
+        try:
+            r = apply_search_replace(text, src.get)
+            status, out = ("applied", {**src, **r.changes}) if r.ok else ("refused", dict(src))
+        except PatchError:
+            status, out = "refused", dict(src)
+        stats[name]["dsfix"][classify(status, out, src, exp)] += 1
 
 
 def run_instance(row, inst, stats, args, only):
@@ -458,7 +501,7 @@ def report(stats, used, skipped, secs):
     corrupted = {t: defaultdict(int) for t in TOOLS}
     for name, per in stats.items():
         n = sum(per["dsfix"].values())
-        if not n:
+        if not n or name in SR_CASES:
             continue
         print(_row(name, n, per))
         for t in TOOLS:
@@ -472,6 +515,11 @@ def report(stats, used, skipped, secs):
         n = sum(agg["dsfix"].values())
         if n:
             print(_row(label, n, agg))
+    for name in SR_CASES:  # git apply / patch cannot read this format
+        n = sum(stats[name]["dsfix"].values())
+        if n:
+            dsfix_only = _row(name, n, stats[name]).split(" | ")[:2]
+            print(" | ".join(dsfix_only) + " | (SEARCH/REPLACE blocks: dsfix only)")
 
 
 def _row(name, n, per):

@@ -71,8 +71,9 @@ def ambiguous(cands: list[Placement], old: list[Line], idx: FileIndex, path: str
         a = [x for x in pl.align if x is not None]
         spots.append(show(idx, path, a[0], a[-1] + 1))
     more = f" (and {len(cands) - 3} more)" if len(cands) > 3 else ""
-    return (f"the hunk matches {len(cands)} places equally well{more}; add distinctive "
-            f"context or correct the @@ line numbers. Candidates:\n" + "\n".join(spots))
+    return (f"the hunk matches {len(cands)} places equally well{more}; add more "
+            f"distinctive context lines (or fix the @@ line numbers). Candidates:\n"
+            + "\n".join(spots))
 
 
 def elsewhere(pl: Placement, old: list[Line], idx: FileIndex, path: str) -> str:

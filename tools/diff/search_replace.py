@@ -9,9 +9,10 @@ from .hunks import patch_text
 from .model import ApplyResult, Hunk, HunkFailure, Line, PatchError
 from .parse import split_diff_lines
 
-_SEARCH = re.compile(r"^\s*<{5,9}\s*SEARCH\s*$")
-_DIVIDE = re.compile(r"^\s*={5,9}\s*$")
-_REPLACE = re.compile(r"^\s*>{5,9}\s*REPLACE\s*$")
+# markers start in column 0: indented "=======" lines are reST underlines in docstrings
+_SEARCH = re.compile(r"^<{5,9}\s*SEARCH\s*$")
+_DIVIDE = re.compile(r"^={7}\s*$")
+_REPLACE = re.compile(r"^>{5,9}\s*REPLACE\s*$")
 
 
 _UDIFF = re.compile(r"^(@@|--- |\+\+\+ |diff --git )", re.M)
