@@ -84,3 +84,12 @@ def test_notes_name_blocks():
     text = block("m.py", "import os\n", "import sys\n") + block("m.py", "def g():\n  return 2\n", "def g():\n    return 3\n")
     r = apply_search_replace(text, {"m.py": SRC}.get)
     assert r.ok and r.notes == ["block 2 of m.py matched ignoring whitespace at line 9"]
+
+
+def test_rest_underline_in_search_is_content_not_divider():
+    src = 'def f():\n    """Doc.\n\n    Example\n    =======\n    """\n    return 1\n'
+    text = block("d.py", "    Example\n    =======\n    \"\"\"\n    return 1\n",
+                 "    Example\n    =======\n    \"\"\"\n    return 2\n")
+    r = apply_search_replace(text, {"d.py": src}.get)
+    assert r.ok, r.feedback()
+    assert r.changes["d.py"] == src.replace("return 1", "return 2")
