@@ -21,7 +21,7 @@ def localize(repo: Path, issue_text: str, top_k: int = 10) -> Localization:
     idx = get_index(Path(repo))
     sig = signals.extract(issue_text)
     ev = evidence.collect(idx, issue_text, sig)
-    lexical_text = signals.clean_for_lexical(issue_text)
+    lexical_text = signals.lexical_query(issue_text)
     sym_lex = fuse.symbol_lexical(idx, lexical_text)
     scores = fuse.rank_files(idx, lexical_text, ev, sym_lex)
     files = sorted(scores, key=lambda p: (-scores[p], p))[:top_k]

@@ -10,8 +10,8 @@ from .tokenize import tokenize
 
 # Tuned on SWE-bench Lite test-tune + dev only (bench/localize.py).
 WEIGHTS = {
-    "lex": 1.0, "sym_lex": 0.5, "path": 1.5, "frame": 1.2, "module": 0.8,
-    "ident": 1.0, "literal": 0.8, "test_link": 0.3, "import": 0.15,
+    "lex": 0.8, "sym_lex": 0.5, "path": 1.5, "frame": 1.2, "module": 0.8,
+    "ident": 0.6, "literal": 0.8, "test_link": 0.3, "import": 0.08,
     "root": 0.6, "sym_second": 0.0, "stem": 0.3,
 }
 CATEGORY_FACTOR = {"src": 1.0, "test": 0.3, "doc": 0.3, "vendor": 0.3}
@@ -77,7 +77,7 @@ def _structure(idx: RepoIndex, scores: dict[str, float], w: dict):
         scores[q] += b
 
 
-SYMBOL_WEIGHTS = {"file": 0.5, "class": 0.5, "exact": 1.0}
+SYMBOL_WEIGHTS = {"file": 0.3, "class": 0.2, "exact": 0.5}
 
 
 def rank_symbols(idx: RepoIndex, files: list[str], file_scores: dict[str, float],

@@ -58,7 +58,7 @@ def _signature_text(lines: list[str], start: int) -> str:
         if depth <= 0 and code.rstrip().endswith(":"):
             break
     sig = " ".join(parts)
-    return re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", sig))
+    return re.sub(r"([(\[{])\s+", r"\1", re.sub(r",?\s+([)\]}])", r"\1", sig))
 
 
 def _scan_lines(scan: FileScan, lines: list[str], line_terms: list[list[str]]):

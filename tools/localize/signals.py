@@ -52,6 +52,13 @@ def clean_for_lexical(text: str) -> str:
     return _URL_RE.sub(" ", _VERSION_LINE_RE.sub("", text))
 
 
+def lexical_query(text: str) -> str:
+    """Cleaned issue text with its title (first line) counted twice: titles name
+    the symptom and component; the body is often mostly logs and code."""
+    title = text.strip().split("\n", 1)[0][:200]
+    return title + "\n" + clean_for_lexical(text)
+
+
 def extract(text: str) -> IssueSignals:
     sig = IssueSignals()
     for m in _FRAME_RE.finditer(text):
