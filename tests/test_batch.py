@@ -100,13 +100,15 @@ def test_ray_cluster_gives_same_predictions_as_local(docker_client, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    # Loopback only (Ray otherwise swaps 127.0.0.1 for the host address); a throwaway cluster needs no token.
+    loop = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
+    env = {**os.environ, **loop}
     subprocess.run([ray_bin, "start", "--head", "--num-cpus", "2", "--port", str(port), "--include-dashboard=false",
                     "--node-ip-address", "127.0.0.1", "--disable-usage-stats"],
                    check=True, capture_output=True, env=env, timeout=180)
     try:
         r = dsfix(*bench_args(ds, tmp_path, tmp_path / "ray", 2, "--max-steps", "4", "--executor", "ray",
-                              "--ray-address", f"127.0.0.1:{port}"), env={"RAY_USAGE_STATS_ENABLED": "0"})
+                              "--ray-address", f"127.0.0.1:{port}"), env=loop)
         assert r.returncode == 0, r.stderr[-3000:]
     finally:
         subprocess.run([ray_bin, "stop", "--force"], capture_output=True, env=env, timeout=120)

@@ -41,6 +41,9 @@ class RayExecutor:
     name = "ray"
 
     def __init__(self, workers: int, address: str | None):
+        if address is None or address.split(":")[0] in ("127.0.0.1", "localhost"):
+            # A Ray on this machine stays on loopback (Ray otherwise swaps 127.0.0.1 for the host's IP).
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
             import ray
         except ImportError:
