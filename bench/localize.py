@@ -42,8 +42,13 @@ def checkout(scratch: Path, repo: str, commit: str) -> Path | None:
     if not work.exists():
         subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(mirror), str(work)],
                        check=True)
-    res = subprocess.run(["git", "-C", str(work), "checkout", "-q", "-f", "--detach", commit],
-                         capture_output=True)
+    cmd = ["git", "-C", str(work), "checkout", "-q", "-f", "--detach", commit]
+    res = subprocess.run(cmd, capture_output=True)
+    if res.returncode:
+        # mirrors may lack big data blobs; the index only needs Python sources
+        subprocess.run(["git", "-C", str(work), "sparse-checkout", "set", "--no-cone",
+                        "*.py", "*.pyi"], capture_output=True)
+        res = subprocess.run(cmd, capture_output=True)
     if res.returncode:
         return None
     subprocess.run(["git", "-C", str(work), "clean", "-fdqx"], check=True)
@@ -168,7 +173,16 @@ def main(argv=None) -> int:
     ap.add_argument("--cold", action="store_true", help="fresh index cache (time real builds)")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--out", help="write per-instance JSON lines here")
+    ap.add_argument("--merge", nargs="*", help="only print the table for these --out files")
+    ap.add_argument("--shard", default="0/1", help="K/N: run every Nth instance from K "
+                    "(use a separate --scratch per shard)")
     args = ap.parse_args(argv)
+    if args.merge:  # one table over several shards' --out files
+        rows = [json.loads(l) for f in args.merge for l in Path(f).read_text().splitlines()]
+        results = list({x["id"]: x for x in rows}.values())  # later files win on reruns
+        print(f"{len(results)} instances")
+        table(results, not args.no_baseline)
+        return 0
     import os
     if args.cold:
         os.environ["DSFIX_CACHE_DIR"] = tempfile.mkdtemp(prefix="dsfix-bench-cache-")
@@ -178,6 +192,8 @@ def main(argv=None) -> int:
     scratch.mkdir(parents=True, exist_ok=True)
     rows = load_instances(set(args.repos.split(",")) if args.repos else None)
     rows.sort(key=lambda r: (r["repo"], r["base_commit"]))
+    k, n = map(int, args.shard.split("/"))
+    rows = rows[k::n]
     if args.limit:
         rows = rows[: args.limit]
     results, skipped = [], Counter()

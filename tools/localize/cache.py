@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-INDEX_VERSION = "2"  # bump when the index layout or scoring inputs change
+INDEX_VERSION = "3"  # bump when the index layout or scoring inputs change
 
 
 def cache_root() -> Path:
