@@ -17,6 +17,7 @@ from .trajectory import Trajectory
 REPRO_PATH = ".dsfix/repro.py"
 REPRO_CMD = f"PYTHONPATH=\"$PWD${{PYTHONPATH:+:$PYTHONPATH}}\" python3 {REPRO_PATH}"
 TAIL = 3000  # characters of command output shown to the model
+SR_MARKER = "<<<<<<< SEARCH"
 
 
 @dataclass
@@ -116,11 +117,12 @@ class Agent:
     def attempt(self, prompt: str) -> str | None:
         """One edit attempt. Returns the next prompt, or None when verified."""
         from .edit import apply_edit
-        lang = "diff" if self.fmt == "udiff" else "text"
+        lang = "diff" if self.fmt == "udiff" else "edit"
         text = self.ask(prompt, lang, "edit")
+        fmt = "search_replace" if SR_MARKER in text else "udiff"   # whichever the model actually wrote
         self.env.reset()
-        applied = apply_edit(self.env, text, self.fmt, self.check_path)
-        self.traj.event("action", kind="apply", format=self.fmt, ok=applied.ok, notes=applied.notes,
+        applied = apply_edit(self.env, text, fmt, self.check_path)
+        self.traj.event("action", kind="apply", format=fmt, ok=applied.ok, notes=applied.notes,
                         feedback=applied.feedback)
         if not applied.ok:
             return self._apply_feedback(lang, applied.feedback)

@@ -19,3 +19,9 @@ def test_missing_or_ambiguous_block_is_a_format_error():
         extract_block("I think the fix is to change the loop.", "python")
     with pytest.raises(FormatError, match="exactly one"):
         extract_block("```python\na\n```\n```python\nb\n```", "python")
+
+
+def test_edit_accepts_search_replace_or_a_diff():
+    sr = "x.py\n<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n"
+    assert extract_block(f"```text\n{sr}```", "edit") == sr
+    assert extract_block("```diff\n--- a/x\n+++ b/x\n```", "edit") == "--- a/x\n+++ b/x\n"
