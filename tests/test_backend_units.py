@@ -37,6 +37,9 @@ def test_model_names_and_refs(tmp_path):
     assert is_local("local") and is_local("local/x") and not is_local("localhost/x") and not is_local("openai/x")
     assert parse_ref("").repo_id == "bartowski/DeepSeek-Coder-V2-Lite-Instruct-GGUF"
     assert parse_ref("").filename == "DeepSeek-Coder-V2-Lite-Instruct-Q4_K_M.gguf"
+    hf = parse_ref("", "transformers")
+    assert (hf.repo_id, hf.filename) == ("deepseek-ai/DeepSeek-Coder-V2-Lite-Instruct", None)
+    assert parse_ref("deepseek-coder-v2-lite-base", "vllm").repo_id == "deepseek-ai/DeepSeek-Coder-V2-Lite-Base"
     assert parse_ref("deepseek-coder-v2-lite-base:Q8_0").filename == "DeepSeek-Coder-V2-Lite-Base-Q8_0.gguf"
     r = parse_ref("owner/repo:Q5_K_M")
     assert (r.repo_id, r.filename, r.quant) == ("owner/repo", None, "Q5_K_M")

@@ -77,7 +77,7 @@ def local_model(settings, options: LocalOptions | dict | None = None) -> Iterato
         return
     from .server import LocalServer, ServeOptions, pick_engine
     engine = pick_engine(opts.engine)
-    weights = resolve(parse_ref(ref), engine, progress=opts.progress)
+    weights = resolve(parse_ref(ref, engine), engine, progress=opts.progress)
     alias = alias_for(ref, weights if weights.is_file() else None)
     server = LocalServer(ServeOptions(weights=weights, engine=engine, ctx=opts.ctx, parallel=opts.parallel,
                                       alias=alias, threads=opts.threads, start_timeout=opts.start_timeout))

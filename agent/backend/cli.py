@@ -42,7 +42,7 @@ def serve_command(
         ref = ""
     try:
         eng = pick_engine(engine)
-        weights = resolve(parse_ref(ref), eng)
+        weights = resolve(parse_ref(ref, eng), eng)
         alias = alias_for(ref, weights if weights.is_file() else None)
         if eng == "llama.cpp" and parallel > 1:
             err.print("note: llama-cpp-python's server answers one request at a time; --parallel applies to "
@@ -82,7 +82,7 @@ def pull(model: Optional[str] = typer.Argument(None, help="Alias, owner/repo[:QU
     """Download weights once into the Hugging Face cache (resumes an interrupted download)."""
     from .weights import LocalBackendError, human, parse_ref, resolve
     try:
-        ref = parse_ref(model)
+        ref = parse_ref(model, engine)
         if ref.path is not None:
             _fail(f"{ref.path} is a local path: nothing to pull")
         path = resolve(ref, engine)

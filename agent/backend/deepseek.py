@@ -24,8 +24,12 @@ ALIASES: dict[str, tuple[str, str]] = {
                                     "DeepSeek-Coder-V2-Lite-Base-{quant}.gguf"),
 }
 DEFAULT_ALIAS = "deepseek-coder-v2-lite-instruct"
-# The transformers engine's default: the original safetensors checkpoint.
+# The transformers and vLLM engines load the original safetensors checkpoints.
 DEFAULT_HF_CHECKPOINT = "deepseek-ai/DeepSeek-Coder-V2-Lite-Instruct"
+CHECKPOINTS: dict[str, str] = {
+    "deepseek-coder-v2-lite-instruct": DEFAULT_HF_CHECKPOINT,
+    "deepseek-coder-v2-lite-base": "deepseek-ai/DeepSeek-Coder-V2-Lite-Base",
+}
 TRAINED_CONTEXT = 163840   # 128K+ via the model's own YaRN RoPE scaling (factor 40 over 4096)
 
 CHAT_TEMPLATE = (

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .deepseek import ALIASES, DEFAULT_ALIAS, DEFAULT_HF_CHECKPOINT, DEFAULT_QUANT
+from .deepseek import ALIASES, CHECKPOINTS, DEFAULT_ALIAS, DEFAULT_QUANT
 
 
 class LocalBackendError(RuntimeError):
@@ -38,7 +38,8 @@ class WeightRef:
         return f"{self.repo_id}/{self.filename}" if self.filename else f"{self.repo_id}:{self.quant}"
 
 
-def parse_ref(ref: str | None) -> WeightRef:
+def parse_ref(ref: str | None, engine: str = "llama.cpp") -> WeightRef:
+    """What `ref` names; for vllm/transformers an alias means the original (safetensors) checkpoint."""
     ref = (ref or "").strip()
     if ref in ("", "local", "default"):
         ref = DEFAULT_ALIAS
@@ -46,6 +47,8 @@ def parse_ref(ref: str | None) -> WeightRef:
     base = ref
     if ":" in ref and not os.path.exists(ref):
         base, quant = ref.rsplit(":", 1)
+    if base.lower() in ALIASES and engine != "llama.cpp":
+        return WeightRef(repo_id=CHECKPOINTS[base.lower()])
     if base.lower() in ALIASES:
         repo, pattern = ALIASES[base.lower()]
         return WeightRef(repo_id=repo, filename=pattern.format(quant=quant), quant=quant)
@@ -202,7 +205,7 @@ def _resumable_download(repo_id: str, filename: str, revision: str | None, progr
 def resolve(ref: WeightRef | str | None, engine: str = "llama.cpp", progress: bool = True) -> Path:
     """The local path of the weights: a GGUF file (llama.cpp) or a checkpoint directory (transformers, vLLM)."""
     if not isinstance(ref, WeightRef):
-        ref = parse_ref(ref)
+        ref = parse_ref(ref, engine)
     if ref.path is not None:
         if not ref.path.exists():
             raise LocalBackendError(f"model file not found: {ref.path}")
@@ -227,10 +230,6 @@ def snapshot(repo_id: str, revision: str | None = None, progress: bool = True) -
                                       tqdm_class=_tqdm_class() if progress else None))
     except LocalEntryNotFoundError as e:
         raise LocalBackendError(f"{repo_id} is not in the Hugging Face cache and the Hub cannot be reached") from e
-
-
-def default_checkpoint(engine: str) -> str:
-    return DEFAULT_HF_CHECKPOINT if engine in ("vllm", "transformers") else DEFAULT_ALIAS
 
 
 # ---- dsfix model pull | list | rm --------------------------------------------------------------
