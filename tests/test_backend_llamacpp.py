@@ -250,3 +250,30 @@ def test_smollm2_real_text_smoke():
     assert "paris" in fact.content.lower(), fact.content
     assert "def add(a, b):" in code.content and "return a + b" in code.content, code.content
     assert fact.cost == code.cost == 0.0 and model.totals.cost_known
+
+
+def _run_py_wires_local_model() -> bool:
+    import inspect
+    import dsfix.agent.run as run
+    return "local_model" in inspect.getsource(run)
+
+
+def test_dsfix_fix_with_a_local_model_ends_cleanly_and_leaves_no_server(tiny_gguf, buggy_repo, tmp_path):
+    """`dsfix fix --model local/<tiny gguf> --env local`: the server starts, the (random-weight) model
+    answers nonsense, the run ends as any failed run does (exit 1, report written, cost 0, known) and
+    no server process is left. Runs once agent/run.py calls local_model()."""
+    _need("llama_cpp", "uvicorn", "fastapi")
+    if not _run_py_wires_local_model():
+        pytest.skip("agent/run.py does not call dsfix.agent.backend.local_model yet")
+    from clirun import dsfix, report
+    out = tmp_path / "out"
+    before = set(_pids_with("backend.llama_server"))
+    r = dsfix("fix", str(buggy_repo), "--issue", "batches() drops the last partial batch", "--model",
+              f"local/{tiny_gguf}", "--env", "local", "--max-steps", "2", "--out", str(out),
+              env={"DSFIX_CONTEXT_TOKENS": "1500", "DSFIX_MODEL__MAX_TOKENS": "48", "DSFIX_MODEL__RETRIES": "0"},
+              timeout=300)
+    assert r.returncode == 1, r.stderr + r.stdout
+    rep = report(out)
+    assert rep["status"] != "verified" and rep["steps"] >= 1   # e.g. limit_steps: a random model fixes nothing
+    assert rep["cost_known"] is True and rep["cost_usd"] == 0.0 and rep["tokens"]["prompt"] > 0
+    assert set(_pids_with("backend.llama_server")) <= before   # the run's own server is gone

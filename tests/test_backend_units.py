@@ -413,3 +413,29 @@ def test_pull_resumes_an_interrupted_download_into_the_standard_cache(tmp_path):
         assert res.returncode == 2 and "not found on the Hugging Face Hub" in res.stderr
     finally:
         hub.close()
+
+
+def test_server_dies_with_dsfix_even_when_dsfix_is_sigkilled(tmp_path):
+    """No atexit runs after SIGKILL: the kernel (PR_SET_PDEATHSIG) takes the server down with dsfix."""
+    import time
+    marker = f"dsfix-pdeath-{os.getpid()}-{tmp_path.name}"
+    (tmp_path / "srv.py").write_text(HTTP_SERVER)
+    prog = f"""
+import time
+from dsfix.agent.backend import server as srv
+srv.server_command = lambda o, port: [{PY!r}, {str(tmp_path / 'srv.py')!r}, str(port), {marker!r}]
+s = srv.LocalServer(srv.ServeOptions(weights='m.gguf', start_timeout=30)).start()
+print(s.pid, flush=True)
+time.sleep(120)
+"""
+    proc = subprocess.Popen([PY, "-c", prog], stdout=subprocess.PIPE, text=True)
+    pid = int(proc.stdout.readline())
+    assert Path(f"/proc/{pid}").exists()
+    proc.kill()
+    proc.wait(10)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists()
+    for orphan in _pids_with(marker):   # the fake server's own child is not an engine's: end it here
+        os.kill(orphan, signal.SIGKILL)
