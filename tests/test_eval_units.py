@@ -68,8 +68,8 @@ def test_eval_script_follows_the_official_harness():
     assert script.index(reset) < script.index("git apply -v -") < script.index(START)
     official = eval_script(ROW, spec_for(ROW), flavor="official")
     assert "conda activate testbed" in official and "/opt/venv" not in official
-    assert offline_install("python -m pip install -e .[test]") == \
-        "python -m pip install --no-index --no-build-isolation --no-deps -e .[test]"
+    assert offline_install("python -m pip install -e .[test]") == "python -m pip install --no-index --no-deps -e .[test]"
+    assert offline_install("pip install .") == "pip install --no-index --no-build-isolation --no-deps ."
     sb = eval_script({**ROW, "repo": "psf/requests", "version": "2.4"}, spec_for({"repo": "psf/requests", "version": "2.4"}))
     assert "pip install --no-index --no-build-isolation --no-deps ." in sb
 

@@ -14,8 +14,7 @@ Outcome ``status``: ``resolved`` / ``unresolved`` (tests ran), ``empty`` (no pat
 official harness -- the patch did not apply; ``error_kind`` says which: image, python, disk, source, spec, engine, timeout, patch_apply).
 
 Divergence from the harness (network): the spec's eval-time re-install runs offline
-(``pip install --no-index --no-build-isolation --no-deps``); a failure there does not stop the
-script, as officially (no ``set -e``).
+(``offline_install``); a failure there does not stop the script, as officially (no ``set -e``).
 """
 from __future__ import annotations
 
@@ -113,7 +112,13 @@ def modified_files(patch: str) -> list[str]:
 
 
 def offline_install(cmd: str) -> str:
-    return _PIP.sub("pip install --no-index --no-build-isolation --no-deps", cmd)
+    """The eval-time re-install, offline. An editable install keeps build isolation: it then
+    fails harmlessly offline and the image's editable install (made like the official one) stays;
+    rebuilding it with the venv's setuptools would change its kind (PEP 660 finder vs. egg-link).
+    A regular install is rebuilt with the venv's own setuptools so patched sources are installed."""
+    editable = re.search(r"(^|\s)(-e|--editable)(\s|$)", cmd)
+    flags = "--no-index --no-deps" if editable else "--no-index --no-build-isolation --no-deps"
+    return _PIP.sub(f"pip install {flags}", cmd)
 
 
 def eval_script(instance: dict, spec: RepoSpec, flavor: str = "dsfix") -> str:
