@@ -222,8 +222,10 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
             res.update(error="interrupted", error_kind="interrupted")
             return res
         t0 = time.monotonic()
+        # cpu_shares: tools that count CPUs from cgroup v1 shares (pylint: shares / 1024) see this
+        # host's cores, as they would on a cgroup v2 host, instead of one.
         container = client.containers.run(image, ["sleep", "infinity"], detach=True, init=True,
-                                          network_mode="none", working_dir=TESTBED, labels={"dsfix": "1", "dsfix.eval": iid, "dsfix.repo": instance["repo"], "dsfix.tag": os.environ.get("DSFIX_TAG", "")},
+                                          network_mode="none", cpu_shares=1024 * (os.cpu_count() or 1), working_dir=TESTBED, labels={"dsfix": "1", "dsfix.eval": iid, "dsfix.repo": instance["repo"], "dsfix.tag": os.environ.get("DSFIX_TAG", "")},
                                           name=f"dsfix-eval-{uuid.uuid4().hex[:12]}")
         with _LIVE_LOCK:
             _LIVE[container.id] = container
