@@ -18,6 +18,10 @@ __all__ = ["Symbol", "Localization", "localize", "repo_map", "localize_command"]
 
 
 def localize(repo: Path, issue_text: str, top_k: int = 10) -> Localization:
+    """Rank the repo's Python files (and their functions) for an issue, no model call.
+
+    The index is built once per commit (+ dirty state) and cached on disk, so
+    repeated calls while the agent works cost a cache load and a query."""
     idx = get_index(Path(repo))
     sig = signals.extract(issue_text)
     ev = evidence.collect(idx, issue_text, sig)
