@@ -277,3 +277,30 @@ def test_dsfix_fix_with_a_local_model_ends_cleanly_and_leaves_no_server(tiny_ggu
     assert rep["status"] != "verified" and rep["steps"] >= 1   # e.g. limit_steps: a random model fixes nothing
     assert rep["cost_known"] is True and rep["cost_usd"] == 0.0 and rep["tokens"]["prompt"] > 0
     assert set(_pids_with("backend.llama_server")) <= before   # the run's own server is gone
+
+
+def test_parallel_slots_spread_concurrent_requests_over_llama_cpp_workers(tiny_gguf):
+    _need("llama_cpp", "uvicorn", "fastapi")
+    import litellm
+    from dsfix.agent.backend import server as srv
+    with local_model(ModelSettings(name=f"local/{tiny_gguf}", max_tokens=48, retries=0, timeout=60),
+                     LocalOptions(engine="llama.cpp", ctx=256, parallel=2, start_timeout=120)) as cfg:
+        front = next(s for s in srv._live.values() if s.api_base == cfg.api_base)
+        assert len(front.workers) == 2 and all(w.alive() for w in front.workers)
+        pids = [front.pid] + [w.pid for w in front.workers]
+        results: list = [None, None]
+
+        def ask(k):
+            chunks = litellm.completion(model=cfg.name, api_base=cfg.api_base, messages=MSGS, max_tokens=48,
+                                        temperature=0.0, stream=True)
+            results[k] = "".join(c.choices[0].delta.content or "" for c in chunks)
+
+        threads = [threading.Thread(target=ask, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert results[0] and results[0] == results[1] == LitellmModel(cfg).query(MSGS).content
+        served = [w.log_path.read_text(errors="replace").count("POST /v1/chat/completions") for w in front.workers]
+        assert all(n >= 1 for n in served), served       # both workers answered
+    assert not any(Path(f"/proc/{p}").exists() for p in pids)

@@ -44,9 +44,6 @@ def serve_command(
         eng = pick_engine(engine)
         weights = resolve(parse_ref(ref, eng), eng)
         alias = alias_for(ref, weights if weights.is_file() else None)
-        if eng == "llama.cpp" and parallel > 1:
-            err.print("note: llama-cpp-python's server answers one request at a time; --parallel applies to "
-                      "vllm and transformers", highlight=False)
         server = LocalServer(ServeOptions(weights=weights, engine=eng, host=host, port=port, ctx=ctx,
                                           parallel=parallel, alias=alias, threads=threads))
         err.print(f"starting {eng} with {weights} ...", highlight=False)

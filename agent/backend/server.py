@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .weights import LocalBackendError
@@ -126,6 +126,13 @@ def server_command(o: ServeOptions, port: int) -> list[str]:
     return cmd + list(o.extra_args)
 
 
+def proxy_command(o: ServeOptions, port: int, upstreams: list[str]) -> list[str]:
+    cmd = [sys.executable, "-m", "dsfix.agent.backend.proxy", "--host", o.host, "--port", str(port)]
+    for u in upstreams:
+        cmd += ["--upstream", u]
+    return cmd
+
+
 _live: dict[int, "LocalServer"] = {}
 _live_lock = threading.Lock()
 
@@ -162,6 +169,7 @@ class LocalServer:
         self.log_path = self._log_dir / "server.log"
         self._log = None
         self.stopped_by_us = False
+        self.workers: list[LocalServer] = []   # llama.cpp with parallel > 1: one worker per slot
 
     @property
     def api_base(self) -> str:
@@ -185,6 +193,14 @@ class LocalServer:
             raise LocalBackendError(
                 f"port {o.port} on {o.host} is already in use (another server?): pick another with --port, "
                 f"or share the running server with --api-base http://{o.host}:{o.port}/v1")
+        if o.engine == "llama.cpp" and o.parallel > 1 and not self.workers:
+            # llama-cpp-python serves one request at a time: N workers (weights mmap'd, shared) + a proxy
+            try:
+                for _ in range(o.parallel):
+                    self.workers.append(LocalServer(replace(o, host="127.0.0.1", port=None, parallel=1)).start())
+            except BaseException:
+                self.stop()
+                raise
         tries = 1 if o.port is not None else 3
         for attempt in range(tries):
             self.port = o.port if o.port is not None else free_port(o.host)
@@ -192,17 +208,19 @@ class LocalServer:
                 self._launch()
                 self._wait_ready()
                 return self
-            except LocalBackendError as e:
-                self.stop()
+            except BaseException as e:
                 # a free port can be taken between our check and the server's bind: try another
                 if attempt + 1 < tries and "address already in use" in str(e).lower():
+                    self._stop_proc()
                     continue
+                self.stop()
                 raise
         raise AssertionError("unreachable")
 
     def _launch(self) -> None:
         o = self.opts
-        cmd = server_command(o, self.port)
+        cmd = (proxy_command(o, self.port, [w.api_base[:-len("/v1")] for w in self.workers]) if self.workers
+               else server_command(o, self.port))
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self._log = open(self.log_path, "ab")
         sig = signal.SIGTERM if o.engine == "vllm" else signal.SIGKILL
@@ -233,17 +251,26 @@ class LocalServer:
             time.sleep(0.1)
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.proc is not None and self.proc.poll() is None and all(w.alive() for w in self.workers)
 
     def exit_note(self) -> str | None:
         """Why the server is gone, when it died on its own (None while it runs or after stop())."""
+        for w in self.workers:
+            note = w.exit_note()
+            if note:
+                return note
         if self.proc is None or self.stopped_by_us or self.proc.poll() is None:
             return None
         return f"the local {self.opts.engine} server (pid {self.proc.pid}) exited with code " \
                f"{self.proc.returncode}:\n{self.log_tail()}"
 
     def stop(self, grace: float = 10.0) -> None:
-        """Stop the server's whole process group: SIGTERM, then SIGKILL after `grace` seconds."""
+        """Stop the server's whole process group (and its workers): SIGTERM, then SIGKILL after `grace` s."""
+        self._stop_proc(grace)
+        for w in self.workers:
+            w.stop(grace)
+
+    def _stop_proc(self, grace: float = 10.0) -> None:
         p = self.proc
         if p is None:
             return
@@ -274,6 +301,8 @@ class LocalServer:
 
     def cleanup_logs(self) -> None:
         shutil.rmtree(self._log_dir, ignore_errors=True)
+        for w in self.workers:
+            w.cleanup_logs()
 
     def __enter__(self) -> "LocalServer":
         return self.start()
