@@ -399,7 +399,7 @@ def test_pull_resumes_an_interrupted_download_into_the_standard_cache(tmp_path):
         res = _cli("model", "pull", "owner/big-GGUF/big-Q4_K_M.gguf", env=env)
         assert res.returncode == 0, res.stderr
         assert ("GET", f"bytes={kept}-") in hub.requests   # only the rest was asked for
-        assert "24.0 MB" in res.stdout                       # the size, in the progress bar and the summary
+        assert "24.0 MB" in res.stdout and "24.0/24.0 MB" in res.stderr   # summary, and the progress bar                       # the size, in the progress bar and the summary
         blob = cache / "models--owner--big-GGUF" / "blobs" / hub.sha
         assert blob.read_bytes() == data and not partial.exists()
         found = subprocess.run([PY, "-c", "from huggingface_hub import hf_hub_download as d; "

@@ -106,17 +106,27 @@ def _tqdm_class():
         def __init__(self, *args, **kwargs):
             kwargs["disable"] = True          # tqdm keeps n/total and prints nothing; rich draws
             super().__init__(*args, **kwargs)
+            from rich.console import Console
+            from rich.errors import LiveError
             from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                                        TransferSpeedColumn)
+            desc, total = str(kwargs.get("desc") or "downloading")[-60:], kwargs.get("total")
+            console = Console(stderr=True)
             self._p = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
-                               TransferSpeedColumn(), TimeRemainingColumn())
-            self._p.start()
-            self._task = self._p.add_task(str(kwargs.get("desc") or "downloading")[-60:],
-                                          total=kwargs.get("total"), completed=kwargs.get("initial") or 0)
+                               TransferSpeedColumn(), TimeRemainingColumn(), console=console)
+            try:
+                self._p.start()
+            except LiveError:   # another live display (dsfix fix's spinner) owns the terminal: one line
+                self._p = None
+                size = human(total) if total else "unknown size"
+                console.print(f"downloading {desc} ({size}, resumable)", highlight=False)
+                return
+            self._task = self._p.add_task(desc, total=total, completed=kwargs.get("initial") or 0)
 
         def update(self, n=1):
             self.n += n or 0
-            self._p.update(self._task, completed=self.n)
+            if self._p is not None:
+                self._p.update(self._task, completed=self.n)
 
         def close(self):
             if getattr(self, "_p", None) is not None:
