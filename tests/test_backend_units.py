@@ -58,14 +58,34 @@ def test_other_models_pass_through_unchanged():
 
 
 def test_shared_server_via_api_base_starts_nothing(monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Models(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200 if self.path == "/v1/models" else 404)
+            self.end_headers()
+            self.wfile.write(b'{"data": []}')
+
+        def log_message(self, *a):
+            pass
+
     monkeypatch.setattr(srv.LocalServer, "start", lambda self: pytest.fail("must not start a server"))
-    cfg = ModelSettings(name="local", api_base="http://127.0.0.1:9/v1")
-    with local_model(cfg) as got:
-        assert got.name.startswith("openai/") and got.api_base == cfg.api_base
-        assert got.price == Price(input=0, output=0, cache_hit=0)
-    priced = ModelSettings(name="local", api_base="http://127.0.0.1:9/v1", price=Price(input=1, output=2))
-    with local_model(priced) as got:
-        assert got.price == Price(input=1, output=2)
+    httpd = HTTPServer(("127.0.0.1", 0), Models)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    try:
+        with local_model(ModelSettings(name="local", api_base=base)) as got:
+            assert got.name.startswith("openai/") and got.api_base == base
+            assert got.price == Price(input=0, output=0, cache_hit=0)
+        with local_model(ModelSettings(name="local", api_base=base, price=Price(input=1, output=2))) as got:
+            assert got.price == Price(input=1, output=2)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    with pytest.raises(LocalBackendError, match=r"no model server answers at .*dsfix serve"):
+        with local_model(ModelSettings(name="local", api_base=base)):
+            pass
 
 
 def test_engine_choice(monkeypatch):

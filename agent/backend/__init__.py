@@ -73,6 +73,7 @@ def local_model(settings, options: LocalOptions | dict | None = None) -> Iterato
     _ensure_dummy_key()
     if settings.api_base:
         # share an already running server: nothing is started, nothing is stopped
+        _check_shared(settings.api_base)
         yield settings.model_copy(update={"name": f"openai/{alias_for(ref)}", "price": price})
         return
     from .server import LocalServer, ServeOptions, pick_engine
@@ -89,6 +90,18 @@ def local_model(settings, options: LocalOptions | dict | None = None) -> Iterato
             note = server.exit_note()   # it died on its own during the run: say why, on stderr
             if note:
                 logging.getLogger("dsfix.backend").warning(note)
+
+
+def _check_shared(api_base: str) -> None:
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(api_base.rstrip("/") + "/models", timeout=10) as r:
+            r.read()
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise LocalBackendError(f"no model server answers at {api_base} ({reason}): start one with "
+                                f"`dsfix serve`, or leave out --api-base to let dsfix start its own") from e
 
 
 def _ensure_dummy_key() -> None:
