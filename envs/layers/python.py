@@ -88,11 +88,18 @@ def ensure_base(client, python: str, *, fallback: bool = False, log=print) -> tu
     if release == "bookworm":
         ensure_image(client, tag, pull=False)  # envs/images.py builds dsfix's default base
         return tag, version
-    try:
-        client.images.get(tag)
-        return tag, version
-    except docker.errors.ImageNotFound:
-        pass
+    from .core import _lock   # one import per base, also across processes
+    with _lock(tag):
+        try:
+            client.images.get(tag)
+            return tag, version
+        except docker.errors.ImageNotFound:
+            pass
+        _import(client, release, tag, version, log)
+    return tag, version
+
+
+def _import(client, release: str, tag: str, version: str, log) -> None:
     tar = rootfs_tarball(release, log)
     repo, _, t = tag.partition(":")
     log(f"importing {tar} as {tag}")
@@ -100,7 +107,6 @@ def ensure_base(client, python: str, *, fallback: bool = False, log=print) -> tu
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]',
         f'LABEL dsfix.layer=base dsfix.python={version} dsfix.release={release}'])
-    return tag, version
 
 
 def _run(cmd: list[str]) -> None:
