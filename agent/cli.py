@@ -23,8 +23,11 @@ def _mount_subcommands() -> None:
     # Each command lives beside the code it drives; importing these modules is cheap (typer only).
     from dsfix.envs.evaluate.cli import eval_cli
     from dsfix.envs.layers.cli import env_cli
+    from .backend.cli import model_app, serve_command
     from .batch.cli import bench_app
     app.add_typer(bench_app, name="bench")
+    app.command("serve")(serve_command)
+    app.add_typer(model_app, name="model")
     app.command("eval")(eval_cli)
     for cmd in env_cli.registered_commands:   # list | build | prune beside `env base`
         env_app.registered_commands.append(cmd)
@@ -98,6 +101,7 @@ def fix(
     github_api: Optional[str] = typer.Option(None, "--github-api", help="GitHub API base (GitHub Enterprise)."),
 ) -> None:
     """Fix an issue in a repository (or a GitHub issue URL) and prove the patch with its tests."""
+    from .backend import LocalBackendError
     from .config import ConfigError, load_settings
     from .run import EnvError
     from dsfix.envs.workspace import WorkspaceError
@@ -119,6 +123,8 @@ def fix(
                                                out_dir, apply)
     except (ConfigError, WorkspaceError, EnvError) as e:
         fail(str(e).splitlines()[0])
+    except LocalBackendError as e:
+        fail(str(e))  # its further lines are the server's log: what went wrong
     from .summary import print_summary
     print_summary(out, report, out_path)
     gh = report.get("github") or {}

@@ -8,6 +8,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .backend import LocalOptions
+
 
 class ConfigError(ValueError):
     """Bad configuration: reported as a one-line error with exit code 2."""
@@ -65,6 +67,7 @@ class Settings(_Strict):
     switch_format_after: int = 2    # failed diffs in a row before asking for search/replace instead (0: never)
     context_tokens: int = 12000     # budget for code shown in the first prompt
     spec: dict[str, Any] | None = None   # repo spec overrides; read by dsfix.envs.specs
+    local: LocalOptions = Field(default_factory=LocalOptions)   # the bundled backend (--model local)
 
 
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")

@@ -38,13 +38,17 @@ def check_disk(path: Path) -> tuple[str, str, str]:
     return "ok", f"{free:.1f} GiB free at {path}", ""
 
 
-def check_model(name: str, api_base: str | None) -> tuple[str, str, str]:
+def check_model(name: str, api_base: str | None, local=None) -> tuple[str, str, str]:
+    from .backend import LocalBackendError, local_model
     from .config import ModelSettings
     from .model import LitellmModel, ModelError
     cfg = ModelSettings(name=name, api_base=api_base, max_tokens=1, timeout=20, retries=0)
     try:
-        m = LitellmModel(cfg)
-        m.query([{"role": "user", "content": "ping"}])
+        with local_model(cfg, local) as routed:   # `local/...` starts the bundled server for the check
+            m = LitellmModel(routed)
+            m.query([{"role": "user", "content": "ping"}])
+    except LocalBackendError as e:
+        return "fail", f"{name}: {str(e).splitlines()[0][:160]}", "see docs/local-backend.md (pip install 'dsfix[local]')"
     except ModelError as e:
         return "fail", f"{name}: {str(e)[:160]}", _model_hint(name)
     price = "price known" if m.totals.cost_known else "no price: cost will be reported as unknown"
@@ -67,7 +71,7 @@ def run_doctor(console, model: str | None, repo: Path) -> int:
         return 2
     rows = [("docker", *check_docker()), ("image", *check_image(cfg.env.image)),
             ("disk", *check_disk(cache_dir())),
-            ("model", *check_model(model or cfg.model.name, cfg.model.api_base))]
+            ("model", *check_model(model or cfg.model.name, cfg.model.api_base, cfg.local))]
     t = Table(title="dsfix doctor")
     for col in ("check", "result", "detail", "how to fix"):
         t.add_column(col, overflow="fold")

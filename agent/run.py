@@ -12,6 +12,7 @@ from dsfix.prompts import render
 
 from . import __version__
 from .config import Settings
+from .backend import local_model
 from .context import build_context
 from .errors import FormatError, LimitReached
 from .loop import Agent, Outcome
@@ -69,7 +70,20 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     cfg = req.settings
     traj.event("run", dsfix=__version__, repo=str(ws.root), commit=ws.snapshot_sha(),
                settings=cfg.model_dump(mode="json"))
-    model = LitellmModel(cfg.model)
+    with local_model(cfg.model, cfg.local) as model_cfg:   # starts and stops a local server if asked
+        model = LitellmModel(model_cfg)
+        model.name = cfg.model.name
+        out = _run_loop(req, ws, model, traj, redact, progress, t0)
+    applied = _maybe_apply(req, ws, out) if req.apply else None
+    report = json.loads((req.out / "report.json").read_text())
+    if applied is not None:
+        report["applied"] = applied
+        (req.out / "report.json").write_text(json.dumps(report, indent=2))
+    return EXIT.get(out.status, 1), report
+
+
+def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: Redactor, progress, t0) -> Outcome:
+    cfg = req.settings
     try:
         rmap, views, ranked = build_context(ws.root, req.issue, cfg.context_tokens)
     except Exception as e:  # noqa: BLE001 - a weaker prompt beats no run; the trajectory says why
@@ -108,12 +122,7 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
         if env is not None:
             env.close()
         _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0)
-    applied = _maybe_apply(req, ws, out) if req.apply else None
-    report = json.loads((req.out / "report.json").read_text())
-    if applied is not None:
-        report["applied"] = applied
-        (req.out / "report.json").write_text(json.dumps(report, indent=2))
-    return EXIT.get(out.status, 1), report
+    return out
 
 
 def _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0) -> None:

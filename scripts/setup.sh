@@ -10,8 +10,16 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
   echo "setup: dsfix needs Python >= 3.10 (set PYTHON=/path/to/python3.x)" >&2; exit 2
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" >&2 || true
-.venv/bin/python -m pip install -q -e ".${EXTRAS:+[$EXTRAS]}" 2>&1 | grep -v "is ignored" >&2 || true
+# pip, quietly; on failure its output (less index-location noise) and its exit code.
+pipq() {
+  local log; log=$(mktemp)
+  if ! .venv/bin/python -m pip install -q "$@" >"$log" 2>&1; then
+    grep -v "is ignored" "$log" >&2; rm -f "$log"; echo "setup: pip install $* failed" >&2; return 1
+  fi
+  rm -f "$log"
+}
+pipq --upgrade pip
+pipq -e ".${EXTRAS:+[$EXTRAS]}"
 .venv/bin/dsfix --version >&2
 eval "$(scripts/docker-up.sh)"
 export DOCKER_HOST

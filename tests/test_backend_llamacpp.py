@@ -252,19 +252,11 @@ def test_smollm2_real_text_smoke():
     assert fact.cost == code.cost == 0.0 and model.totals.cost_known
 
 
-def _run_py_wires_local_model() -> bool:
-    import inspect
-    import dsfix.agent.run as run
-    return "local_model" in inspect.getsource(run)
-
-
 def test_dsfix_fix_with_a_local_model_ends_cleanly_and_leaves_no_server(tiny_gguf, buggy_repo, tmp_path):
     """`dsfix fix --model local/<tiny gguf> --env local`: the server starts, the (random-weight) model
     answers nonsense, the run ends as any failed run does (exit 1, report written, cost 0, known) and
-    no server process is left. Runs once agent/run.py calls local_model()."""
+    no server process is left."""
     _need("llama_cpp", "uvicorn", "fastapi")
-    if not _run_py_wires_local_model():
-        pytest.skip("agent/run.py does not call dsfix.agent.backend.local_model yet")
     from clirun import dsfix, report
     out = tmp_path / "out"
     before = set(_pids_with("backend.llama_server"))
