@@ -296,3 +296,29 @@ def test_parallel_slots_spread_concurrent_requests_over_llama_cpp_workers(tiny_g
         served = [w.log_path.read_text(errors="replace").count("POST /v1/chat/completions") for w in front.workers]
         assert all(n >= 1 for n in served), served       # both workers answered
     assert not any(Path(f"/proc/{p}").exists() for p in pids)
+
+
+def test_batch_workers_share_one_local_server(tiny_gguf, tmp_path):
+    """`dsfix bench --model local/...`: one server for all workers (same api_base), none left after."""
+    _need("llama_cpp", "uvicorn", "fastapi")
+    import json
+
+    from batchfix import dataset, mirror
+    from clirun import dsfix
+    mirrors, commit = mirror(tmp_path)
+    ds = dataset(tmp_path, {"inv-1": [], "inv-2": []}, commit)
+    out = tmp_path / "out"
+    before = set(_pids_with("backend.llama_server"))
+    r = dsfix("bench", "--dataset", str(ds), "--model", f"local/{tiny_gguf}", "--mirrors", str(mirrors),
+              "--output", str(out), "--workers", "2", "--env", "local", "--max-steps", "1",
+              env={"DSFIX_CONTEXT_TOKENS": "1500", "DSFIX_MODEL__MAX_TOKENS": "32", "DSFIX_MODEL__RETRIES": "0",
+                   "DSFIX_LOCAL__CTX": "4096"}, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    bases = set()
+    for iid in ("inv-1", "inv-2"):
+        first = json.loads((out / "instances" / iid / "trajectory.jsonl").read_text().splitlines()[0])
+        bases.add(first["settings"]["model"]["api_base"])
+    assert len(bases) == 1 and None not in bases
+    preds = [json.loads(x) for x in (out / "preds.jsonl").read_text().splitlines()]
+    assert {p["model_name_or_path"] for p in preds} == {f"local/{tiny_gguf}"}
+    assert set(_pids_with("backend.llama_server")) <= before

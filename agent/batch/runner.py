@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import time
 from concurrent.futures import FIRST_COMPLETED, wait
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -48,9 +49,23 @@ def _run_info(o: BatchOptions) -> dict:
     return info
 
 
-def _job(o: BatchOptions, store: RunStore, iid: str, stop_file: Path) -> dict:
+def _shared_model(o: BatchOptions, stack: ExitStack) -> str:
+    """`--model local`: one server for every worker, started here and stopped at the end (not one each).
+    Returns the model string workers use."""
+    from dsfix.agent.backend import is_local, local_model
+    from dsfix.agent.config import ModelSettings, load_settings, merge
+    if not is_local(o.model):
+        return o.model
+    opts = load_settings(None).local.model_copy(update={"parallel": o.workers})  # a slot per worker
+    routed = stack.enter_context(local_model(ModelSettings(name=o.model), opts))
+    o.overrides = merge(o.overrides, {"model": {"api_base": routed.api_base,
+                                                "price": routed.price.model_dump() if routed.price else None}})
+    return routed.name
+
+
+def _job(o: BatchOptions, store: RunStore, iid: str, stop_file: Path, model: str) -> dict:
     limits = {**o.overrides.get("limits", {}), "stop_file": str(stop_file)}
-    return {"model": o.model, "model_name": o.model, "mirrors": o.mirrors, "out": str(store.instance_dir(iid)),
+    return {"model": model, "model_name": o.model, "mirrors": o.mirrors, "out": str(store.instance_dir(iid)),
             "instance_images": o.instance_images,
             "overrides": {**o.overrides, "limits": limits}}
 
@@ -69,6 +84,8 @@ def run_batch(o: BatchOptions, console: Console | None = None) -> dict:
     store.write_run_json(_run_info(o))
     budget = Budget(o.max_total_cost, o.output / "STOP")
     finished_cost = lambda: sum(r.get("cost_usd") or 0.0 for r in store.results())  # noqa: E731
+    stack = ExitStack()
+    model = _shared_model(o, stack)
     executor = make_executor(o.executor, o.workers, o.ray_address)
     running: dict = {}
     started, finished_now = time.monotonic(), 0
@@ -80,7 +97,7 @@ def run_batch(o: BatchOptions, console: Console | None = None) -> dict:
                     inst = pending.pop(0)
                     iid = inst["instance_id"]
                     shutil.rmtree(store.instance_dir(iid), ignore_errors=True)  # a retried instance starts clean
-                    running[executor.submit(inst, _job(o, store, iid, budget.stop_file))] = iid
+                    running[executor.submit(inst, _job(o, store, iid, budget.stop_file, model))] = iid
                     dirs = [store.instance_dir(i) for i in running.values()]
                 if not running:
                     break  # budget reached: what is pending stays not started
@@ -97,5 +114,6 @@ def run_batch(o: BatchOptions, console: Console | None = None) -> dict:
                 live.update(live_table(store.results(), len(o.instances), list(running.values()), started, finished_now))
     finally:
         executor.shutdown()
+        stack.close()   # stops a shared local model server
     console.print(summary_table(store.results(), len(o.instances), len(pending)))
     return {"results": store.results(), "not_started": [i["instance_id"] for i in pending]}
