@@ -62,7 +62,7 @@ def load_dataset(name: str, split: str = "test") -> list[dict]:
             import datasets  # noqa: PLC0415 - optional, heavy
         except ImportError:
             raise DatasetError(f"{name!r} is not a local file; loading Hugging Face datasets needs the "
-                               f"`datasets` package (pip install 'dsfix[hf]' or pip install datasets)") from None
+                               f"`datasets` package (pip install 'dsfix[datasets]' or pip install datasets)") from None
         try:
             rows = [dict(r) for r in datasets.load_dataset(name, split=split)]
         except Exception as e:  # noqa: BLE001 - network, unknown name, ...
