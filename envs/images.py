@@ -39,19 +39,20 @@ def ensure_image(client, name: str, pull: bool = True) -> str:
                    f"or use dsfix's offline base ({BASE_IMAGE}, built by `dsfix env base`)")
 
 
-def rootfs_tarball(log=print) -> Path:
-    """A Debian bookworm minbase root filesystem, built once with debootstrap and cached."""
-    key = hashlib.sha256(BASE_PACKAGES.encode()).hexdigest()[:12]  # new package list, new rootfs
-    tar = cache_dir() / "rootfs" / f"bookworm-minbase-{key}.tar"
+def rootfs_tarball(release: str = "bookworm", packages: str = BASE_PACKAGES, mirror: str | None = None,
+                   log=print) -> Path:
+    """A Debian `release` minbase root filesystem with `packages`, built once with debootstrap and cached."""
+    key = hashlib.sha256(f"{release}|{packages}".encode()).hexdigest()[:12]  # new package list, new rootfs
+    tar = cache_dir() / "rootfs" / f"{release}-minbase-{key}.tar"
     if tar.is_file() and tar.stat().st_size > 0:
         return tar
     if not shutil.which("debootstrap"):
-        raise EnvError("debootstrap is needed to build the offline base image: apt-get install debootstrap")
+        raise EnvError("debootstrap is needed to build an offline base image: apt-get install debootstrap")
     tar.parent.mkdir(parents=True, exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix="dsfix-rootfs-"))
+    root = Path(tempfile.mkdtemp(prefix=f"dsfix-rootfs-{release}-"))
     try:
-        log(f"debootstrap bookworm into {root} (first time only, about 2 minutes)")
-        _run(["debootstrap", "--variant=minbase", f"--include={BASE_PACKAGES}", "bookworm", str(root)])
+        log(f"debootstrap {release} into {root} (first time only, a few minutes)")
+        _run(["debootstrap", "--variant=minbase", f"--include={packages}", release, str(root), *([mirror] if mirror else [])])
         _run(["bash", "-c", f"rm -rf {root}/var/cache/apt/archives/*.deb {root}/var/lib/apt/lists/*"])
         _run(["tar", "-C", str(root), "-cf", f"{tar}.tmp", "."])
         os.replace(f"{tar}.tmp", tar)
@@ -60,13 +61,18 @@ def rootfs_tarball(log=print) -> Path:
     return tar
 
 
-def build_base_image(client, name: str = BASE_IMAGE, log=print) -> None:
-    tar = rootfs_tarball(log)
+def import_rootfs(client, tar: Path, name: str, labels: dict[str, str] | None = None, log=print) -> None:
     repo, _, tag = name.partition(":")
     log(f"importing {tar} as {name}")
+    label = " ".join(f"{k}={v}" for k, v in (labels or {}).items())
     client.api.import_image_from_file(str(tar), repository=repo, tag=tag or "latest", changes=[
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]'])
+        "ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]', *([f"LABEL {label}"] if label else [])])
+
+
+def build_base_image(client, name: str = BASE_IMAGE, log=print) -> None:
+    import_rootfs(client, rootfs_tarball(log=log), name,
+                  {"dsfix.layer": "base", "dsfix.python": "3.11", "dsfix.release": "bookworm"}, log)
 
 
 def _run(cmd: list[str]) -> None:

@@ -14,7 +14,16 @@ REPRO = "```python\nfrom calc import add\nassert add(2, 3) == 5, add(2, 3)\n```"
 
 
 def test_bench_then_eval_resolves(docker_client, tmp_path):
-    fx = make_fixture(tmp_path, repo=f"local/calc{uuid.uuid4().hex[:6]}")
+    repo = f"local/calc{uuid.uuid4().hex[:6]}"
+    try:
+        _bench_then_eval(docker_client, tmp_path, repo)
+    finally:  # the fixture's env and instance images are this test's alone
+        for img in docker_client.images.list(filters={"label": f"dsfix.repo={repo}"}):
+            docker_client.images.remove(img.id, force=True)
+
+
+def _bench_then_eval(docker_client, tmp_path, repo):
+    fx = make_fixture(tmp_path, repo=repo)
     scripts = tmp_path / "scripts"
     scripts.mkdir()
     for iid in ("local__calc-1", "local__calc-broken-env"):

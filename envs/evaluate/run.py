@@ -126,7 +126,7 @@ def eval_script(instance: dict, spec: RepoSpec, flavor: str = "dsfix") -> str:
     tp = instance.get("test_patch") or ""
     reset = f"git checkout {base} {' '.join(modified_files(tp))}" if modified_files(tp) else ": no test files to reset"
     directives = directives_for(instance["repo"], patch_test_files(tp)) if spec.test_files_arg else []
-    activate = ([f"source /opt/miniconda3/bin/activate", "conda activate testbed"] if flavor == "official"
+    activate = (["source /opt/miniconda3/bin/activate", "conda activate testbed"] if flavor == "official"
                 else [f"source {VENV}/bin/activate"])
     lines = ["#!/bin/bash", "set -uxo pipefail", *activate, f"cd {TESTBED}"]
     lines += [f"export {k}={json.dumps(v)}" for k, v in spec.env.items()]

@@ -194,8 +194,8 @@ def env_dockerfile(plan: Plan) -> str:
     tools = " ".join(shlex.quote(t) for t in VENV_TOOLS)
     upgrade = (f" && . /dsfix/build_env.sh && {VENV}/bin/python -m pip install -q -U {tools}"
                if pip else "") + (
-               f" && (command -v patch >/dev/null || (apt-get update -qq && apt-get install -y -qq patch"
-               f" && rm -rf /var/lib/apt/lists/*))" if pip else "")
+               " && (command -v patch >/dev/null || (apt-get update -qq && apt-get install -y -qq patch"
+               " && rm -rf /var/lib/apt/lists/*))" if pip else "")
     return "\n".join([
         f"FROM {plan.base_tag}",
         f"ENV PATH={VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin VIRTUAL_ENV={VENV}",

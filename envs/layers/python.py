@@ -13,15 +13,11 @@ image that has it (online: the official SWE-bench image), or allow the nearest n
 """
 from __future__ import annotations
 
-import hashlib
-import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 from ..base import EnvError
-from ..images import BASE_IMAGE, BASE_PACKAGES, cache_dir, ensure_image
+from .. import images
+from ..images import BASE_IMAGE, BASE_PACKAGES, ensure_image
 
 RELEASES: dict[str, str] = {"3.7": "buster", "3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 MIRRORS: dict[str, str] = {"buster": "http://archive.debian.org/debian"}
@@ -60,24 +56,7 @@ def base_tag(release: str) -> str:
 
 def rootfs_tarball(release: str, log=print) -> Path:
     """A Debian ``release`` minbase root filesystem, built once with debootstrap and cached."""
-    key = hashlib.sha256(f"{release}|{PACKAGES}".encode()).hexdigest()[:12]
-    tar = cache_dir() / "rootfs" / f"{release}-minbase-{key}.tar"
-    if tar.is_file() and tar.stat().st_size > 0:
-        return tar
-    if not shutil.which("debootstrap"):
-        raise EnvError("debootstrap is needed to build an offline base image: apt-get install debootstrap")
-    tar.parent.mkdir(parents=True, exist_ok=True)
-    root = Path(tempfile.mkdtemp(prefix=f"dsfix-rootfs-{release}-"))
-    try:
-        log(f"debootstrap {release} into {root} (first time only, a few minutes)")
-        _run(["debootstrap", "--variant=minbase", f"--include={PACKAGES}", release, str(root),
-              MIRRORS.get(release, DEFAULT_MIRROR)])
-        _run(["bash", "-c", f"rm -rf {root}/var/cache/apt/archives/*.deb {root}/var/lib/apt/lists/*"])
-        _run(["tar", "-C", str(root), "-cf", f"{tar}.tmp", "."])
-        os.replace(f"{tar}.tmp", tar)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-    return tar
+    return images.rootfs_tarball(release, PACKAGES, MIRRORS.get(release, DEFAULT_MIRROR), log)
 
 
 def ensure_base(client, python: str, *, fallback: bool = False, log=print) -> tuple[str, str]:
@@ -100,19 +79,8 @@ def ensure_base(client, python: str, *, fallback: bool = False, log=print) -> tu
 
 
 def _import(client, release: str, tag: str, version: str, log) -> None:
-    tar = rootfs_tarball(release, log)
-    repo, _, t = tag.partition(":")
-    log(f"importing {tar} as {tag}")
-    client.api.import_image_from_file(str(tar), repository=repo, tag=t, changes=[
-        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]',
-        f'LABEL dsfix.layer=base dsfix.python={version} dsfix.release={release}'])
-
-
-def _run(cmd: list[str]) -> None:
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise EnvError(f"{cmd[0]} failed ({r.returncode}): {(r.stderr or r.stdout)[-1000:]}")
+    labels = {"dsfix.layer": "base", "dsfix.python": version, "dsfix.release": release}
+    images.import_rootfs(client, rootfs_tarball(release, log), tag, labels, log)
 
 
 __all__ = ["RELEASES", "PythonUnavailable", "release_for", "base_tag", "rootfs_tarball", "ensure_base",

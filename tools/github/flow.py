@@ -27,8 +27,7 @@ from typing import Callable
 from .api import (AuthError, ForbiddenError, GitHubClient, GitHubError, IssueRef, NotFoundError,
                   api_base_for, parse_issue_url, token_from_env)
 from .gitops import Git, valid_branch
-from .render import (COMMENT_MARKER, error_comment, failure_comment, issue_text, pr_body, pr_marker,
-                     success_comment, trailer)
+from .render import (COMMENT_MARKER, error_comment, failure_comment, issue_text, pr_body, success_comment, trailer)
 
 RunFn = Callable[[Path, str, Path], "tuple[int, dict]"]
 
