@@ -51,13 +51,17 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> tuple[str 
         return cfg.test_cmd, parser, "user"
     spec = load_repo_spec(ws.root)
     if cfg.spec:  # e.g. a batch run's SWE-bench spec
-        spec = spec.model_copy(update=cfg.spec)
+        spec = spec.model_copy(update={**cfg.spec, "source": cfg.spec.get("source", "settings")})
     if cfg.test_scope == "related" and spec.test_files_arg:
         from .related import related_tests
         files = related_tests(ws.root, ranked[:3])
         if not files:
             return None, None, f"{spec.source}: no tests linked to {', '.join(ranked[:3]) or 'the localized files'}"
-        return f"{spec.test_cmd} {' '.join(files)}", spec.parser, f"{spec.source}, related tests"
+        cmd = spec.test_cmd
+        if spec.parser.startswith("pytest") and "pytest" in cmd:
+            # one module that cannot import (a missing optional package) must not hide the others' results
+            cmd += " --continue-on-collection-errors"
+        return f"{cmd} {' '.join(files)}", spec.parser, f"{spec.source}, related tests"
     return spec.test_cmd or None, spec.parser, spec.source
 
 

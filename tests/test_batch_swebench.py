@@ -37,7 +37,7 @@ def _bench_then_eval(docker_client, tmp_path, repo):
     assert results["local__calc-broken-env"]["outcome"] == "error"  # its image cannot be built
     rep = json.loads((out / "instances/local__calc-1/report.json").read_text())
     assert rep["environment"]["image"].startswith("dsfix/inst:")
-    assert rep["tests"]["command"].endswith("tests/test_calc.py")  # scoped to the related tests
+    assert rep["tests"]["command"].endswith("--continue-on-collection-errors tests/test_calc.py")  # related tests only
     r = dsfix("eval", "--dataset", str(fx["dataset"]), "--predictions", str(out / "preds.jsonl"),
               "--mirrors", str(fx["mirrors"]), "--run-id", "pipe", "--output", str(tmp_path / "eval"), "--no-pull")
     assert r.returncode == 0, r.stderr[-3000:]

@@ -40,7 +40,8 @@ def instance_overrides(instance: dict, job: dict) -> dict:
     image = build(docker_client(), instance["repo"], spec, instance.get("environment_setup_commit") or base, base,
                   sources=Sources(job.get("mirrors"))).tag
     return {"env": {"image": image, "workdir": "/testbed", "pull": False}, "test_scope": "related",
-            "spec": {"test_cmd": spec.test_cmd, "parser": spec.parser, "test_files_arg": spec.test_files_arg}}
+            "spec": {"test_cmd": spec.test_cmd, "parser": spec.parser, "test_files_arg": spec.test_files_arg,
+                     "source": spec.source}}
 
 
 def run_instance(instance: dict, job: dict) -> dict:
