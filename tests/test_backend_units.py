@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from backendkit import pids_with
 from dsfix.agent.backend import LocalBackendError, alias_for, fim_prompt, is_local, local_model
 from dsfix.agent.backend import server as srv
 from dsfix.agent.backend.deepseek import BOS, EOS, render_chat
@@ -159,17 +160,7 @@ def test_server_that_exits_fails_fast_with_its_stderr_tail(tmp_path, monkeypatch
         server.start()
 
 
-def _pids_with(marker: str) -> list[int]:
-    """Processes whose command line holds `marker` (a /proc scan, no psutil)."""
-    found = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                if marker.encode() in (d / "cmdline").read_bytes():
-                    found.append(int(d.name))
-            except OSError:
-                pass
-    return found
+_pids_with = pids_with
 
 
 HTTP_SERVER = """
