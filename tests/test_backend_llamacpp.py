@@ -282,6 +282,7 @@ def test_batch_workers_share_one_local_server(tiny_gguf, tmp_path):
     """`dsfix bench --model local/...`: one server for all workers (same api_base), none left after."""
     _need("llama_cpp", "uvicorn", "fastapi")
     import json
+    import time
 
     from batchfix import dataset, mirror
     from clirun import dsfix
@@ -301,4 +302,7 @@ def test_batch_workers_share_one_local_server(tiny_gguf, tmp_path):
     assert len(bases) == 1 and None not in bases
     preds = [json.loads(x) for x in (out / "preds.jsonl").read_text().splitlines()]
     assert {p["model_name_or_path"] for p in preds} == {f"local/{tiny_gguf}"}
+    deadline = time.monotonic() + 15   # SIGKILLed workers may take a moment to leave /proc
+    while time.monotonic() < deadline and not set(_pids_with("backend.llama_server")) <= before:
+        time.sleep(0.2)
     assert set(_pids_with("backend.llama_server")) <= before
