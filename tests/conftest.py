@@ -57,3 +57,18 @@ def docker_client():
 
 def dsfix_containers(client) -> list:
     return client.containers.list(all=True, sparse=True, filters={"label": f"dsfix.tag={TAG}"})
+
+
+@pytest.fixture
+def isolated_index_cache(tmp_path, monkeypatch):
+    """The localize tests' own index cache, and an empty in-process memo."""
+    from dsfix.tools.localize import index as index_mod
+    monkeypatch.setenv("DSFIX_CACHE_DIR", str(tmp_path / "cache"))
+    index_mod._memo.clear()
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """The localize fixture repository (tests/test_localize_helpers.py)."""
+    from test_localize_helpers import make_repo as make_localize_repo
+    return make_localize_repo(tmp_path / "repo")

@@ -2,21 +2,11 @@ import json
 
 import pytest
 
-from dsfix.tools.localize import index as index_mod, localize_command, repo_map
+from dsfix.tools.localize import localize_command, repo_map
 from dsfix.tools.localize.skeleton import estimate_tokens
 
-from test_localize_helpers import make_repo
 
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("DSFIX_CACHE_DIR", str(tmp_path / "cache"))
-    index_mod._memo.clear()
-
-
-@pytest.fixture
-def repo(tmp_path):
-    return make_repo(tmp_path / "repo")
+pytestmark = pytest.mark.usefixtures("isolated_index_cache")
 
 
 def test_json_output_shape(repo, tmp_path, capsys):

@@ -84,3 +84,4 @@ def make_repo(root: Path, git: bool = True) -> Path:
         run("add", "-A")
         run("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
     return root
+

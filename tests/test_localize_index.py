@@ -7,11 +7,7 @@ from dsfix.tools.localize.signals import extract
 
 from test_localize_helpers import make_repo
 
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("DSFIX_CACHE_DIR", str(tmp_path / "cache"))
-    index_mod._memo.clear()
+pytestmark = pytest.mark.usefixtures("isolated_index_cache")
 
 
 def _sym(idx, name):

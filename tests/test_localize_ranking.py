@@ -1,20 +1,9 @@
 import pytest
 
 from dsfix.tools.localize import Localization, localize
-from dsfix.tools.localize import index as index_mod
-
-from test_localize_helpers import make_repo
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("DSFIX_CACHE_DIR", str(tmp_path / "cache"))
-    index_mod._memo.clear()
-
-
-@pytest.fixture
-def repo(tmp_path):
-    return make_repo(tmp_path / "repo")
+pytestmark = pytest.mark.usefixtures("isolated_index_cache")
 
 
 def test_stack_trace_frame_ranks_file_first(repo):
