@@ -35,6 +35,7 @@ from ..base import EnvError
 from ..images import cache_dir
 from ..sources import Sources
 from ..specs import RepoSpec
+from .drift import DRIFT_CONSTRAINTS
 from .python import ensure_base
 
 LAYOUT = "4"            # bump when the Dockerfiles below change meaning
@@ -136,9 +137,6 @@ VENV_TOOLS = ["pip<25.3", "setuptools<70", "wheel"]
 
 # Packages released after SWE-bench's images were built that break old checkouts; pinned (as pip
 # constraints, only while installing) so a build today gets what the official images have.
-DRIFT_CONSTRAINTS: dict[str, list[str]] = {
-    "sphinx-doc/sphinx": ["docutils<0.22"],   # 0.22 dropped docutils.utils.roman (latex writer)
-}
 
 # The system interpreter, reached through a symlink to the venv's python (tox-current-env links
 # .tox/<env>/bin/python to sys.executable; CPython then finds no pyvenv.cfg), sees the venv's
