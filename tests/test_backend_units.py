@@ -439,7 +439,9 @@ s = srv.LocalServer(srv.ServeOptions(weights='m.gguf', start_timeout=30)).start(
 print(s.pid, flush=True)
 time.sleep(120)
 """
-    proc = subprocess.Popen([PY, "-c", prog], stdout=subprocess.PIPE, text=True)
+    # TMPDIR: a SIGKILLed dsfix cannot remove its server's log directory; keep it under tmp_path
+    proc = subprocess.Popen([PY, "-c", prog], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(tmp_path)})
     pid = int(proc.stdout.readline())
     assert Path(f"/proc/{pid}").exists()
     proc.kill()
@@ -450,3 +452,22 @@ time.sleep(120)
     assert not Path(f"/proc/{pid}").exists()
     for orphan in _pids_with(marker):   # the fake server's own child is not an engine's: end it here
         os.kill(orphan, signal.SIGKILL)
+
+
+def test_stopped_server_leaves_no_log_directory_but_keeps_its_tail(tmp_path):
+    """stop() removes the server's temporary log directory; exit notes still quote the log."""
+    marker = f"dsfix-logdir-{os.getpid()}-{tmp_path.name}"
+    (tmp_path / "srv.py").write_text(HTTP_SERVER)
+    orig = srv.server_command
+    srv.server_command = lambda o, port: [PY, str(tmp_path / "srv.py"), str(port), marker]
+    try:
+        s = srv.LocalServer(srv.ServeOptions(weights=tmp_path / "m.gguf", start_timeout=30))
+        assert s.log_path is None          # nothing on disk before launch
+        s.start()
+        log_dir = s.log_path.parent
+        s.log_path.open("a").write("last words\n")
+        s.stop()
+    finally:
+        srv.server_command = orig
+    assert not log_dir.exists()
+    assert "last words" in s.log_tail()

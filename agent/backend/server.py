@@ -165,9 +165,9 @@ class LocalServer:
         self.opts = opts
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
-        self._log_dir = Path(tempfile.mkdtemp(prefix="dsfix-server-"))
-        self.log_path = self._log_dir / "server.log"
+        self._log_dir: Path | None = None   # made at launch, removed at stop
         self._log = None
+        self._kept_log: str | None = None   # the log's text once stop() has removed its directory
         self.stopped_by_us = False
         self.workers: list[LocalServer] = []   # llama.cpp with parallel > 1: one worker per slot
 
@@ -176,13 +176,17 @@ class LocalServer:
         return f"http://{self.opts.host}:{self.port}/v1"
 
     @property
+    def log_path(self) -> Path | None:
+        return self._log_dir / "server.log" if self._log_dir else None
+
+    @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
     def log_tail(self, lines: int = 15) -> str:
         try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
+            text = self._kept_log if self._kept_log is not None else self.log_path.read_text(errors="replace")
+        except (OSError, AttributeError):   # no log yet
             return ""
         keep = [ln for ln in text.splitlines() if ln.strip()]
         return "\n".join(keep[-lines:])
@@ -222,6 +226,9 @@ class LocalServer:
         cmd = (proxy_command(o, self.port, [w.api_base[:-len("/v1")] for w in self.workers]) if self.workers
                else server_command(o, self.port))
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self._log_dir is None or not self._log_dir.is_dir():   # stop() removes it
+            self._log_dir = Path(tempfile.mkdtemp(prefix="dsfix-server-"))
+        self._kept_log = None
         self._log = open(self.log_path, "ab")
         sig = signal.SIGTERM if o.engine == "vllm" else signal.SIGKILL
         self.stopped_by_us = False
@@ -269,6 +276,7 @@ class LocalServer:
         self._stop_proc(grace)
         for w in self.workers:
             w.stop(grace)
+        self.cleanup_logs()
 
     def _stop_proc(self, grace: float = 10.0) -> None:
         p = self.proc
@@ -300,6 +308,14 @@ class LocalServer:
             self._log = None
 
     def cleanup_logs(self) -> None:
+        """Remove the log directory, keeping the log's last lines for exit_note() and errors."""
+        if self._log_dir is None or (self.proc is not None and self.proc.poll() is None):
+            return   # never launched, or still running: its log is still being written
+        if self._kept_log is None:
+            try:
+                self._kept_log = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-200:])
+            except OSError:
+                self._kept_log = ""
         shutil.rmtree(self._log_dir, ignore_errors=True)
         for w in self.workers:
             w.cleanup_logs()
