@@ -111,3 +111,34 @@ def test_multiline_signature_is_joined(tmp_path):
     idx = index_mod.build_index(repo)
     (sym,) = [idx.symbols[i] for i in idx.file_syms["pkg/sig.py"]]
     assert (sym.signature, sym.start, sym.end) == ("def f(a, b=2):", 1, 5)
+
+
+def test_cache_is_pruned_least_recently_used_first(tmp_path, monkeypatch):
+    """The index cache stays under DSFIX_INDEX_CACHE_MB: the oldest-used index goes, a re-used one stays."""
+    import os
+    import time
+    from dsfix.tools.localize import cache
+    repos = [make_repo(tmp_path / f"r{i}") for i in range(3)]
+    for r in repos[:2]:
+        index_mod.get_index(r)
+    older, newer = sorted(cache_root().glob("*.pkl"), key=lambda p: p.stat().st_mtime)
+    past = time.time() - 100
+    os.utime(newer, (past, past))
+    os.utime(older, (past - 100, past - 100))
+    index_mod._memo.clear()
+    index_mod.get_index(repos[0])   # a re-use (load) makes repos[0]'s index the most recent
+    stale = cache_root() / "dead-writer.tmp"
+    stale.write_bytes(b"x")
+    os.utime(stale, (past - 7200, past - 7200))
+    one = max(p.stat().st_size for p in cache_root().glob("*.pkl"))
+    monkeypatch.setenv("DSFIX_INDEX_CACHE_MB", str(2.5 * one / 2**20))
+    index_mod.get_index(repos[2])   # a save: prunes to two indexes
+    left = set(cache_root().glob("*.pkl"))
+    assert len(left) == 2 and not stale.exists()
+    index_mod._memo.clear()
+    loaded_from_disk = []
+    monkeypatch.setattr(index_mod, "build_index", lambda *a, **k: loaded_from_disk.append(a) or 1 / 0)
+    index_mod.get_index(repos[0])   # still cached: no rebuild
+    index_mod.get_index(repos[2])
+    assert not loaded_from_disk
+    assert cache.prune(limit=0) and not list(cache_root().glob("*.pkl"))

@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 
 INDEX_VERSION = "3"  # bump when the index layout or scoring inputs change
+DEFAULT_MAX_MB = 1024   # DSFIX_INDEX_CACHE_MB; a django index is ~10 MB, so ~100 repo states
+STALE_TMP_S = 3600      # a .tmp this old is a writer that died
 
 
 def cache_root() -> Path:
@@ -64,9 +66,52 @@ def load(key: str):
     path = cache_root() / f"{key}.pkl"
     try:
         with open(path, "rb") as fh:
-            return pickle.load(fh)
+            obj = pickle.load(fh)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None
+    try:
+        os.utime(path)   # recency for prune(): least recently used goes first
+    except OSError:
+        pass
+    return obj
+
+
+def max_bytes() -> int:
+    try:
+        return int(float(os.environ.get("DSFIX_INDEX_CACHE_MB", DEFAULT_MAX_MB)) * 2**20)
+    except ValueError:
+        return DEFAULT_MAX_MB * 2**20
+
+
+def prune(limit: int | None = None, keep: str | None = None) -> list[Path]:
+    """Delete least recently used indexes until the cache fits `limit` bytes (never `keep`),
+    and leftovers of writers that died. Returns what was removed."""
+    import time
+    limit = max_bytes() if limit is None else limit
+    root, removed, now = cache_root(), [], time.time()
+    entries = []
+    for p in root.glob("*"):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        if p.suffix == ".tmp" and now - st.st_mtime > STALE_TMP_S:
+            removed.append(p)
+        elif p.suffix == ".pkl":
+            entries.append((st.st_mtime, st.st_size, p))
+    total = sum(size for _, size, _ in entries)
+    for _, size, p in sorted(entries):
+        if total <= limit:
+            break
+        if p.stem != keep:
+            removed.append(p)
+            total -= size
+    for p in removed:
+        try:
+            p.unlink()
+        except OSError:
+            pass
+    return removed
 
 
 def save(key: str, obj) -> None:
@@ -79,4 +124,5 @@ def save(key: str, obj) -> None:
             pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, root / f"{key}.pkl")
     except OSError:
-        pass  # a cache that cannot be written is only slower
+        return  # a cache that cannot be written is only slower
+    prune(keep=key)
