@@ -5,6 +5,13 @@
 Repos come from `fetch` mirrors (/work/.mirror/owner+name/repo); each is cloned
 --shared into a scratch dir outside the project and checked out at base_commit.
 Instances whose repo mirror is absent are skipped and counted. Not run in CI.
+
+--sdists DIR: for repos too big to `fetch` (django, scikit-learn, matplotlib), use the PyPI source
+distribution of the instance's version (DIR/<name>-<X.Y>[.0|.z].tar.gz, the earliest release of
+that series) instead of the checkout at base_commit. Approximate: base_commit is a development
+commit before that release. The gold patch is placed in that tree by dsfix's own diff applier
+(by content), so changed lines and functions are those of the tree searched; instances whose gold
+patch does not apply there are skipped and counted. Rows measured this way are marked "(sdist)".
 """
 from __future__ import annotations
 
@@ -53,6 +60,60 @@ def checkout(scratch: Path, repo: str, commit: str) -> Path | None:
         return None
     subprocess.run(["git", "-C", str(work), "clean", "-fdqx"], check=True)
     return work
+
+
+SDIST_NAMES = {"django/django": "Django", "scikit-learn/scikit-learn": "scikit-learn",
+               "matplotlib/matplotlib": "matplotlib"}
+
+
+def _version_key(name: str) -> tuple:
+    return tuple(int(x) if x.isdigit() else 0 for x in re.findall(r"\d+", name))
+
+
+def sdist_tree(sdists: Path, scratch: Path, repo: str, version: str) -> Path | None:
+    """The earliest release of `version`'s series, unpacked and committed once (the index caches
+    per commit)."""
+    name = SDIST_NAMES.get(repo, repo.split("/")[1])
+    cands = [p for p in sdists.glob(f"{name}-{version}*.tar.gz")
+             if re.fullmatch(rf"{re.escape(name)}-{re.escape(version)}(\.\d+)?\.tar\.gz", p.name)]
+    if not cands:
+        return None
+    tarball = min(cands, key=lambda p: _version_key(p.name))
+    work = scratch / "sdist" / tarball.name[: -len(".tar.gz")]
+    if not (work / ".git").is_dir():
+        import shutil
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        subprocess.run(["tar", "xzf", str(tarball), "-C", str(work), "--strip-components=1"], check=True)
+        for cmd in (["init", "-q"], ["add", "-A", "-f"],
+                    ["-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", tarball.name]):
+            subprocess.run(["git", "-C", str(work), *cmd], check=True, capture_output=True)
+    return work
+
+
+def relocate_patch(patch: str, work: Path) -> str | None:
+    """The gold patch as a diff against `work` (placed by content), or None if it does not apply."""
+    import difflib
+    from dsfix.tools.diff import PatchError, apply_diff
+
+    def read(p: str) -> str | None:
+        try:
+            return (work / p).read_text()
+        except (OSError, UnicodeDecodeError):
+            return None
+    try:
+        res = apply_diff(patch, read)
+    except PatchError:
+        return None
+    if not res.ok:
+        return None
+    out = []
+    for path, new in res.changes.items():
+        old = read(path) or ""
+        body = "".join(difflib.unified_diff(old.splitlines(True), (new or "").splitlines(True),
+                                            f"a/{path}", f"b/{path}"))
+        out.append(f"diff --git a/{path} b/{path}\n{body}")
+    return "".join(out)
 
 
 def gold(patch: str) -> tuple[list[str], dict[str, list[int]]]:
@@ -173,6 +234,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cold", action="store_true", help="fresh index cache (time real builds)")
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--out", help="write per-instance JSON lines here")
+    ap.add_argument("--sdists", help="dir of PyPI sdists for repos without a mirror (see the docstring)")
     ap.add_argument("--merge", nargs="*", help="only print the table for these --out files")
     ap.add_argument("--shard", default="0/1", help="K/N: run every Nth instance from K "
                     "(use a separate --scratch per shard)")
@@ -199,6 +261,13 @@ def main(argv=None) -> int:
     results, skipped = [], Counter()
     for r in rows:
         work = checkout(scratch, r["repo"], r["base_commit"])
+        if work is None and args.sdists:
+            work = sdist_tree(Path(args.sdists), scratch, r["repo"], r["version"])
+            patch = relocate_patch(r["patch"], work) if work else None
+            if patch is None:
+                skipped[r["repo"] + (" (gold does not apply to the sdist)" if work else "")] += 1
+                continue
+            r = {**r, "patch": patch, "repo": r["repo"] + " (sdist)"}
         if work is None:
             skipped[r["repo"]] += 1
             continue
