@@ -193,10 +193,13 @@ def apply_cmd(repo: Path = typer.Argument(...), patch: Path = typer.Argument(...
 
 @app.command()
 def localize(repo: Path = typer.Argument(...), issue_file: Path = typer.Option(..., "--issue-file"),
-             top_k: int = typer.Option(10, "--top-k"), as_json: bool = typer.Option(False, "--json")) -> None:
-    """Rank the files and symbols most likely to need a change, without any model call."""
+             top_k: int = typer.Option(10, "--top-k"), as_json: bool = typer.Option(False, "--json"),
+             model: Optional[str] = typer.Option(None, "--model", help="Narrow the ranking with this model "
+                                                 "(files, then symbols, then line ranges); absent: no model call.")
+             ) -> None:
+    """Rank the files and symbols most likely to need a change; with --model, narrow them with the model."""
     from dsfix.tools.localize import localize_command
-    raise typer.Exit(localize_command(repo, issue_file, top_k, as_json))
+    raise typer.Exit(localize_command(repo, issue_file, top_k, as_json, model))
 
 
 @env_app.command("base")

@@ -57,6 +57,15 @@ class Limits(_Strict):
     stop_file: str | None = None    # when this file exists the run stops at its next step (batch budgets)
 
 
+class LocalizeSettings(_Strict):
+    # The model narrows the ranked files to files, symbols and line ranges before the loop
+    # (3 short calls). None: on, except for the scripted replay, whose recorded answers
+    # start at the loop's first step (a replay has no narrowing answers unless it records them).
+    narrow: bool | None = None
+    narrow_tokens: int = Field(3000, ge=500)   # prompt budget per narrowing stage
+    narrow_candidates: int = Field(10, ge=1)   # ranked files shown to the model
+
+
 class Settings(_Strict):
     model: ModelSettings = Field(default_factory=ModelSettings)
     env: EnvSettings = Field(default_factory=EnvSettings)
@@ -68,6 +77,7 @@ class Settings(_Strict):
     context_tokens: int = 12000     # budget for code shown in the first prompt
     spec: dict[str, Any] | None = None   # repo spec overrides; read by dsfix.envs.specs
     local: LocalOptions = Field(default_factory=LocalOptions)   # the bundled backend (--model local)
+    localize: LocalizeSettings = Field(default_factory=LocalizeSettings)
 
 
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")

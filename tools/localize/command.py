@@ -1,4 +1,4 @@
-"""`dsfix localize REPO --issue-file F [--top-k K] [--json]` body."""
+"""`dsfix localize REPO --issue-file F [--top-k K] [--json] [--model NAME]` body."""
 from __future__ import annotations
 
 import json
@@ -6,32 +6,75 @@ import sys
 from pathlib import Path
 
 
-def localize_command(repo: Path, issue_file: Path, top_k: int, as_json: bool) -> int:
+def _err(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+def localize_command(repo: Path, issue_file: Path, top_k: int, as_json: bool,
+                     model: str | None = None) -> int:
+    """Without `model` no model is constructed, let alone called."""
     from . import localize  # late: the package imports this module
 
     repo, issue_file = Path(repo), Path(issue_file)
     if not repo.is_dir():
-        print(f"error: repository not found: {repo}", file=sys.stderr)
-        return 2
+        return _err(f"repository not found: {repo}")
     if not issue_file.is_file():
-        print(f"error: issue file not found: {issue_file}", file=sys.stderr)
-        return 2
+        return _err(f"issue file not found: {issue_file}")
     if top_k < 1:
-        print(f"error: --top-k must be >= 1, got {top_k}", file=sys.stderr)
-        return 2
+        return _err(f"--top-k must be >= 1, got {top_k}")
     text = issue_file.read_text(encoding="utf-8", errors="replace")
     loc = localize(repo, text, top_k=top_k)
+    if model:
+        try:
+            loc = _narrow_with(repo, text, loc, model)
+        except Exception as e:  # noqa: BLE001 - config or backend trouble: one line, exit 2
+            return _err(str(e).splitlines()[0] if str(e) else type(e).__name__)
     if as_json:
-        print(json.dumps({
-            "files": loc.files,
+        print(json.dumps(_as_dict(loc), indent=2))
+    else:
+        _print_text(loc)
+    return 0
+
+
+def _narrow_with(repo: Path, issue: str, loc, model_name: str):
+    """The usual model settings (dsfix.yaml, DSFIX_* variables) with --model on top."""
+    from dsfix.agent.backend import local_model
+    from dsfix.agent.config import load_settings
+    from dsfix.agent.model import LitellmModel
+    from .narrow import NarrowOptions, narrow
+    cfg = load_settings(repo, None, {"model": {"name": model_name}})
+    opts = NarrowOptions(stage_tokens=cfg.localize.narrow_tokens,
+                         candidates=cfg.localize.narrow_candidates)
+    with local_model(cfg.model, cfg.local) as model_cfg:   # `local` starts and stops a server
+        return narrow(repo, issue, loc, LitellmModel(model_cfg), opts)
+
+
+def _as_dict(loc) -> dict:
+    data = {"files": loc.files,
             "symbols": [{"file": s.file, "name": s.name, "start": s.start, "end": s.end}
-                        for s in loc.symbols],
-        }, indent=2))
-        return 0
+                        for s in loc.symbols]}
+    if hasattr(loc, "line_ranges"):  # a model ran
+        data["line_ranges"] = {f: [list(r) for r in rs] for f, rs in loc.line_ranges.items()}
+        data["model"] = {**loc.model_totals(), "stages": [s.summary() for s in loc.stages]}
+    return data
+
+
+def _print_text(loc) -> None:
     print("Files:")
     for i, f in enumerate(loc.files, 1):
         print(f"  {i:>2}. {f}  ({loc.scores[f]:.3f})")
     print("Symbols:")
     for s in loc.symbols:
         print(f"  {s.file}:{s.start}-{s.end}  {s.name}  [{s.kind}]")
-    return 0
+    if hasattr(loc, "line_ranges"):
+        print("Line ranges:")
+        for f, rs in loc.line_ranges.items():
+            print(f"  {f}: " + ", ".join(f"{a}-{b}" for a, b in rs))
+        t = loc.model_totals()
+        cost = "unknown" if t["cost"] is None else f"${t['cost']:.4f}"
+        print(f"Model: {t['calls']} calls, {t['prompt_tokens']} prompt + "
+              f"{t['completion_tokens']} completion tokens, cost {cost}")
+        for s in loc.stages:
+            if s.fallback or s.notes:
+                print(f"  {s.name}: " + "; ".join(s.notes))

@@ -1,0 +1,460 @@
+"""Narrowing with the model in the loop: ranked files -> files -> symbols -> line ranges.
+
+Three short prompts in the manner of Agentless, each shown only what it needs: the ranked
+paths, then skeletons of the chosen files (signatures and line spans, no bodies), then the
+numbered bodies of the chosen symbols. Answers are parsed forgivingly and resolved against
+the index; a name that resolves to nothing is dropped, never turned into a location. A stage
+without a usable answer falls back to the ranker's result and records that it did.
+
+    narrow(repo, issue, loc, model, opts, on_stage) -> Narrowed (a Localization + line_ranges)
+"""
+from __future__ import annotations
+
+import ast
+import difflib
+import keyword
+import re
+from dataclasses import dataclass, field
+from collections.abc import Callable
+from pathlib import Path
+
+from dsfix.prompts import render
+
+from .index import RepoIndex, get_index
+from .model import Localization, Symbol
+from .skeleton import estimate_tokens, repo_map
+
+
+@dataclass
+class NarrowOptions:
+    stage_tokens: int = 3000     # prompt budget per stage (estimated as characters / 4)
+    candidates: int = 10         # ranked files listed in the file stage
+    max_files: int = 3
+    max_symbols: int = 6
+    max_ranges: int = 6
+
+
+@dataclass
+class Stage:
+    name: str                    # files | symbols | lines
+    prompt: str = ""
+    answer: str = ""
+    prompt_tokens: int = 0       # as the provider counted them
+    completion_tokens: int = 0
+    cost: float | None = 0.0
+    called: bool = False
+    fallback: bool = False       # nothing usable: the ranker's result stands in
+    picked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # did-you-mean, dropped names, errors
+
+    def summary(self) -> dict:
+        return {"stage": self.name, "called": self.called, "prompt_estimate": estimate_tokens(self.prompt),
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "cost": self.cost, "fallback": self.fallback, "picked": self.picked, "notes": self.notes}
+
+
+@dataclass
+class Narrowed(Localization):
+    line_ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
+
+    def model_totals(self) -> dict:
+        called = [s for s in self.stages if s.called]
+        costs = [s.cost for s in called]
+        return {"calls": len(called), "prompt_tokens": sum(s.prompt_tokens for s in called),
+                "completion_tokens": sum(s.completion_tokens for s in called),
+                "cost": None if None in costs else round(sum(costs), 6)}
+
+
+def narrow(repo: Path, issue: str, loc: Localization, model, opts: NarrowOptions | None = None,
+           on_stage: Callable[[Stage], None] | None = None) -> Narrowed:
+    """`model` is anything with `.query(messages) -> reply` (reply.content, .usage, .cost)."""
+    repo, opts = Path(repo), opts or NarrowOptions()
+    idx = get_index(repo)
+    if not idx.paths:  # nothing to choose from: no call
+        return Narrowed(files=list(loc.files), scores=dict(loc.scores), symbols=list(loc.symbols))
+    asker = _Asker(model, on_stage)
+    files = _stage_files(idx, issue, loc, asker, opts)
+    syms = _stage_symbols(repo, idx, issue, loc, files, asker, opts)
+    ranges = _stage_lines(repo, idx, issue, syms, asker, opts)
+    order = files + [f for f in loc.files if f not in files]
+    picked = {(s.file, s.name) for s in syms}
+    return Narrowed(files=order, scores={f: loc.scores.get(f, 0.0) for f in order},
+                    symbols=syms + [s for s in loc.symbols if (s.file, s.name) not in picked],
+                    line_ranges=ranges, stages=asker.stages)
+
+
+class _Asker:
+    """One model call per stage, each a fresh one-message conversation. After a model
+    error the remaining stages make no call: the same error would only repeat."""
+
+    def __init__(self, model, on_stage):
+        self.model, self.on_stage = model, on_stage
+        self.stages: list[Stage] = []
+        self.broken: str | None = None
+
+    def ask(self, name: str, prompt: str) -> Stage:
+        st = Stage(name, prompt)
+        if self.broken:
+            st.notes.append(f"no model call after an earlier {self.broken}")
+            return st
+        try:
+            reply = self.model.query([{"role": "user", "content": prompt}])
+        except Exception as e:  # noqa: BLE001 - a failed call degrades to the ranker, with the reason
+            self.broken = f"model error ({type(e).__name__}: {str(e)[:200]})"
+            st.notes.append(self.broken)
+            return st
+        usage = getattr(reply, "usage", None)
+        st.called, st.answer = True, reply.content or ""
+        st.prompt_tokens = int(getattr(usage, "prompt", 0) or 0)
+        st.completion_tokens = int(getattr(usage, "completion", 0) or 0)
+        st.cost = getattr(reply, "cost", None)
+        return st
+
+    def done(self, st: Stage, picked: list[str], fallback: str | None) -> None:
+        st.picked = picked
+        if fallback:
+            st.fallback = True
+            st.notes.append(fallback)
+        self.stages.append(st)
+        if self.on_stage:
+            self.on_stage(st)
+
+
+# -- prompts within a budget ---------------------------------------------------------------
+
+def _clip(text: str, chars: int) -> str:
+    """Head and tail of a long issue: tracebacks and expected output often close it."""
+    if len(text) <= chars:
+        return text
+    marker = f"\n... ({len(text) - chars} characters of the issue left out) ...\n"
+    keep = max(chars - len(marker), 0)
+    head = keep * 2 // 3
+    return text[:head] + marker + text[len(text) - (keep - head):]
+
+
+def _fit(template: str, budget_tokens: int, issue: str, body: Callable[[int], str], **kw) -> str:
+    """Render with the issue clipped to half the budget and the body given what is left."""
+    budget = budget_tokens * 4 - 3
+    issue = _clip(issue.strip(), budget // 2)
+    frame = render(template, issue=issue, body="", **kw)
+    return render(template, issue=issue, body=body(max(budget - len(frame), 0)), **kw)
+
+
+def _take_lines(lines: list[str], room: int, more: str = "... ({n} more)") -> str:
+    """As many lines as fit in `room` characters, each leaving room to say how many did not."""
+    out, used = [], 0
+    for i, line in enumerate(lines):
+        reserve = 0 if i == len(lines) - 1 else len(more) + 8
+        if used + len(line) + 1 + reserve > room:
+            marker = more.format(n=len(lines) - i)
+            if used + len(marker) <= room:
+                out.append(marker)
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)
+
+
+# -- stage 1: files ------------------------------------------------------------------------
+
+def _stage_files(idx: RepoIndex, issue: str, loc: Localization, asker: _Asker, opts: NarrowOptions) -> list[str]:
+    shown = loc.files[:opts.candidates]
+    hints = {}
+    for s in loc.symbols:
+        hints.setdefault(s.file, [])
+        if len(hints[s.file]) < 3 and s.name not in hints[s.file]:
+            hints[s.file].append(s.name)
+    lines = [f"{i}. {f}" + (f"  ({', '.join(hints[f])})" if hints.get(f) else "")
+             for i, f in enumerate(shown, 1)]
+    prompt = _fit("narrow_files", opts.stage_tokens, issue, lambda room: _take_lines(lines, room),
+                  max_files=opts.max_files)
+    st = asker.ask("files", prompt)
+    picked = parse_files(st.answer, idx, shown, st.notes)[:opts.max_files]
+    why = None
+    if not picked:
+        picked = loc.files[:opts.max_files]
+        why = "no usable file in the answer: the ranker's top files stand in"
+    asker.done(st, picked, why)
+    return picked
+
+
+_PATH = re.compile(r"(?P<path>[\w./\\-]*\w\.py)\b(?::(?P<line>\d+))?")
+_MODULE = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b")
+_FENCE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+def _code_part(answer: str) -> tuple[str, bool]:
+    """The fenced blocks of an answer when it has any (then every token is code), else all of it."""
+    blocks = [b for b in _FENCE.findall(answer) if b.strip()]
+    return ("\n".join(blocks), True) if blocks else (answer, False)
+
+
+def resolve_path(raw: str, idx: RepoIndex, shown: list[str], notes: list[str]) -> str | None:
+    """An indexed path for what the model wrote, or None: exact, then a unique (or shown)
+    path that one ends with the other (`parser.py`, `/abs/repo/pkg/parser.py`), then a close
+    spelling of a shown path."""
+    p = raw.replace("\\", "/").lstrip("./")
+    if p.startswith(("a/", "b/")) and p not in idx.path_id:
+        p = p[2:]  # diff-style prefixes
+    if p in idx.path_id:
+        return p
+    tails = [q for q in idx.paths if q.endswith("/" + p) or ("/" in q and p.endswith("/" + q))]
+    preferred = [q for q in shown if q in tails]
+    if preferred or len(tails) == 1:
+        return (preferred or tails)[0]
+    if tails:
+        notes.append(f"file {raw!r}: ambiguous ({len(tails)} paths end so; dropped)")
+        return None
+    close = difflib.get_close_matches(p, shown, n=1, cutoff=0.85)
+    if close:
+        notes.append(f"file {raw!r}: did you mean {close[0]}? (taken)")
+        return close[0]
+    notes.append(f"file {raw!r}: not in the repository (dropped)")
+    return None
+
+
+def parse_files(answer: str, idx: RepoIndex, shown: list[str], notes: list[str]) -> list[str]:
+    text, _ = _code_part(answer)
+    out: list[str] = []
+    for line in text.splitlines():
+        found = [resolve_path(m.group("path"), idx, shown, notes) for m in _PATH.finditer(line)]
+        rest = _PATH.sub(" ", line)
+        found += [idx.modules.get(m.group(0)) for m in _MODULE.finditer(rest)]  # `pkg.mod`
+        out.extend(f for f in found if f and f not in out)
+    return out
+
+
+# -- stage 2: symbols ----------------------------------------------------------------------
+
+_GLOBAL = re.compile(r"([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=(?!=)")
+
+
+def module_globals(repo: Path, rel: str, limit: int = 30) -> list[Symbol]:
+    """Module-level assignments with their line spans (the index keeps names, not lines)."""
+    try:
+        text = (repo / rel).read_text(errors="replace")
+    except OSError:
+        return []
+    lines, out = text.splitlines(), []
+    try:
+        nodes = ast.parse(text).body
+    except (SyntaxError, ValueError):  # Python 2 files: one line per assignment
+        for i, line in enumerate(lines, 1):
+            m = _GLOBAL.match(line)
+            if m:
+                out.append(Symbol(rel, m.group(1), "variable", i, i, line.strip()[:80]))
+        return out[:limit]
+    for n in nodes:
+        targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(
+            n, (ast.AnnAssign, ast.AugAssign)) else []
+        for t in targets:
+            for name in ([t] if isinstance(t, ast.Name) else getattr(t, "elts", [])):
+                if isinstance(name, ast.Name):
+                    out.append(Symbol(rel, name.id, "variable", n.lineno, n.end_lineno or n.lineno,
+                                      lines[n.lineno - 1].strip()[:80]))
+    return out[:limit]
+
+
+def _file_symbols(repo: Path, idx: RepoIndex, rel: str) -> list[Symbol]:
+    return [idx.symbols[i] for i in idx.file_syms.get(rel, ())] + module_globals(repo, rel)
+
+
+def _skeleton(repo: Path, files: list[str], globs: dict[str, list[Symbol]], room: int) -> str:
+    glines = []
+    for f in files:
+        if globs[f]:
+            glines.append(f)
+            glines.extend(f"  {g.start}-{g.end} {g.signature}" for g in globs[f])
+    gtext = _take_lines(["Module-level variables:"] + glines, room // 4) if glines else ""
+    smap = repo_map(repo, files, max_tokens=max((room - len(gtext) - 2) // 4, 1))
+    return smap + ("\n\n" + gtext if gtext else "")
+
+
+def _stage_symbols(repo: Path, idx: RepoIndex, issue: str, loc: Localization, files: list[str],
+                   asker: _Asker, opts: NarrowOptions) -> list[Symbol]:
+    cands = {f: _file_symbols(repo, idx, f) for f in files}
+    ranked = [s for s in loc.symbols if s.file in files][:opts.max_symbols]
+    if not any(cands.values()):
+        st = Stage("symbols")
+        asker.done(st, [], "the chosen files define nothing: no model call")
+        return ranked
+    globs = {f: [s for s in cands[f] if s.kind == "variable"] for f in files}
+    prompt = _fit("narrow_symbols", opts.stage_tokens, issue,
+                  lambda room: _skeleton(repo, files, globs, room), max_symbols=opts.max_symbols)
+    st = asker.ask("symbols", prompt)
+    picked = parse_symbols(st.answer, idx, cands, lambda f: _file_symbols(repo, idx, f), st.notes)
+    picked = picked[:opts.max_symbols]
+    why = None
+    if not picked:
+        picked, why = ranked, "no usable symbol in the answer: the ranker's symbols stand in"
+    asker.done(st, [f"{s.file}: {s.name}" for s in picked], why)
+    return picked
+
+
+_IDENT = re.compile(r"`?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)`?")
+_SKIP = set(keyword.kwlist) | {"self", "cls", "def", "class", "py", "path", "file", "line", "lines"}
+
+
+def _code_like(tok: str, quoted: bool, fenced: bool) -> bool:
+    """Prose words may only match a symbol exactly; identifiers may also match approximately."""
+    return fenced or quoted or "_" in tok or "." in tok or any(c.isupper() for c in tok[1:])
+
+
+def parse_symbols(answer: str, idx: RepoIndex, cands: dict[str, list[Symbol]],
+                  symbols_of: Callable[[str], list[Symbol]], notes: list[str]) -> list[Symbol]:
+    text, fenced = _code_part(answer)
+    shown, out = list(cands), []
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0]  # trailing comments are prose
+        scope = list(cands.values())
+        for m in _PATH.finditer(line):
+            f = resolve_path(m.group("path"), idx, shown, notes)
+            if f:
+                scope = [cands.get(f) or symbols_of(f)]
+                if m.group("line"):  # `path:LINE`: the innermost symbol there
+                    _add(out, _innermost(scope[0], int(m.group("line"))))
+        rest = _PATH.sub(" ", line).replace("::", ".").replace("()", "")
+        for m in _IDENT.finditer(rest):
+            tok = m.group(1).strip(".")
+            if tok and tok not in _SKIP:
+                quoted = m.group(0).startswith("`")
+                for s in _resolve_name(tok, [s for group in scope for s in group],
+                                       _code_like(tok, quoted, fenced), notes):
+                    _add(out, s)
+    return out
+
+
+def _add(out: list[Symbol], s: Symbol | None) -> None:
+    if s is not None and all((s.file, s.name) != (x.file, x.name) for x in out):
+        out.append(s)
+
+
+def _innermost(syms: list[Symbol], line: int) -> Symbol | None:
+    inside = [s for s in syms if s.start <= line <= s.end]
+    return min(inside, key=lambda s: s.end - s.start) if inside else None
+
+
+def _resolve_name(tok: str, syms: list[Symbol], code_like: bool, notes: list[str]) -> list[Symbol]:
+    parts = tok.split(".")
+    for i in range(len(parts)):  # `module.Class.method` -> `Class.method`
+        hit = [s for s in syms if s.name == ".".join(parts[i:])]
+        if hit:
+            return hit
+    short = [s for s in syms if s.name.rpartition(".")[2] == parts[-1]]
+    if short and (len(parts) == 1 or code_like):
+        if len(parts) > 1:
+            notes.append(f"symbol {tok!r}: taken as {', '.join(s.name for s in short)}")
+        return short
+    if not code_like:
+        return []
+    names = {s.name: s for s in syms} | {s.name.rpartition(".")[2]: s for s in syms}
+    close = difflib.get_close_matches(tok, list(names), n=1, cutoff=0.8)
+    if close:
+        s = names[close[0]]
+        notes.append(f"symbol {tok!r}: did you mean {s.file}: {s.name}? (taken)")
+        return [s]
+    notes.append(f"symbol {tok!r}: not found in the chosen files (dropped)")
+    return []
+
+
+# -- stage 3: line ranges ------------------------------------------------------------------
+
+def _displayed(syms: list[Symbol]) -> list[Symbol]:
+    """A class with a chosen method shows the method; a function shows its nested defs."""
+    def inside(a: Symbol, b: Symbol) -> bool:
+        return a is not b and a.file == b.file and b.start <= a.start and a.end <= b.end
+    keep = []
+    for s in syms:
+        if s.kind == "class" and any(inside(o, s) for o in syms):
+            continue
+        if any(inside(s, o) and o.kind != "class" for o in syms):
+            continue
+        keep.append(s)
+    return keep
+
+
+def _bodies(repo: Path, syms: list[Symbol], room: int) -> str:
+    parts, left = [], room
+    cache: dict[str, list[str]] = {}
+    for k, s in enumerate(syms):
+        if s.file not in cache:
+            try:
+                cache[s.file] = (repo / s.file).read_text(errors="replace").splitlines()
+            except OSError:
+                cache[s.file] = []
+        head = f"## {s.file}: {s.name} (lines {s.start}-{s.end})\n```\n"
+        share = left // (len(syms) - k) - len(head) - 4
+        width = len(str(s.end))
+        lines = [f"{i:>{width}} {t}" for i, t in enumerate(cache[s.file][s.start - 1:s.end], s.start)]
+        body = _take_lines(lines, share, "... ({n} more lines)")
+        if share <= 0 or not body:
+            continue
+        block = head + body + "\n```"
+        parts.append(block)
+        left -= len(block) + 2
+    return "\n\n".join(parts)
+
+
+def _stage_lines(repo: Path, idx: RepoIndex, issue: str, syms: list[Symbol], asker: _Asker,
+                 opts: NarrowOptions) -> dict[str, list[tuple[int, int]]]:
+    shown = _displayed(syms)
+    if not shown:
+        asker.done(Stage("lines"), [], "no symbols to show: no model call, no line ranges")
+        return {}
+    prompt = _fit("narrow_lines", opts.stage_tokens, issue, lambda room: _bodies(repo, shown, room),
+                  max_ranges=opts.max_ranges)
+    st = asker.ask("lines", prompt)
+    ranges = parse_ranges(st.answer, idx, shown, st.notes, opts.max_ranges)
+    why = None
+    if not ranges:
+        ranges = _merge([(s.file, s.start, s.end) for s in shown])
+        why = "no usable line range in the answer: the chosen symbols' spans stand in"
+    asker.done(st, [f"{f}:{a}-{b}" for f, rs in ranges.items() for a, b in rs], why)
+    return ranges
+
+
+_RANGE = re.compile(r"\b[Ll]?(\d+)\s*(?:-|–|—|\.\.|\bto\b)\s*[Ll]?(\d+)\b")
+_SINGLE = re.compile(r"(?:\blines?\s+|\bL|\.py:)(\d+)\b")
+
+
+def parse_ranges(answer: str, idx: RepoIndex, shown: list[Symbol], notes: list[str],
+                 limit: int) -> dict[str, list[tuple[int, int]]]:
+    """Ranges are kept only where they overlap a shown symbol, and are clipped to it."""
+    text, _ = _code_part(answer)
+    files = list(dict.fromkeys(s.file for s in shown))
+    found: list[tuple[str, int, int]] = []
+    current = None   # the file named last: a bare range belongs to it
+    for line in text.splitlines():
+        for m in _PATH.finditer(line):
+            current = resolve_path(m.group("path"), idx, files, notes) or current
+        nums = [(int(a), int(b)) for a, b in _RANGE.findall(line)]
+        nums += [(int(a), int(a)) for a in _SINGLE.findall(_RANGE.sub(" ", line))]
+        for a, b in nums:
+            a, b = min(a, b), max(a, b)
+            hits = _clip_to(shown, current, a, b) or _clip_to(shown, None, a, b)
+            if not hits:
+                notes.append(f"lines {a}-{b}: outside the code shown (dropped)")
+            found.extend(h for h in hits if h[0] == hits[0][0])  # one file: the first that fits
+    return _merge(found[:limit])
+
+
+def _clip_to(shown: list[Symbol], file: str | None, a: int, b: int) -> list[tuple[str, int, int]]:
+    return [(s.file, max(a, s.start), min(b, s.end)) for s in shown
+            if (file is None or s.file == file) and a <= s.end and b >= s.start]
+
+
+def _merge(spans: list[tuple[str, int, int]]) -> dict[str, list[tuple[int, int]]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for f, a, b in spans:
+        out.setdefault(f, []).append((a, b))
+    for f, rs in out.items():
+        rs.sort()
+        merged = [rs[0]]
+        for a, b in rs[1:]:
+            if a <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            else:
+                merged.append((a, b))
+        out[f] = merged
+    return out
