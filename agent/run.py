@@ -89,7 +89,8 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
 def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: Redactor, progress, t0) -> Outcome:
     cfg = req.settings
     try:
-        rmap, views, ranked = build_context(ws.root, req.issue, cfg.context_tokens)
+        rmap, views, ranked = build_context(ws.root, req.issue, cfg.context_tokens,
+                                            narrow=_narrower(cfg, model, traj, redact))
     except Exception as e:  # noqa: BLE001 - a weaker prompt beats no run; the trajectory says why
         rmap, views, ranked = "(unavailable)", [], []
         traj.event("localize_error", error=f"{type(e).__name__}: {e}")
@@ -127,6 +128,53 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
             env.close()
         _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0)
     return out
+
+
+class _SideCalls:
+    """Narrowing's model calls: redacted like the loop's; their tokens and cost join the run's
+    totals (and max_cost), but not the step count, which limits and reports the loop's steps."""
+
+    def __init__(self, model, redact: Redactor):
+        self.model, self.redact = model, redact
+
+    def query(self, messages):
+        calls = self.model.totals.calls
+        try:
+            return self.model.query([{**m, "content": self.redact.text(m["content"])} for m in messages])
+        finally:
+            self.model.totals.calls = calls
+
+
+def _narrower(cfg: Settings, model, traj: Trajectory, redact: Redactor):
+    """build_context's narrowing hook, or None. Off by default for the scripted replay:
+    its recorded answers begin with the loop's first step."""
+    on = cfg.localize.narrow
+    if on is None:
+        on = not cfg.model.name.startswith("scripted/")
+    if not on:
+        return None
+    from dsfix.tools.localize.narrow import NarrowOptions, narrow
+    opts = NarrowOptions(stage_tokens=cfg.localize.narrow_tokens, candidates=cfg.localize.narrow_candidates)
+
+    def record(st) -> None:
+        # events, not traj.add_message: the loop's conversation starts with the task
+        phase = f"narrow_{st.name}"
+        if st.prompt:
+            traj.event("message", role="user", content=st.prompt, phase=phase)
+        if st.called:
+            traj.event("message", role="assistant", content=st.answer, phase=phase, cost=st.cost,
+                       tokens={"prompt": st.prompt_tokens, "completion": st.completion_tokens})
+        traj.event("narrow", **st.summary())
+
+    def run(root, issue, loc):
+        try:
+            out = narrow(root, issue, loc, _SideCalls(model, redact), opts, on_stage=record)
+        except Exception as e:  # noqa: BLE001 - the ranker's answer still makes a good prompt
+            traj.event("narrow_error", error=f"{type(e).__name__}: {e}")
+            return loc
+        traj.event("narrowed", files=out.files[:5], line_ranges=out.line_ranges, model=out.model_totals())
+        return out
+    return run
 
 
 def _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0) -> None:

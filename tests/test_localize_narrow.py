@@ -167,6 +167,23 @@ def test_prompts_stay_within_the_stage_budget_on_a_large_file(repo, tmp_path):
     assert out.line_ranges == {"pkg/big.py": [(60, 61)]}
 
 
+def test_build_context_centres_file_views_on_narrowed_ranges(repo):
+    from dsfix.agent.context import build_context
+    (repo / "pkg" / "big.py").write_text(_big_module(400))
+    issue = "pkg/big.py: Big.method_3 returns the wrong value"
+
+    def pick_late_lines(root, text, loc):
+        from dsfix.tools.localize.narrow import Narrowed
+        return Narrowed(files=["pkg/big.py"], scores={"pkg/big.py": 0.0}, symbols=[],
+                        line_ranges={"pkg/big.py": [(3000, 3004)]})
+    _, plain, _ = build_context(repo, issue, 3000)
+    _, views, files = build_context(repo, issue, 3000, narrow=pick_late_lines)
+    assert files == ["pkg/big.py"]
+    v = views[0]
+    assert v.truncated and v.start <= 3000 and 3004 <= v.end
+    assert not any(p.path == "pkg/big.py" and p.start <= 3000 <= p.end for p in plain)
+
+
 def _cli(args):
     from dsfix.agent.cli import app
     return CliRunner().invoke(app, args)
@@ -195,3 +212,39 @@ def test_cli_with_model_adds_line_ranges_and_model_totals(repo, tmp_path):
     assert data["line_ranges"] == {"pkg/parser.py": [[13, 14]]}
     assert {k: data["model"][k] for k in ("calls", "cost")} == {"calls": 3, "cost": None}   # no price: unknown
     assert data["model"]["prompt_tokens"] > 0 and data["model"]["completion_tokens"] > 0
+
+
+def test_narrowing_defaults_off_only_for_the_scripted_replay():
+    from dsfix.agent.run import _narrower
+    assert Settings().localize.narrow is None
+    assert _narrower(Settings(model={"name": "scripted/x.json"}), None, None, None) is None
+    assert _narrower(Settings(model={"name": "deepseek/deepseek-coder"}), None, None, None) is not None
+    assert _narrower(Settings(model={"name": "scripted/x.json"}, localize={"narrow": True}), None, None, None)
+
+
+def test_fix_loop_records_narrowing_outside_the_conversation(tmp_path):
+    """run_fix in the local environment, narrowing on, with the inventory replay prefixed by three
+    recorded narrowing answers (scripted model, not a real one)."""
+    from conftest import REPLAY, make_repo
+    from dsfix.agent.config import load_settings
+    from dsfix.agent.run import FixRequest, run_fix
+    repo = make_repo(tmp_path / "inventory")
+    answers = ["inventory/batching.py", "inventory/batching.py: batches",
+               "inventory/batching.py:9-10"] + json.loads(REPLAY.read_text())["responses"]
+    name = script(tmp_path / "replay.json", answers)
+    settings = load_settings(repo, None, {"model": {"name": name}, "env": {"kind": "local"},
+                                          "localize": {"narrow": True}}, environ={})
+    code, rep = run_fix(FixRequest(repo, (repo / "ISSUE.md").read_text(), tmp_path / "out", settings))
+    assert code == 0 and rep["status"] == "verified"
+    assert rep["steps"] == 4                               # the loop's steps; narrowing is not one
+    events = [json.loads(x) for x in (tmp_path / "out" / "trajectory.jsonl").read_text().splitlines()]
+    stages = [e for e in events if e["type"] == "narrow"]
+    assert [s["stage"] for s in stages] == ["files", "symbols", "lines"] and not any(s["fallback"] for s in stages)
+    assert rep["tokens"]["prompt"] > sum(s["prompt_tokens"] for s in rep["step_log"])   # narrowing is paid for
+    narrowed = next(e for e in events if e["type"] == "narrowed")
+    assert narrowed["line_ranges"] == {"inventory/batching.py": [[9, 10]]}
+    # the loop's first call saw only its own conversation (scripted usage = characters / 4)
+    loop_msgs = [e for e in events if e["type"] == "message" and not e.get("phase", "").startswith("narrow")]
+    first_reply = next(i for i, e in enumerate(loop_msgs) if e["role"] == "assistant")
+    sent = sum(len(e["content"]) for e in loop_msgs[:first_reply])
+    assert rep["step_log"][0]["prompt_tokens"] == sent // 4
