@@ -59,6 +59,13 @@ def test_dockerfiles():
     assert "--system-site-packages" not in d and "pip install -q -U 'pip<25.3'" in d and "bash /dsfix/install.sh" in d
     i = layers.inst_dockerfile(_plan())
     assert i.startswith(f"FROM {_plan().env_tag}") and f"checkout -q -f {'b' * 40}" in i
+    for d in (layers.env_dockerfile(_plan()), i):     # a failed build's intermediates carry the label
+        assert d.splitlines()[1] == f"LABEL {layers.BUILD_LABEL}"
+    tc = _plan()
+    tc.interpreter = "/opt/python/3.10/bin/python3.10"
+    d = layers.env_dockerfile(tc)
+    assert "RUN /opt/python/3.10/bin/python3.10 -m venv --copies" in d and "python3 -m venv" not in d
+    assert "/opt/python/3.10/bin/python3.10 -c 'import sysconfig" in d and "/usr/bin/python3" not in d
     script = layers.install_script(RepoSpec(install=["a", "b"], env={"X": "1 2"}))
     assert "set -euxo pipefail" in script and script.rstrip().endswith("a\nb") and "export X='1 2'" in script
     assert layers.official_image("django__django-11099") == "swebench/sweb.eval.x86_64.django_1776_django-11099:latest"
@@ -129,3 +136,23 @@ def test_build_cache_list_prune_and_cli(docker_client, tmp_path):
     finally:
         layers.prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)
     assert not [r for r in layers.list_images(docker_client) if r["repo"] == fx["repo"]]
+
+
+@pytest.mark.docker
+def test_failed_build_leftovers_are_found_pruned_and_cleaned(docker_client):
+    mark = uuid.uuid4().hex
+    dockerfile = f"FROM dsfix/base:bookworm\nLABEL {layers.BUILD_LABEL}\nRUN echo {mark} > /mark\nRUN false\n"
+    kwargs = dict(tag=f"dsfix/test:{mark[:12]}", labels={}, network_mode="none", rm=True, forcerm=True, pull=False)
+    lines: list[str] = []
+    with pytest.raises(layers.LayerBuildError):     # without the cleanup: what a failed build leaves
+        layers._stream_build(docker_client, kwargs["tag"], kwargs, lines, lambda m: None, None, dockerfile)
+    left = {i.id.split(":")[1][:12] for i in layers.dangling(docker_client)} & layers._step_ids(lines)
+    assert len(left) == 1
+    assert left <= {r["tag"] for r in layers.prune(docker_client, "instance", dry_run=True) if r["layer"] == "dangling"}
+    assert [r["tag"] for r in layers.remove_dangling(docker_client, left, log=lambda m: None)] == list(left)
+    assert not {i.id.split(":")[1][:12] for i in layers.dangling(docker_client)} & left
+    logged: list[str] = []
+    with pytest.raises(layers.LayerBuildError):     # with it: nothing is left
+        layers._docker_build(docker_client, kwargs["tag"], {}, "none", logged.append, dockerfile=dockerfile)
+    again = layers._step_ids([m + "\n" for m in logged])
+    assert again and not {i.id.split(":")[1][:12] for i in layers.dangling(docker_client)} & again

@@ -102,7 +102,7 @@ def prune_cmd(
     repo: Optional[str] = typer.Option(None, "--repo", help="Only images of this OWNER/REPO."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be removed."),
 ) -> None:
-    """Remove dsfix's images of a layer and say how much disk that frees."""
+    """Remove dsfix's images of a layer (and dangling leftovers of failed builds); say what that frees."""
     from dsfix.envs.base import EnvError
     from dsfix.envs.layers.core import prune
     try:
@@ -113,3 +113,36 @@ def prune_cmd(
         typer.echo(f"{'would remove' if dry_run else 'removed'} {r['tag']} ({r['layer']}, {_gb(r['own'])})")
     typer.echo(f"{'would free' if dry_run else 'freed'} about {_gb(sum(r['own'] for r in removed))} "
                f"in {len(removed)} image(s)")
+
+
+@env_cli.command("python")
+def python_cmd(
+    version: Optional[str] = typer.Argument(None, help="X.Y: find (or download) its CPython toolchain."),
+    from_prefix: Optional[str] = typer.Option(None, "--from", help="Pack the Python installed at this prefix (e.g. ~/.pyenv/versions/3.10.13)."),
+    base: bool = typer.Option(False, "--base", help="Also build the base image for it now."),
+) -> None:
+    """CPython toolchains for versions no Debian release ships: list, pack a prefix, or fetch one."""
+    from pathlib import Path
+
+    from dsfix.envs.base import EnvError
+    from dsfix.envs.layers import toolchain
+    from dsfix.envs.layers.python import ensure_base
+    log = lambda m: typer.echo(m, err=True)  # noqa: E731
+    try:
+        if from_prefix:
+            tar = toolchain.pack(Path(from_prefix).expanduser(), log=log)
+            version = version or ".".join(tar.name.split("-")[1].split(".")[:2])
+        elif version:
+            tar = toolchain.find(version, log=log)
+        else:
+            d = toolchain.toolchain_dir()
+            found = sorted(d.glob("cpython-*-install_only.tar.gz")) if d.is_dir() else []
+            for t in found:
+                typer.echo(f"{t.name}  {_gb(t.stat().st_size)}")
+            typer.echo(f"{len(found)} toolchain(s) in {d} (DSFIX_PYTHON_DIR)")
+            return
+        typer.echo(str(tar))
+        if base:
+            typer.echo(ensure_base(_client(), version, log=log)[0])
+    except EnvError as e:
+        _fail(e)

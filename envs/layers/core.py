@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shlex
 import shutil
 import tempfile
@@ -36,7 +37,7 @@ from ..images import cache_dir
 from ..sources import Sources
 from ..specs import RepoSpec
 from .drift import DRIFT_CONSTRAINTS
-from .python import ensure_base
+from .python import Provision, ensure_provision, provision_for
 
 LAYOUT = "4"            # bump when the Dockerfiles below change meaning
 TESTBED = "/testbed"
@@ -102,6 +103,7 @@ class Plan:
     base_tag: str = ""
     base_id: str = ""
     python: str = ""
+    interpreter: str = ""     # a toolchain base's interpreter; "" for a Debian release's python3
 
     @property
     def network(self) -> str:
@@ -183,6 +185,21 @@ def install_script(spec: RepoSpec) -> str:
     return "\n".join(lines + list(spec.install)) + "\n"
 
 
+# Put at the top of every generated Dockerfile: the intermediate images of a failed build carry it,
+# so they can be found and removed (`prune`, `_docker_build`'s cleanup).
+BUILD_LABEL = "dsfix.build=1"
+
+
+def _venv_and_hook(plan: Plan, site: str, upgrade: str) -> tuple[str, str]:
+    """Create /opt/venv with the base's interpreter; put the venv hook in that interpreter's site dir."""
+    if not plan.interpreter:     # a Debian release: its python3, the hook in its dist-packages
+        return (f"python3 -m venv --copies{site} {VENV}{upgrade}", "d=$(/usr/bin/python3 -c 'import sys; "
+                "print([p for p in sys.path if p.endswith(\"dist-packages\")][-1])')")
+    py = plan.interpreter
+    return (f"{py} -m venv --copies{site} {VENV}{upgrade}",
+            f"d=$({py} -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])') && mkdir -p $d")
+
+
 def env_dockerfile(plan: Plan) -> str:
     site = " --system-site-packages" if not plan.spec.install else ""
     # --copies: a real interpreter in /opt/venv, like a conda env's. Tools that symlink to
@@ -194,15 +211,17 @@ def env_dockerfile(plan: Plan) -> str:
                if pip else "") + (
                " && (command -v patch >/dev/null || (apt-get update -qq && apt-get install -y -qq patch"
                " && rm -rf /var/lib/apt/lists/*))" if pip else "")
+    venv, hook_dir = _venv_and_hook(plan, site, upgrade)
     return "\n".join([
         f"FROM {plan.base_tag}",
+        f"LABEL {BUILD_LABEL}",
         f"ENV PATH={VENV}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin VIRTUAL_ENV={VENV}",
         "COPY ca.crt build_env.sh install.sh constraints.txt _dsfix_venv.py /dsfix/",
         f"COPY repo.git {TESTBED}/.git",
-        f"RUN python3 -m venv --copies{site} {VENV}{upgrade} && cd {TESTBED} && git config core.bare false"
+        f"RUN {venv} && cd {TESTBED} && git config core.bare false"
         f" && git config --global --add safe.directory {TESTBED}"
         f" && git -c advice.detachedHead=false checkout -q -f {plan.env_commit} && git clean -fdq"
-        " && d=$(/usr/bin/python3 -c 'import sys; print([p for p in sys.path if p.endswith(\"dist-packages\")][-1])')"
+        f" && {hook_dir}"
         " && cp /dsfix/_dsfix_venv.py $d/ && echo 'import _dsfix_venv' > $d/zz_dsfix_venv.pth",
         "RUN bash /dsfix/install.sh" if plan.spec.install else "RUN true",
         f"WORKDIR {TESTBED}", ""])
@@ -211,6 +230,7 @@ def env_dockerfile(plan: Plan) -> str:
 def inst_dockerfile(plan: Plan) -> str:
     return "\n".join([
         f"FROM {plan.env_tag}",
+        f"LABEL {BUILD_LABEL}",
         f"RUN cd {TESTBED} && git -c advice.detachedHead=false checkout -q -f {plan.base_commit}"
         f" && git clean -fdq" + (" && bash /dsfix/install.sh" if plan.spec.install else ""),
         f"WORKDIR {TESTBED}", ""])
@@ -241,10 +261,20 @@ def _exists(client, tag: str) -> bool:
 
 def _docker_build(client, tag: str, labels: dict, network: str, log, *, path: str | None = None,
                   dockerfile: str | None = None, timeout: int = 3600) -> None:
-    import docker.errors
     kwargs = dict(tag=tag, labels=labels, network_mode=network, rm=True, forcerm=True, pull=False,
                   timeout=timeout)
     lines: list[str] = []
+    try:
+        _stream_build(client, tag, kwargs, lines, log, path, dockerfile)
+    except LayerBuildError:
+        remove_dangling(client, _step_ids(lines), log)
+        raise
+    if not _exists(client, tag):
+        raise LayerBuildError(f"building {tag} produced no image\n" + "".join(lines)[-3000:])
+
+
+def _stream_build(client, tag, kwargs, lines, log, path, dockerfile) -> None:
+    import docker.errors
     try:
         if path:
             stream = client.api.build(path=path, decode=True, **kwargs)
@@ -261,8 +291,38 @@ def _docker_build(client, tag: str, labels: dict, network: str, log, *, path: st
                                       + "".join(lines)[-3000:])
     except docker.errors.DockerException as e:
         raise LayerBuildError(f"building {tag} failed: {e}\n" + "".join(lines)[-3000:]) from e
-    if not _exists(client, tag):
-        raise LayerBuildError(f"building {tag} produced no image\n" + "".join(lines)[-3000:])
+
+
+def _step_ids(lines: list[str]) -> set[str]:
+    """The images a (classic) build made for its steps, from its " ---> <id>" lines."""
+    return set(re.findall(r"^ ---> ([0-9a-f]{12})\s*$", "".join(lines), flags=re.MULTILINE))
+
+
+def dangling(client) -> list:
+    """Untagged, childless images left by dsfix's builds (they carry BUILD_LABEL)."""
+    return client.images.list(filters={"dangling": True, "label": BUILD_LABEL})
+
+
+def remove_dangling(client, only: set[str] | None = None, log=print) -> list[dict]:
+    """Remove dangling build leftovers (``only``: just these short ids); returns what was removed."""
+    removed = []
+    for img in dangling(client):
+        short = img.id.split(":")[-1][:12]
+        if only is not None and short not in only:
+            continue
+        parent = img.attrs.get("Parent") or ""
+        size = img.attrs.get("Size", 0)
+        try:
+            own = size - client.images.get(parent).attrs.get("Size", 0) if parent else size
+        except Exception:  # noqa: BLE001 - parent gone: count it all
+            own = size
+        try:
+            client.images.remove(img.id, force=False, noprune=False)   # also its untagged parents
+        except Exception as e:  # noqa: BLE001 - in use (a build running from it): leave it
+            log(f"kept dangling {short}: {e}")
+            continue
+        removed.append({"tag": short, "id": short, "layer": "dangling", "repo": "", "own": max(own, 0), "size": size})
+    return removed
 
 
 @dataclass
@@ -275,28 +335,29 @@ class BuildResult:
 
 
 def plan_for(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, *,
-             python_fallback: bool = False, log=print) -> Plan:
+             python_fallback: bool = False, provision: Provision | None = None, log=print) -> Plan:
     plan = Plan(repo, spec, env_commit or base_commit, base_commit, python_fallback)
-    plan.base_tag, plan.python = ensure_base(client, spec.python, fallback=python_fallback, log=log)
+    prov = provision or provision_for(spec.python, python_fallback, log)
+    ensure_provision(client, prov, log)
+    plan.base_tag, plan.python, plan.interpreter = prov.tag, prov.version, prov.interpreter
     plan.base_id = client.images.get(plan.base_tag).id
     return plan
 
 
 def build(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, *,
           sources: Sources | None = None, python_fallback: bool = False, min_free: float | None = None,
-          force: bool = False, log=print) -> BuildResult:
-    """Make sure base, env and instance images exist for this task; build what is missing."""
+          force: bool = False, provision: Provision | None = None, log=print) -> BuildResult:
+    """Make sure base, env and instance images exist for this task; build what is missing.
+
+    ``provision`` overrides how the spec's Python is provided (``python.provision_for``)."""
     sources = sources or Sources()
     t0 = time.monotonic()
-    had_base = True
-    try:
-        from .python import release_for, base_tag
-        had_base = _exists(client, base_tag(release_for(spec.python, python_fallback)[0]))
-    except EnvError:
-        pass
+    prov = provision or provision_for(spec.python, python_fallback, log)   # PythonUnavailable before any build
+    had_base = _exists(client, prov.tag)
     if not had_base:
         check_disk(client, min_free)
-    plan = plan_for(client, repo, spec, env_commit, base_commit, python_fallback=python_fallback, log=log)
+    plan = plan_for(client, repo, spec, env_commit, base_commit, python_fallback=python_fallback,
+                    provision=prov, log=log)
     res = BuildResult(plan.inst_tag, "dsfix", python=plan.python)
     if force or not _exists(client, plan.inst_tag):
         sources.ensure_commits(repo, plan.env_commit, base_commit)   # fail early and clearly
@@ -421,4 +482,7 @@ def prune(client, layer: str = "instance", *, repo: str | None = None, dry_run: 
                 log(f"kept {r['tag']}: {e}")
                 continue
         removed.append(r)
+    if repo is None:    # build leftovers belong to no repo
+        removed += ([{"tag": i.short_id.split(":")[-1], "layer": "dangling", "own": i.attrs.get("Size", 0)}
+                     for i in dangling(client)] if dry_run else remove_dangling(client, log=log))
     return removed
