@@ -8,8 +8,11 @@ in the order SWE-bench's harness runs things:
   eval:       eval_commands, install again (so patched build files take
               effect), then test_cmd + test files.
 Divergences: SWE-bench fetches the requirements file from GitHub and inlines
-nested ``-r`` files; we ``pip install -r`` the checkout's file.  Conda-only
-inputs (``environment.yml``) are emitted as conda commands.
+nested ``-r`` files; we ``pip install -r`` the checkout's file.  There is no
+conda in dsfix's images: an ``environment.yml`` is translated to pip at build
+time (``condayml.py``, shipped into the install script: conda-only packages
+dropped, names mapped, failures logged), and pip_packages, installed after it,
+win.
 
 Another repository is a few lines in ``EXTRA_SPECS`` (same raw format), e.g.
     EXTRA_SPECS["owner/name"] = {"parser": "pytest", "versions": {"1.0": {
@@ -24,6 +27,7 @@ import json
 import shlex
 from pathlib import Path
 
+from . import condayml
 from .model import RepoSpec
 
 DATA = Path(__file__).with_name("swebench_specs.json")
@@ -55,9 +59,18 @@ def _packages(raw: dict, repo: dict) -> list[str]:
     if pkgs == "requirements.txt":
         return [_first_existing(repo.get("reqs_paths") or ["requirements.txt"], f"{PIP} -r")]
     if pkgs == "environment.yml":
-        return [_first_existing(repo.get("env_yml_paths") or ["environment.yml"],
-                                "conda env update -n base --file")]
+        return [_write_condayml(), _first_existing(repo.get("env_yml_paths") or ["environment.yml"],
+                                                   f"python {CONDAYML}")]
     return [f"{PIP} {pkgs}"] if pkgs else []  # a conda package list; names match PyPI's
+
+
+CONDAYML = "/dsfix/condayml.py"
+
+
+def _write_condayml() -> str:
+    """Shell: write the environment.yml -> pip translator (condayml.py's own text) into the image."""
+    text = Path(condayml.__file__).read_text()
+    return f"cat > {CONDAYML} <<'DSFIX_CONDAYML'\n{text}DSFIX_CONDAYML"
 
 
 def _eval_commands(raw: dict) -> tuple[dict[str, str], list[str]]:
