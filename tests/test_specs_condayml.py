@@ -68,27 +68,37 @@ def test_no_dependencies_no_requirements():
     assert condayml.requirements("name: x\nchannels:\n  - defaults\n") == ([], [])
 
 
-def test_failures_are_logged_and_the_rest_installed(tmp_path):
+def test_failures_are_logged_pins_constrain_and_a_second_run_is_a_noop(tmp_path):
     # pip is pointed at an index with nothing on it: every install fails, and each failure is named
     yml = tmp_path / "environment.yml"
     yml.write_text("dependencies:\n  - hdf5\n  - dsfix-no-such-package-a\n  - dsfix-no-such-package-b=1.0\n")
-    env = {"PIP_INDEX_URL": (tmp_path / "empty-index").as_uri(), "PIP_NO_INPUT": "1", "PATH": "/usr/bin:/bin",
-           "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     (tmp_path / "empty-index").mkdir()
-    r = subprocess.run([sys.executable, condayml.__file__, str(yml)], capture_output=True, text=True, env=env,
-                       timeout=120)
+    env = {"PIP_INDEX_URL": (tmp_path / "empty-index").as_uri(), "PIP_NO_INPUT": "1", "PATH": "/usr/bin:/bin",
+           "PIP_DISABLE_PIP_VERSION_CHECK": "1", "DSFIX_CONDAYML_STAMP_DIR": str(tmp_path)}
+    cmd = [sys.executable, condayml.__file__, "numpy==1.23.0", "dask[array]==2022.8.1", "-e .", str(yml)]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "skipped hdf5 (conda-only" in r.stdout
+    assert "constrained by the spec's pins: numpy==1.23.0 dask==2022.8.1\n" in r.stdout
     assert "FAILED to install dsfix-no-such-package-a with pip" in r.stdout
     assert "FAILED to install dsfix-no-such-package-b==1.0.* with pip" in r.stdout
     assert "0 of 2 installed" in r.stdout
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and "already installed here; nothing to do" in r.stdout and "FAILED" not in r.stdout
+
+
+def test_pins_as_constraints():
+    assert condayml.as_constraint("numpy==1.23.0") == "numpy==1.23.0"
+    assert condayml.as_constraint("dask[array]>=2022.8") == "dask>=2022.8"
+    assert condayml.as_constraint("pytest") is None and condayml.as_constraint("-e .") is None
 
 
 def test_swebench_xarray_spec_installs_the_yml_with_pip_then_its_pins():
     install = swebench_spec("pydata/xarray", "0.12").install
     assert not any("conda" in c.split("\n", 1)[0] and "condayml" not in c for c in install)
     assert install[0].startswith(f"cat > {CONDAYML} <<'DSFIX_CONDAYML'\n") and install[0].endswith("\nDSFIX_CONDAYML")
-    assert "ci/requirements/environment.yml" in install[1] and f"python {CONDAYML}" in install[1]
+    assert "ci/requirements/environment.yml" in install[1]
+    assert f'python {CONDAYML} numpy==1.23.0 packaging==23.1 ' in install[1] and 'dask==2022.8.1 "$f"' in install[1]
     assert install[2].startswith("python -m pip install numpy==1.23.0")      # pinned after: they win
     # the heredoc really writes the translator: run the first command in a shell
     script = textwrap.dedent(install[0]).replace(CONDAYML, "/dev/stdout")

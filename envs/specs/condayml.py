@@ -2,21 +2,26 @@
 
 Run inside the image, by the venv's python, on the checkout's file:
 
-    python condayml.py ci/requirements/environment.yml
+    python condayml.py [PINNED_REQUIREMENT ...] ci/requirements/environment.yml
 
 It reads ``dependencies`` (conda match specs) and their ``pip:`` list, drops ``python``/``pip`` and
 packages conda has but PyPI does not (``CONDA_ONLY``), renames those PyPI knows by another name
 (``CONDA_TO_PYPI``), turns conda versions into pip ones (``numpy=1.17`` -> ``numpy==1.17.*``; a
 build string is dropped), then installs them all in one pip call; when that fails, one by one, and
 every package that cannot be installed is LOGGED (``dsfix-condayml: FAILED ...``), not hidden.
-Exit status 0 either way: the spec's pinned pip packages come after and win.
+The spec's pinned pip packages, given before the file, are pip constraints here (so unpinned
+packages get versions that work with them) and are installed after this script, so they win.
+Exit status 0 either way. A stamp in the venv makes a second run on the same file a no-op.
 
 Standard library only, and Python 3.6 syntax: this file's text is shipped into images whose
 interpreter may be old (``swebench._packages`` embeds it in the install script).
 """
+import hashlib
+import os
 import re
 import subprocess
 import sys
+import tempfile
 
 # conda packages with no PyPI counterpart (C libraries, conda metapackages, conda-only builds)
 CONDA_ONLY = {
@@ -101,22 +106,47 @@ def requirements(text):
     return reqs + [p for p in pip if p], dropped
 
 
-def pip_install(args):
-    cmd = [sys.executable, "-m", "pip", "install", "--prefer-binary"] + args
-    return subprocess.call(cmd)
+def pip_install(args, constraints):
+    cmd = [sys.executable, "-m", "pip", "install", "--prefer-binary"]
+    return subprocess.call(cmd + sum((["-c", c] for c in constraints), []) + args)
+
+
+def as_constraint(pin):
+    """A pinned requirement as a pip constraint (no extras, a version), or None."""
+    m = re.match(r"^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*((==|>=|<=|~=|!=|<|>).+)$", pin.strip())
+    return m.group(1) + m.group(3) if m else None
 
 
 def main(argv):
-    reqs, dropped = requirements(open(argv[1]).read())
+    """argv: the spec's pinned packages, then environment.yml. The pins steer pip's choices here
+    (as constraints); they are installed after this script, so they win."""
+    text = open(argv[-1]).read()
+    pins = [c for c in (as_constraint(p) for p in argv[1:-1]) if c]
+    # the env layer installs; the instance layer runs the same install script again: skip
+    # when this venv already had this file installed (with these pins)
+    key = hashlib.sha256("\n".join([text] + pins).encode()).hexdigest()[:12]
+    stamp = os.path.join(os.environ.get("DSFIX_CONDAYML_STAMP_DIR", sys.prefix), ".dsfix-condayml-" + key)
+    if os.path.exists(stamp):
+        print("dsfix-condayml: %s already installed here; nothing to do" % argv[-1], flush=True)
+        return 0
+    reqs, dropped = requirements(text)
     for spec in dropped:
         print("dsfix-condayml: skipped %s (conda-only, no PyPI package)" % spec, flush=True)
+    constraints = [os.environ["PIP_CONSTRAINT"]] if os.environ.get("PIP_CONSTRAINT") else []
+    if pins:
+        fd, path = tempfile.mkstemp(suffix=".txt", prefix="dsfix-pins-")
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(pins) + "\n")
+        constraints.append(path)
+        print("dsfix-condayml: constrained by the spec's pins: %s" % " ".join(pins), flush=True)
     print("dsfix-condayml: installing with pip: %s" % " ".join(reqs), flush=True)
-    if not reqs or pip_install(reqs) == 0:
-        return 0
-    failed = [r for r in reqs if pip_install([r]) != 0]
-    for r in failed:
-        print("dsfix-condayml: FAILED to install %s with pip; going on without it" % r, flush=True)
+    failed = []
+    if reqs and pip_install(reqs, constraints) != 0:
+        failed = [r for r in reqs if pip_install([r], constraints) != 0]
+        for r in failed:
+            print("dsfix-condayml: FAILED to install %s with pip; going on without it" % r, flush=True)
     print("dsfix-condayml: %d of %d installed" % (len(reqs) - len(failed), len(reqs)), flush=True)
+    open(stamp, "w").write("\n".join(failed) + "\n")
     return 0
 
 

@@ -56,11 +56,12 @@ def _first_existing(paths: list[str], action: str) -> str:
 
 def _packages(raw: dict, repo: dict) -> list[str]:
     pkgs = raw.get("packages") or ""
+    pins = " ".join(shlex.quote(p) for p in raw.get("pip_packages") or [])
     if pkgs == "requirements.txt":
         return [_first_existing(repo.get("reqs_paths") or ["requirements.txt"], f"{PIP} -r")]
     if pkgs == "environment.yml":
         return [_write_condayml(), _first_existing(repo.get("env_yml_paths") or ["environment.yml"],
-                                                   f"python {CONDAYML}")]
+                                                   f"python {CONDAYML}" + (f" {pins}" if pins else ""))]
     return [f"{PIP} {pkgs}"] if pkgs else []  # a conda package list; names match PyPI's
 
 
