@@ -1,6 +1,7 @@
 """Build, list and prune layered images: base (OS + Python) -> env (dependencies) -> instance (repo).
 
-* **base** ``dsfix/base:<debian release>``: a Debian root filesystem (``python.ensure_base``).
+* **base** ``dsfix/base:<debian release>``: a Debian root filesystem, or ``dsfix/base:pyX.Y-<hash>``:
+  bookworm's plus a standalone CPython toolchain (``python.ensure_base``, ``toolchain``).
 * **env** ``dsfix/env:<hash>``: the repository's full history at ``/testbed`` checked out at
   ``environment_setup_commit``, a virtualenv at ``/opt/venv`` and the spec's ``install`` commands
   run there. Hash of: base image id, Python, repo, commit, install commands, layout version.
