@@ -17,7 +17,7 @@ from dsfix.agent.model import LitellmModel
 from dsfix.tools.localize import localize
 from dsfix.tools.localize.index import get_index
 from dsfix.tools.localize.narrow import (NarrowOptions, narrow, parse_files, parse_ranges,
-                                         parse_symbols)
+                                         parse_symbols, ranker_pick)
 from dsfix.tools.localize.skeleton import estimate_tokens
 
 pytestmark = pytest.mark.usefixtures("isolated_index_cache")
@@ -129,9 +129,9 @@ def test_garbage_answers_fall_back_to_the_ranker_and_say_so(repo, tmp_path):
     assert by_name(out.symbols) == by_name(loc.symbols)
     assert [s.fallback for s in out.stages] == [True, True, True]
     assert all("stand in" in s.notes[-1] for s in out.stages)
-    top = [s for s in loc.symbols if s.file in loc.files[:3]][:6]
-    assert out.line_ranges and all(
-        any(r in [(s.start, s.end)] for s in top if s.file == f) for f, rs in out.line_ranges.items() for r in rs)
+    files, syms, ranges = ranker_pick(loc, NarrowOptions())
+    assert out.line_ranges == ranges and ranges           # the ranker's symbols' spans
+    assert by_name(out.symbols[:len(syms)]) == by_name(syms)
 
 
 def test_a_model_error_stops_calls_and_keeps_the_ranking(repo, tmp_path):

@@ -84,6 +84,22 @@ def narrow(repo: Path, issue: str, loc: Localization, model, opts: NarrowOptions
                     line_ranges=ranges, stages=asker.stages)
 
 
+def ranker_pick(loc: Localization, opts: NarrowOptions) -> tuple[list[str], list[Symbol], dict]:
+    """What narrowing falls back to at every stage: the ranker's top files, its symbols in
+    them and their spans. Benchmarks compare against it."""
+    files = loc.files[:opts.max_files]
+    syms = _ranked_symbols(loc, files, opts)
+    return files, syms, symbol_spans(syms)
+
+
+def _ranked_symbols(loc: Localization, files: list[str], opts: NarrowOptions) -> list[Symbol]:
+    return [s for s in loc.symbols if s.file in files][:opts.max_symbols]
+
+
+def symbol_spans(syms: list[Symbol]) -> dict[str, list[tuple[int, int]]]:
+    return _merge([(s.file, s.start, s.end) for s in _displayed(syms)])
+
+
 class _Asker:
     """One model call per stage, each a fresh one-message conversation. After a model
     error the remaining stages make no call: the same error would only repeat."""
@@ -274,7 +290,7 @@ def _skeleton(repo: Path, files: list[str], globs: dict[str, list[Symbol]], room
 def _stage_symbols(repo: Path, idx: RepoIndex, issue: str, loc: Localization, files: list[str],
                    asker: _Asker, opts: NarrowOptions) -> list[Symbol]:
     cands = {f: _file_symbols(repo, idx, f) for f in files}
-    ranked = [s for s in loc.symbols if s.file in files][:opts.max_symbols]
+    ranked = _ranked_symbols(loc, files, opts)
     if not any(cands.values()):
         st = Stage("symbols")
         asker.done(st, [], "the chosen files define nothing: no model call")
@@ -408,7 +424,7 @@ def _stage_lines(repo: Path, idx: RepoIndex, issue: str, syms: list[Symbol], ask
     ranges = parse_ranges(st.answer, idx, shown, st.notes, opts.max_ranges)
     why = None
     if not ranges:
-        ranges = _merge([(s.file, s.start, s.end) for s in shown])
+        ranges = symbol_spans(shown)
         why = "no usable line range in the answer: the chosen symbols' spans stand in"
     asker.done(st, [f"{f}:{a}-{b}" for f, rs in ranges.items() for a, b in rs], why)
     return ranges
