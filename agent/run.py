@@ -164,7 +164,8 @@ def _narrower(cfg: Settings, model, traj: Trajectory, redact: Redactor):
         if st.called:
             traj.event("message", role="assistant", content=st.answer, phase=phase, cost=st.cost,
                        tokens={"prompt": st.prompt_tokens, "completion": st.completion_tokens})
-        traj.event("narrow", **st.summary())
+        # the cost is on the assistant message: batch budgets sum every top-level "cost"
+        traj.event("narrow", **{k: v for k, v in st.summary().items() if k != "cost"})
 
     def run(root, issue, loc):
         try:

@@ -60,6 +60,7 @@ def test_model_picks_flow_through_before_the_ranking(repo, tmp_path):
     ("The bug is in `pkg/parser.py`; render.py only calls it.", ["pkg/parser.py", "pkg/render.py"]),
     ("```text\npkg/parser.py:13\n```\nthen maybe tests/test_parser.py", ["pkg/parser.py"]),
     ("It is pkg.utils, clearly.", ["pkg/utils.py"]),
+    ("`pkg.render.render_table` mangles rows; self.strict is unrelated", ["pkg/render.py"]),
     ("--- a/pkg/render.py\n+++ b/pkg/render.py", ["pkg/render.py"]),
 ])
 def test_file_answers_parse_in_many_shapes(repo, answer, expected):
@@ -232,7 +233,8 @@ def test_fix_loop_records_narrowing_outside_the_conversation(tmp_path):
     answers = ["inventory/batching.py", "inventory/batching.py: batches",
                "inventory/batching.py:9-10"] + json.loads(REPLAY.read_text())["responses"]
     name = script(tmp_path / "replay.json", answers)
-    settings = load_settings(repo, None, {"model": {"name": name}, "env": {"kind": "local"},
+    price = {"input": 1.0, "output": 2.0}
+    settings = load_settings(repo, None, {"model": {"name": name, "price": price}, "env": {"kind": "local"},
                                           "localize": {"narrow": True}}, environ={})
     code, rep = run_fix(FixRequest(repo, (repo / "ISSUE.md").read_text(), tmp_path / "out", settings))
     assert code == 0 and rep["status"] == "verified"
@@ -241,6 +243,9 @@ def test_fix_loop_records_narrowing_outside_the_conversation(tmp_path):
     stages = [e for e in events if e["type"] == "narrow"]
     assert [s["stage"] for s in stages] == ["files", "symbols", "lines"] and not any(s["fallback"] for s in stages)
     assert rep["tokens"]["prompt"] > sum(s["prompt_tokens"] for s in rep["step_log"])   # narrowing is paid for
+    # a batch's live budget reads the trajectory: each call's cost is there exactly once
+    from dsfix.agent.batch.budget import live_cost
+    assert live_cost(tmp_path / "out" / "trajectory.jsonl") == pytest.approx(rep["cost_usd"])
     narrowed = next(e for e in events if e["type"] == "narrowed")
     assert narrowed["line_ranges"] == {"inventory/batching.py": [[9, 10]]}
     # the loop's first call saw only its own conversation (scripted usage = characters / 4)

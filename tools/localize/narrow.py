@@ -230,13 +230,23 @@ def resolve_path(raw: str, idx: RepoIndex, shown: list[str], notes: list[str]) -
     return None
 
 
+def _module_path(dotted: str, idx: RepoIndex) -> str | None:
+    """`pkg.mod` or `pkg.mod.Class.method` -> pkg/mod.py; a bare top-level name is too
+    likely to be a word or an attribute to count."""
+    while "." in dotted:
+        if dotted in idx.modules:
+            return idx.modules[dotted]
+        dotted = dotted.rpartition(".")[0]
+    return None
+
+
 def parse_files(answer: str, idx: RepoIndex, shown: list[str], notes: list[str]) -> list[str]:
     text, _ = _code_part(answer)
     out: list[str] = []
     for line in text.splitlines():
         found = [resolve_path(m.group("path"), idx, shown, notes) for m in _PATH.finditer(line)]
         rest = _PATH.sub(" ", line)
-        found += [idx.modules.get(m.group(0)) for m in _MODULE.finditer(rest)]  # `pkg.mod`
+        found += [_module_path(m.group(0), idx) for m in _MODULE.finditer(rest)]
         out.extend(f for f in found if f and f not in out)
     return out
 
