@@ -253,3 +253,13 @@ def test_fix_loop_records_narrowing_outside_the_conversation(tmp_path):
     first_reply = next(i for i, e in enumerate(loop_msgs) if e["role"] == "assistant")
     sent = sum(len(e["content"]) for e in loop_msgs[:first_reply])
     assert rep["step_log"][0]["prompt_tokens"] == sent // 4
+
+
+def test_cli_with_model_and_a_bad_setting_exits_2_in_one_line(repo, tmp_path, capsys, monkeypatch):
+    from dsfix.tools.localize import localize_command
+    monkeypatch.setenv("DSFIX_LOCALIZE__NARROW_TOKENS", "10")
+    issue = tmp_path / "issue.md"
+    issue.write_text(ISSUE)
+    assert localize_command(repo, issue, 5, True, model=script(tmp_path / "a.json", ["x"])) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "narrow_tokens" in err and "\n" not in err

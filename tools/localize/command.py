@@ -61,13 +61,14 @@ def _as_dict(loc) -> dict:
 
 
 def _print_text(loc) -> None:
-    print("Files:")
+    narrowed = hasattr(loc, "line_ranges")
+    print("Files (the model's picks first, ranker scores in brackets):" if narrowed else "Files:")
     for i, f in enumerate(loc.files, 1):
         print(f"  {i:>2}. {f}  ({loc.scores[f]:.3f})")
     print("Symbols:")
     for s in loc.symbols:
         print(f"  {s.file}:{s.start}-{s.end}  {s.name}  [{s.kind}]")
-    if hasattr(loc, "line_ranges"):
+    if narrowed:
         print("Line ranges:")
         for f, rs in loc.line_ranges.items():
             print(f"  {f}: " + ", ".join(f"{a}-{b}" for a, b in rs))
