@@ -62,3 +62,18 @@ def test_alias_assignment_counts_as_definition(repo):
         fh.write("\nTableRenderer2 = render_table\n")
     loc = localize(repo, "TypeError: argument of type 'TableRenderer2' is not iterable")
     assert loc.files[0] == "pkg/render.py"
+
+
+def test_dotted_name_without_package_prefix_finds_module_and_same_named_file(tmp_path):
+    """`printing.pretty` names pkg.printing.pretty; its same-named module pretty.py ranks first."""
+    from test_localize_helpers import make_repo
+    repo = make_repo(tmp_path / "r")
+    pretty = repo / "pkg" / "printing" / "pretty"
+    pretty.mkdir(parents=True)
+    (repo / "pkg" / "printing" / "__init__.py").write_text("")
+    (pretty / "__init__.py").write_text("from .pretty import draw\n")
+    (pretty / "pretty.py").write_text("def draw(expr):\n    return str(expr)\n")
+    (repo / "pkg" / "printing" / "plain.py").write_text("def show(expr):\n    return repr(expr)\n")
+    issue = "Wrong output when I show an expr: the repr of the expr is off. Seen in printing.pretty"
+    files = localize(repo, issue).files
+    assert files[0] == "pkg/printing/pretty/pretty.py"

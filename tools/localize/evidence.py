@@ -80,6 +80,24 @@ def _dotted(idx, sig: IssueSignals, ev: Evidence):
                             ev.symbols[sid] += 1.0
                             ev.add("ident", path, 0.5)
                 break
+        else:
+            _module_suffix(idx, d, ev)
+
+
+def _module_suffix(idx, dotted: str, ev: Evidence, most: int = 3):
+    """`printing.pretty` (no package prefix) names `sympy.printing.pretty`; a package also
+    points at its same-named module (`pretty/pretty.py`), where such code usually lives."""
+    tail = "." + dotted
+    hits = [m for m in idx.modules if m.endswith(tail)]
+    if not 0 < len(hits) <= most:
+        return
+    for m in hits:
+        path = idx.modules[m]
+        ev.add("module", path, 1.0 / len(hits))
+        if path.endswith("/__init__.py"):
+            same = path[: -len("__init__.py")] + dotted.rsplit(".", 1)[-1] + ".py"
+            if same in idx.file_syms:
+                ev.add("module", same, 1.0 / len(hits))
 
 
 def _idents(idx, sig: IssueSignals, ev: Evidence, w_assign: float = 0.5):
