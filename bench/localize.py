@@ -11,7 +11,9 @@ distribution of the instance's version (DIR/<name>-<X.Y>[.0|.z].tar.gz, the earl
 that series) instead of the checkout at base_commit. Approximate: base_commit is a development
 commit before that release. The gold patch is placed in that tree by dsfix's own diff applier
 (by content), so changed lines and functions are those of the tree searched; instances whose gold
-patch does not apply there are skipped and counted. Rows measured this way are marked "(sdist)".
+patch does not apply there are skipped and counted. When the release already contains the fix
+(merged during that release's development), the fix is reverted in the tree before searching, so
+the searched code is the buggy one. Rows measured this way are marked "(sdist)".
 """
 from __future__ import annotations
 
@@ -91,9 +93,41 @@ def sdist_tree(sdists: Path, scratch: Path, repo: str, version: str) -> Path | N
     return work
 
 
-def relocate_patch(patch: str, work: Path) -> str | None:
-    """The gold patch as a diff against `work` (placed by content), or None if it does not apply."""
+def reverse_patch(patch: str) -> str:
+    """The same unified diff, undoing instead of doing."""
+    out = []
+    for ln in patch.splitlines(True):
+        if ln.startswith("--- "):
+            out.append("+++ " + ln[4:])
+        elif ln.startswith("+++ "):
+            out.append("--- " + ln[4:])
+        elif ln.startswith("@@"):
+            m = re.match(r"@@ -(\S+) \+(\S+) @@(.*)", ln, flags=re.S)
+            out.append(f"@@ -{m.group(2)} +{m.group(1)} @@{m.group(3)}" if m else ln)
+        elif ln[:1] in "+-":
+            out.append(("-" if ln[0] == "+" else "+") + ln[1:])
+        else:
+            out.append(ln)
+    # git lists "---" before "+++": restore that order after the swap
+    text = "".join(out)
+    return re.sub(r"^(\+\+\+ .*\n)(--- .*\n)", r"\2\1", text, flags=re.M)
+
+
+def _diff(work: Path, changes: dict[str, str | None], read) -> str:
     import difflib
+    out = []
+    for path, new in changes.items():
+        old = read(path) or ""
+        body = "".join(difflib.unified_diff(old.splitlines(True), (new or "").splitlines(True),
+                                            f"a/{path}", f"b/{path}"))
+        out.append(f"diff --git a/{path} b/{path}\n{body}")
+    return "".join(out)
+
+
+def relocate_patch(patch: str, work: Path) -> tuple[str, str] | None:
+    """Place the gold patch in `work` by content: ("forward", diff against work) when the release
+    lacks the fix; ("reverted", diff) when the release already has it -- then the fix is undone in
+    `work` (the caller restores it with `git checkout`). None when neither applies."""
     from dsfix.tools.diff import PatchError, apply_diff
 
     def read(p: str) -> str | None:
@@ -101,19 +135,29 @@ def relocate_patch(patch: str, work: Path) -> str | None:
             return (work / p).read_text()
         except (OSError, UnicodeDecodeError):
             return None
-    try:
-        res = apply_diff(patch, read)
-    except PatchError:
-        return None
-    if not res.ok:
-        return None
-    out = []
-    for path, new in res.changes.items():
-        old = read(path) or ""
-        body = "".join(difflib.unified_diff(old.splitlines(True), (new or "").splitlines(True),
-                                            f"a/{path}", f"b/{path}"))
-        out.append(f"diff --git a/{path} b/{path}\n{body}")
-    return "".join(out)
+    for mode, text in (("forward", patch), ("reverted", reverse_patch(patch))):
+        try:
+            res = apply_diff(text, read)
+        except PatchError:
+            continue
+        if not res.ok:
+            continue
+        if mode == "forward":
+            return mode, _diff(work, res.changes, read)
+        for path, content in res.changes.items():   # undo the fix in the tree searched
+            if content is None:
+                (work / path).unlink(missing_ok=True)
+            else:
+                (work / path).parent.mkdir(parents=True, exist_ok=True)
+                (work / path).write_text(content)
+        fwd = apply_diff(patch, read)
+        return (mode, _diff(work, fwd.changes, read)) if fwd.ok else None
+    return None
+
+
+def restore(work: Path) -> None:
+    subprocess.run(["git", "-C", str(work), "checkout", "-q", "-f", "HEAD", "--", "."], check=True)
+    subprocess.run(["git", "-C", str(work), "clean", "-fdq"], check=True)
 
 
 def gold(patch: str) -> tuple[list[str], dict[str, list[int]]]:
@@ -258,20 +302,27 @@ def main(argv=None) -> int:
     rows = rows[k::n]
     if args.limit:
         rows = rows[: args.limit]
-    results, skipped = [], Counter()
+    results, skipped, sdist_modes = [], Counter(), Counter()
     for r in rows:
         work = checkout(scratch, r["repo"], r["base_commit"])
         if work is None and args.sdists:
             work = sdist_tree(Path(args.sdists), scratch, r["repo"], r["version"])
-            patch = relocate_patch(r["patch"], work) if work else None
-            if patch is None:
-                skipped[r["repo"] + (" (gold does not apply to the sdist)" if work else "")] += 1
+            placed = relocate_patch(r["patch"], work) if work else None
+            if placed is None:
+                skipped[r["repo"] + (" (gold neither applies nor reverts on the sdist)" if work else "")] += 1
+                if work:
+                    restore(work)
                 continue
-            r = {**r, "patch": patch, "repo": r["repo"] + " (sdist)"}
+            sdist_modes[placed[0]] += 1
+            r = {**r, "patch": placed[1], "repo": r["repo"] + " (sdist)"}
         if work is None:
             skipped[r["repo"]] += 1
             continue
-        res = run_instance(r, work, not args.no_baseline)
+        try:
+            res = run_instance(r, work, not args.no_baseline)
+        finally:
+            if r["repo"].endswith("(sdist)"):
+                restore(work)
         results.append(res)
         print(f"{res['id']:<40} hit@5={res['dsfix_hit@5']:.0f} bm25@5={res.get('bm25_hit@5', -1):.0f} "
               f"idx={res['t_index']:.1f}s cpu={res['cpu_index']:.1f}s", file=sys.stderr)
@@ -279,6 +330,9 @@ def main(argv=None) -> int:
         Path(args.out).write_text("".join(json.dumps(x) + "\n" for x in results))
     print(f"\n{len(results)} instances; skipped {sum(skipped.values())} (repo absent or commit "
           f"missing): {dict(skipped)}")
+    if sdist_modes:
+        print(f"sdist rows: gold applied forward {sdist_modes['forward']}, release already had the fix "
+              f"(reverted before searching) {sdist_modes['reverted']}")
     if results:
         table(results, not args.no_baseline)
     return 0
