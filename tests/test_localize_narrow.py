@@ -101,8 +101,10 @@ def test_misspelled_symbols_get_did_you_mean_and_unknown_ones_are_dropped(repo):
     assert by_name(got) == [("pkg/parser.py", "ConfigParser.parse_line")]
     assert any("did you mean pkg/parser.py: ConfigParser.parse_line" in n for n in notes)
     assert any("frobnicate_everything" in n and "dropped" in n for n in notes)
-    # a prose word is never stretched into a symbol
-    assert parse_symbols("Please look at the parsing logic.", idx, cands, lambda f: [], []) == []
+    # outside code, a plain word is prose even when a symbol has that name; in backticks it is code
+    idx, cands = _cands(repo, ["pkg/parser.py", "pkg/utils.py"])
+    assert parse_symbols("No idea, sorry; maybe slugify or the parsing logic.", idx, cands, lambda f: [], []) == []
+    assert by_name(parse_symbols("Maybe `slugify`.", idx, cands, lambda f: [], [])) == [("pkg/utils.py", "slugify")]
 
 
 @pytest.mark.parametrize("answer, expected", [

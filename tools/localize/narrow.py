@@ -322,9 +322,10 @@ _IDENT = re.compile(r"`?([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)`?")
 _SKIP = set(keyword.kwlist) | {"self", "cls", "def", "class", "py", "path", "file", "line", "lines"}
 
 
-def _code_like(tok: str, quoted: bool, fenced: bool) -> bool:
-    """Prose words may only match a symbol exactly; identifiers may also match approximately."""
-    return fenced or quoted or "_" in tok or "." in tok or any(c.isupper() for c in tok[1:])
+def _code_like(tok: str, quoted: bool) -> bool:
+    """In prose only quoted or identifier-shaped tokens count: a plain word ("I", "here")
+    can be a symbol's name (sympy's `I`) without meaning it."""
+    return quoted or "_" in tok or "." in tok or any(c.isupper() for c in tok[1:])
 
 
 def parse_symbols(answer: str, idx: RepoIndex, cands: dict[str, list[Symbol]],
@@ -341,12 +342,12 @@ def parse_symbols(answer: str, idx: RepoIndex, cands: dict[str, list[Symbol]],
                 if m.group("line"):  # `path:LINE`: the innermost symbol there
                     _add(out, _innermost(scope[0], int(m.group("line"))))
         rest = _PATH.sub(" ", line).replace("::", ".").replace("()", "")
-        for m in _IDENT.finditer(rest):
-            tok = m.group(1).strip(".")
-            if tok and tok not in _SKIP:
-                quoted = m.group(0).startswith("`")
-                for s in _resolve_name(tok, [s for group in scope for s in group],
-                                       _code_like(tok, quoted, fenced), notes):
+        toks = [(m.group(1).strip("."), m.group(0).startswith("`")) for m in _IDENT.finditer(rest)]
+        toks = [(t, q) for t, q in toks if t and t not in _SKIP]
+        entry = fenced or len(toks) == 1   # a line holding one name (`path: Name`) is an answer entry
+        for tok, quoted in toks:
+            if entry or _code_like(tok, quoted):
+                for s in _resolve_name(tok, [s for group in scope for s in group], notes):
                     _add(out, s)
     return out
 
@@ -361,19 +362,17 @@ def _innermost(syms: list[Symbol], line: int) -> Symbol | None:
     return min(inside, key=lambda s: s.end - s.start) if inside else None
 
 
-def _resolve_name(tok: str, syms: list[Symbol], code_like: bool, notes: list[str]) -> list[Symbol]:
+def _resolve_name(tok: str, syms: list[Symbol], notes: list[str]) -> list[Symbol]:
     parts = tok.split(".")
     for i in range(len(parts)):  # `module.Class.method` -> `Class.method`
         hit = [s for s in syms if s.name == ".".join(parts[i:])]
         if hit:
             return hit
     short = [s for s in syms if s.name.rpartition(".")[2] == parts[-1]]
-    if short and (len(parts) == 1 or code_like):
+    if short:  # `parse_line` -> `ConfigParser.parse_line`; `Parser.parse_line` too, said so
         if len(parts) > 1:
             notes.append(f"symbol {tok!r}: taken as {', '.join(s.name for s in short)}")
         return short
-    if not code_like:
-        return []
     names = {s.name: s for s in syms} | {s.name.rpartition(".")[2]: s for s in syms}
     close = difflib.get_close_matches(tok, list(names), n=1, cutoff=0.8)
     if close:
