@@ -3,13 +3,13 @@
 ``build(client, repo, spec, env_commit, base_commit, sources=...)`` makes sure the three layers
 exist (building what is missing), ``list_images(client)`` / ``disk_by_layer(client)`` report them
 with their disk use, ``prune(client, layer)`` removes them, ``check_disk`` is the disk guard,
-``ensure_base(client, python)`` provisions a base image for a Python version offline
-(``python.RELEASES``). ``env_cli`` (in ``.cli``) is the ``dsfix env list|build|prune`` sub-app.
+``ensure_base(client, python)`` provisions a base image for a Python version offline (a Debian
+release that ships it, ``python.RELEASES``, else a standalone CPython toolchain: ``provision_for``). ``env_cli`` (in ``.cli``) is the ``dsfix env list|build|prune`` sub-app.
 """
 from .core import (BuildResult, DiskSpaceError, LayerBuildError, Plan, build, check_disk, disk_by_layer,
                     list_images, official_image, prune, try_official)
-from .python import RELEASES, PythonUnavailable, ensure_base, release_for
+from .python import RELEASES, PythonUnavailable, ensure_base, provision_for, release_for
 
 __all__ = ["build", "list_images", "prune", "disk_by_layer", "check_disk", "ensure_base", "release_for",
            "official_image", "try_official", "BuildResult", "Plan", "DiskSpaceError", "LayerBuildError",
-           "PythonUnavailable", "RELEASES"]
+           "PythonUnavailable", "RELEASES", "provision_for"]
