@@ -37,6 +37,7 @@ from ..base import EnvError
 from ..images import cache_dir
 from ..sources import Sources
 from ..specs import RepoSpec
+from ..specs import services as svc
 from .drift import DRIFT_CONSTRAINTS
 from .python import Provision, ensure_provision, provision_for
 
@@ -108,14 +109,16 @@ class Plan:
 
     @property
     def network(self) -> str:
-        return "host" if self.spec.install else "none"
+        return "host" if self.spec.install or svc.needs_network(self.spec.services) else "none"
 
     @property
     def env_key(self) -> str:
         return _h({"layout": LAYOUT, "base": self.base_id, "python": self.python, "repo": self.repo,
                    "commit": self.env_commit, "install": self.spec.install,
                    "constraints": DRIFT_CONSTRAINTS.get(self.repo, []),
-                   "site": not self.spec.install})[:20]
+                   "site": not self.spec.install,
+                   # local services' venvs (only when there are some: other hashes stay as they were)
+                   **({"services": svc.key(self.spec.services)} if self.spec.services else {})})[:20]
 
     @property
     def inst_key(self) -> str:
@@ -225,6 +228,7 @@ def env_dockerfile(plan: Plan) -> str:
         f" && {hook_dir}"
         " && cp /dsfix/_dsfix_venv.py $d/ && echo 'import _dsfix_venv' > $d/zz_dsfix_venv.pth",
         "RUN bash /dsfix/install.sh" if plan.spec.install else "RUN true",
+        *(["COPY services.sh /dsfix/", "RUN bash /dsfix/services.sh"] if plan.spec.services else []),
         f"WORKDIR {TESTBED}", ""])
 
 
@@ -379,6 +383,8 @@ def build(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, 
                 (ctx / "constraints.txt").write_text("".join(c + "\n" for c in DRIFT_CONSTRAINTS.get(repo, [])))
                 ca = build_ca() if plan.network == "host" else None
                 (ctx / "ca.crt").write_bytes(ca.read_bytes() if ca else b"")
+                if spec.services:   # their own venvs, with the base's interpreter, never /opt/venv
+                    (ctx / "services.sh").write_text(svc.build_script(spec.services, plan.interpreter or "/usr/bin/python3"))
                 (ctx / "Dockerfile").write_text(env_dockerfile(plan))
                 log(f"building env layer {plan.env_tag} for {repo}@{plan.env_commit[:12]} "
                     f"(python {plan.python}, network {plan.network})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,6 +19,13 @@ class RepoSpec(BaseModel):
     ``test_cmd`` is run after ``pre_test`` with ``env`` exported.  When
     ``test_files_arg`` is true, test file paths may be appended to
     ``test_cmd`` to run only those files.
+
+    Test runs never reach a network. ``network`` says what the outside looks like from inside:
+    ``"none"`` (only loopback: a connect elsewhere fails at once, ENETUNREACH) or ``"drop"``
+    (still no way out, but packets to non-local addresses are silently dropped, so connects
+    time out as on a real network; ``dsfix.envs.evaluate.dropnet``). ``services`` names local
+    stand-ins the tests talk to (``dsfix.envs.specs.services``, e.g. ``httpbin`` for
+    httpbin.org), installed beside the tested environment and started before the tests.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -30,6 +38,8 @@ class RepoSpec(BaseModel):
     env: dict[str, str] = Field(default_factory=dict)
     # SWE-bench "eval_commands" that are not plain exports (e.g. locale-gen).
     pre_test: list[str] = Field(default_factory=list)
+    network: Literal["none", "drop"] = "none"
+    services: list[str] = Field(default_factory=list)
     source: str = "detected"
 
     @field_validator("python", mode="before")
@@ -58,4 +68,13 @@ class RepoSpec(BaseModel):
     def _parser(cls, v: str) -> str:
         if v not in PARSERS:
             raise ValueError(f"unknown parser {v!r}; known: {sorted(PARSERS)}")
+        return v
+
+    @field_validator("services", mode="before")
+    @classmethod
+    def _services(cls, v: object) -> object:
+        from .services import get
+        v = [v] if isinstance(v, str) else v
+        for name in v or []:
+            get(name)       # ValueError for an unknown service
         return v

@@ -34,6 +34,17 @@ DATA = Path(__file__).with_name("swebench_specs.json")
 PIP = "python -m pip install"
 EXTRA_SPECS: dict[str, dict] = {}
 
+# dsfix's own additions for running offline (not in SWE-bench's data): how the outside looks from
+# the no-network test container (RepoSpec.network) and local stand-ins for services the tests
+# call (RepoSpec.services), per repo and, for services, the versions whose tests use them.
+# psf/requests: tests connect to the non-routable 10.255.255.1 and expect a connect *timeout*
+# (TestTimeout, from 2.4); test_requests.py reads HTTPBIN_URL and hard-codes https://httpbin.org
+# up to 2.8 (from 2.10 the tests use pytest-httpbin, a local server of their own).
+OFFLINE: dict[str, dict] = {
+    "psf/requests": {"network": "drop", "services": {"httpbin": ["0.7", "0.8", "0.9", "0.13", "0.14", "1.1", "1.2",
+                                                                  "2.0", "2.2", "2.3", "2.4", "2.5", "2.7", "2.8"]}},
+}
+
 
 @functools.cache
 def _shipped() -> dict[str, dict]:
@@ -87,7 +98,14 @@ def _eval_commands(raw: dict) -> tuple[dict[str, str], list[str]]:
     return env, other
 
 
-def to_repo_spec(raw: dict, repo: dict) -> RepoSpec:
+def _offline(repo_name: str, version: str) -> dict:
+    extra = OFFLINE.get(repo_name) or {}
+    out: dict = {"network": extra["network"]} if "network" in extra else {}
+    services = [s for s, versions in (extra.get("services") or {}).items() if version in versions]
+    return {**out, "services": services} if services else out
+
+
+def to_repo_spec(raw: dict, repo: dict, offline: dict | None = None) -> RepoSpec:
     install = _packages(raw, repo)
     if raw.get("pip_packages"):
         install.append(f"{PIP} {' '.join(raw['pip_packages'])}")
@@ -99,7 +117,7 @@ def to_repo_spec(raw: dict, repo: dict) -> RepoSpec:
         python=raw["python"], install=install, env=env,
         pre_test=pre_test + ([raw["install"]] if raw.get("install") else []),
         test_cmd=" && ".join(test_cmd) if isinstance(test_cmd, list) else test_cmd,
-        parser=repo["parser"], test_files_arg=True, source="swebench",
+        parser=repo["parser"], test_files_arg=True, source="swebench", **(offline or {}),
     )
 
 
@@ -112,7 +130,7 @@ def swebench_spec(repo: str, version: str) -> RepoSpec:
     if str(version) not in versions:
         raise KeyError(f"no SWE-bench spec for {repo} version {version!r}; "
                        f"known versions: {', '.join(versions)}")
-    return to_repo_spec(versions[str(version)], known[repo])
+    return to_repo_spec(versions[str(version)], known[repo], _offline(repo, str(version)))
 
 
 def directives_for(repo: str, test_files: list[str]) -> list[str]:
