@@ -29,8 +29,14 @@ def docker_client(timeout: int = 120):
 class DockerEnvironment:
     def __init__(self, ws: Workspace, image: str, *, pull: bool = True, network: bool = False,
                  memory: str = "4g", cpus: float = 2.0, pids: int = 1024, exec_timeout: int = 300,
-                 setup: list[str] | None = None, client=None, workdir: str = WORKDIR):
+                 setup: list[str] | None = None, client=None, workdir: str = WORKDIR,
+                 drop: bool = False, services: list[str] | None = None):
+        """``drop`` / ``services``: a RepoSpec's ``network == "drop"`` and ``services``, as in
+        ``dsfix eval`` (no network: a route on which packets are dropped; local stand-ins started
+        once, their variables exported to every command). Both need the spec's image (services
+        are installed in its env layer)."""
         self.timings = Timings()
+        self.exec_env: dict[str, str] = {}
         self.exec_timeout = exec_timeout
         self.workdir = workdir.rstrip("/") or WORKDIR
         self.client = client or docker_client()
@@ -40,7 +46,12 @@ class DockerEnvironment:
         self.timings.add("image", time.monotonic() - t0)
         try:
             self._start(image, network, memory, cpus, pids)
+            if drop and not network:
+                from .evaluate.network import drop_network
+                drop_network(self.client, self.container, image, log=lambda m: None)
             self._copy_in(ws)
+            if services:
+                self._start_services(services)
             for cmd in [BASELINE, *(setup or [])]:
                 r = self.execute(cmd)
                 if r.exit_code != 0:
@@ -64,6 +75,13 @@ class DockerEnvironment:
             raise EnvError(f"cannot start a container from {image}: {e}") from e
         self.timings.add("container_start", time.monotonic() - t0)
 
+    def _start_services(self, names: list[str]) -> None:
+        from .specs import services as svc
+        r = self.execute(svc.start_script(names), timeout=120)
+        if r.exit_code != 0:
+            raise EnvError(f"services {', '.join(names)} did not come up in the container:\n{r.output[-2000:]}")
+        self.exec_env = svc.env_for(names)
+
     def _copy_in(self, ws: Workspace) -> None:
         t0 = time.monotonic()
         self.container.put_archive("/", ws.tarball(prefix=self.workdir.strip("/")))
@@ -75,7 +93,8 @@ class DockerEnvironment:
         argv = ["timeout", "-k", "5", str(t), "bash", "-c", command]
         t0 = time.monotonic()
         try:
-            code, out = self.container.exec_run(argv, workdir=self.workdir, demux=False)
+            code, out = self.container.exec_run(argv, workdir=self.workdir, demux=False,
+                                                environment=self.exec_env or None)
         except Exception as e:  # noqa: BLE001
             raise EnvError(f"container exec failed: {e}") from e
         dt = time.monotonic() - t0

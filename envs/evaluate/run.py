@@ -11,16 +11,20 @@ with ``grade``. Files in ``<log_dir>``: ``patch.diff``, ``eval.sh``, ``test_outp
 
 Outcome ``status``: ``resolved`` / ``unresolved`` (tests ran), ``empty`` (no patch), ``error``
 (the image could not be had or built, the engine failed, the run timed out, or -- as in the
-official harness -- the patch did not apply; ``error_kind`` says which: image, python, disk, source, spec, engine, timeout, patch_apply).
+official harness -- the patch did not apply; ``error_kind`` says which: image, python, disk, source, spec, engine, network, service, timeout, patch_apply).
 
 Divergence from the harness (network): the spec's eval-time re-install runs offline
 (``offline_install``); a failure there does not stop the script, as officially (no ``set -e``).
+A spec's ``network: drop`` gives the container a route on which packets are dropped
+(``network.drop_network``: connects time out instead of failing at once); its ``services`` are
+started by the eval script before the tests (``specs.services``; one that does not come up is an
+``error`` of kind ``service``). Both are recorded in report.json (``network``, ``services``).
 """
 from __future__ import annotations
 
 import io
-import os
 import json
+import os
 import re
 import tarfile
 import threading
@@ -30,11 +34,20 @@ import uuid
 from pathlib import Path
 
 from ..base import EnvError
-from ..layers.core import TESTBED, VENV, DiskSpaceError, LayerBuildError, build, try_official
+from ..layers.core import (
+    TESTBED,
+    VENV,
+    DiskSpaceError,
+    LayerBuildError,
+    build,
+    try_official,
+)
 from ..layers.python import PythonUnavailable
-from ..sources import Sources, SourceError
+from ..sources import SourceError, Sources
 from ..specs import RepoSpec, directives_for, grade, parse_log, swebench_spec
+from ..specs import services as svc
 from ..specs.swebench import repos as swebench_repos
+from .network import NetworkSetupError, drop_network
 
 START, END = ">>>>> Start Test Output", ">>>>> End Test Output"
 APPLY_PATCH_FAIL, APPLY_PATCH_PASS = ">>>>> Patch Apply Failed", ">>>>> Applied Patch"
@@ -129,6 +142,8 @@ def eval_script(instance: dict, spec: RepoSpec, flavor: str = "dsfix") -> str:
     activate = (["source /opt/miniconda3/bin/activate", "conda activate testbed"] if flavor == "official"
                 else [f"source {VENV}/bin/activate"])
     lines = ["#!/bin/bash", "set -uxo pipefail", *activate, f"cd {TESTBED}"]
+    if spec.services:   # local stand-ins (e.g. httpbin.org); exit 1 before the tests if one is not up
+        lines.append(svc.start_script(spec.services).rstrip("\n"))
     lines += [f"export {k}={json.dumps(v)}" for k, v in spec.env.items()]
     lines += [offline_install(c) for c in spec.pre_test]
     lines += [f"git config --global --add safe.directory {TESTBED}", f"cd {TESTBED}", "git status", "git show",
@@ -230,6 +245,8 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         with _LIVE_LOCK:
             _LIVE[container.id] = container
         log(f"container {container.name} started (network none)")
+        if spec.network == "drop":
+            drop_network(client, container, image, log)
         if (patch or "").strip():
             _put(container, PATCH_PATH, patch if patch.endswith("\n") else patch + "\n")
             applied = False
@@ -269,10 +286,18 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
             res.update(error="container died during the test run", error_kind="engine")
             return res
         log(f"Test runtime: {dt:.2f} seconds; exit code {code}")
+        failed = [line for line in output.splitlines() if line.startswith(svc.FAILED)]
+        if failed and test_section(output) is None:
+            log(f"service did not come up: {failed[0]}\n{output[-3000:]}")
+            res.update(error=f"{failed[0]} (see test_output.txt)", error_kind="service")
+            return res
 
         # 3. grade as officially
         report = {"patch_is_None": patch is None, "patch_exists": bool((patch or "").strip()),
                   "patch_successfully_applied": False, "resolved": False}
+        if spec.network != "none" or spec.services:   # dsfix's divergences from the harness, on record
+            report.update(network=spec.network, services=list(spec.services))
+            res.update(network=spec.network, services=list(spec.services))
         section = test_section(output)
         statuses: dict[str, str] = {}
         if section is not None:
@@ -291,6 +316,7 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         return res
     except (LayerBuildError, SourceError, EnvError) as e:
         kind = ("source" if isinstance(e, SourceError) else "python" if isinstance(e, PythonUnavailable)
+                else "network" if isinstance(e, NetworkSetupError)
                 else "disk" if isinstance(e, DiskSpaceError) else "image")
         log(f"{kind} error: {e}")
         res.update(error=str(e)[:4000], error_kind=kind)
