@@ -145,7 +145,11 @@ def test_cli_eval_on_the_fixture(fixture, tmp_path):
     assert "resolved 1" in r.output
 
 
-def test_unprovisionable_python_is_error(fixture, docker_client):
+def test_unprovisionable_python_is_error(fixture, docker_client, tmp_path, monkeypatch):
+    # no Debian release ships 3.10; no toolchain archive, installation or download can provide it here
+    monkeypatch.setenv("DSFIX_PYTHON_DIR", str(tmp_path / "no-toolchains"))
+    monkeypatch.setenv("DSFIX_PYTHON_PREFIXES", "")
+    monkeypatch.setenv("DSFIX_PYTHON_URL", "")
     rows = load_dataset(str(fixture["dataset"]))
     inst = dict(next(r for r in rows if r["instance_id"] == "local__calc-1"), spec={**FIXTURE_SPEC, "python": "3.10"})
     r = evaluate_instance(inst, inst["patch"], client=docker_client, sources=Sources(fixture["mirrors"], online=False))
