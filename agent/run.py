@@ -39,8 +39,10 @@ def make_env(ws: Workspace, cfg: Settings):
         from dsfix.envs.local_env import LocalEnvironment
         return LocalEnvironment(ws, e.exec_timeout, e.setup)
     from dsfix.envs.docker_env import DockerEnvironment
+    spec = cfg.spec or {}   # a SWE-bench row's spec: packets dropped, local services (as in dsfix eval)
     return DockerEnvironment(ws, e.image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
-                             pids=e.pids, exec_timeout=e.exec_timeout, setup=e.setup, workdir=e.workdir)
+                             pids=e.pids, exec_timeout=e.exec_timeout, setup=e.setup, workdir=e.workdir,
+                             drop=spec.get("network") == "drop", services=spec.get("services") or None)
 
 
 def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> tuple[str | None, str | None, str]:

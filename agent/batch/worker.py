@@ -41,7 +41,7 @@ def instance_overrides(instance: dict, job: dict) -> dict:
                   sources=Sources(job.get("mirrors"))).tag
     return {"env": {"image": image, "workdir": "/testbed", "pull": False}, "test_scope": "related",
             "spec": {"test_cmd": spec.test_cmd, "parser": spec.parser, "test_files_arg": spec.test_files_arg,
-                     "source": spec.source}}
+                     "source": spec.source, "network": spec.network, "services": list(spec.services)}}
 
 
 def run_instance(instance: dict, job: dict) -> dict:
