@@ -77,3 +77,31 @@ def test_dotted_name_without_package_prefix_finds_module_and_same_named_file(tmp
     issue = "Wrong output when I show an expr: the repr of the expr is off. Seen in printing.pretty"
     files = localize(repo, issue).files
     assert files[0] == "pkg/printing/pretty/pretty.py"
+
+
+def _call_repo(tmp_path):
+    from test_localize_helpers import make_repo
+    repo = make_repo(tmp_path / "r", git=False)
+    (repo / "pkg" / "api.py").write_text(
+        "from .engine import Engine\n\n\nclass Facade:\n    def none(self):\n"
+        "        clone = self._chain()\n        clone.engine.set_empty()\n        return clone\n")
+    (repo / "pkg" / "engine.py").write_text(
+        "class Engine:\n    def set_empty(self):\n        self.where = None\n")
+    for i in range(3):   # files that echo the issue's words, so engine.py has no lexical standing
+        (repo / "pkg" / f"combined{i}.py").write_text(
+            f"def combined_{i}(queries):\n    '''combined queries'''\n"
+            "    return [q for q in queries]\n")
+    return repo
+
+
+def test_callees_of_a_named_method_rise_but_never_above_it(tmp_path, monkeypatch):
+    """`Facade.none()` is named; what it calls (Engine.set_empty, in engine.py) is a second hypothesis."""
+    from dsfix.tools.localize import fuse
+    repo = _call_repo(tmp_path)
+    issue = "Facade.none() on combined queries returns all results instead of none. `Facade.none()` is wrong."
+    files = localize(repo, issue, top_k=10).files
+    assert files[0] == "pkg/api.py" and "pkg/engine.py" in files[1:5]
+    monkeypatch.setitem(fuse.WEIGHTS, "call", 50.0)     # however strong, a callee stays below
+    assert localize(repo, issue, top_k=10).files[:2] == ["pkg/api.py", "pkg/engine.py"]
+    monkeypatch.setitem(fuse.WEIGHTS, "call", 0.0)
+    assert "pkg/engine.py" not in localize(repo, issue, top_k=10).files[:5]

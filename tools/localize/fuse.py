@@ -12,7 +12,7 @@ from .tokenize import tokenize
 WEIGHTS = {
     "lex": 0.8, "sym_lex": 0.5, "path": 1.5, "frame": 1.2, "module": 0.8,
     "ident": 0.6, "literal": 0.8, "test_link": 0.3, "import": 0.08,
-    "root": 0.6, "sym_second": 0.0, "stem": 0.3,
+    "root": 0.6, "sym_second": 0.0, "stem": 0.3, "call": 0.3,
 }
 CATEGORY_FACTOR = {"src": 1.0, "test": 0.3, "doc": 0.3, "vendor": 0.3}
 
@@ -42,8 +42,10 @@ def rank_files(idx: RepoIndex, issue: str, ev: Evidence, sym_lex: dict[int, floa
     _structure(idx, scores, w)
     # top-level scripts (setup.py, isympy.py) are rarely where a packaged bug lives
     root = w["root"] if len(idx.paths) > 20 else 1.0
-    return {p: v * CATEGORY_FACTOR[idx.categories.get(p, "src")] * (1.0 if "/" in p else root)
-            for p, v in scores.items()}
+    final = {p: v * CATEGORY_FACTOR[idx.categories.get(p, "src")] * (1.0 if "/" in p else root)
+             for p, v in scores.items()}
+    _calls(idx, final, ev, w["call"])
+    return final
 
 
 def _per_file_symbol_scores(idx: RepoIndex, sym_lex: dict[int, float], second: float):
@@ -75,6 +77,18 @@ def _structure(idx: RepoIndex, scores: dict[str, float], w: dict):
                     bonus[q] = max(bonus[q], w["import"] * scores[p])
     for q, b in bonus.items():
         scores[q] += b
+
+
+def _calls(idx: RepoIndex, scores: dict[str, float], ev: Evidence, weight: float):
+    """Credit the files that the issue's named functions call into. A callee is a second
+    hypothesis: it may rise into the top few but not above the best-supported file."""
+    from .calls import callee_files
+    if weight <= 0:
+        return
+    best = max(scores.values(), default=0.0)
+    for p, n in callee_files(idx, ev).items():
+        new = scores.get(p, 0.0) + weight * _saturate(n) * CATEGORY_FACTOR[idx.categories.get(p, "src")]
+        scores[p] = min(new, 0.999 * best) if scores.get(p, 0.0) < best else new
 
 
 SYMBOL_WEIGHTS = {"file": 0.3, "class": 0.2, "exact": 0.5}
