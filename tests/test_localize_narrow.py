@@ -16,8 +16,8 @@ from dsfix.agent.config import ModelSettings, Settings
 from dsfix.agent.model import LitellmModel
 from dsfix.tools.localize import localize
 from dsfix.tools.localize.index import get_index
-from dsfix.tools.localize.narrow import (NarrowOptions, narrow, parse_files, parse_ranges,
-                                         parse_symbols, ranker_pick)
+from dsfix.tools.localize.answers import parse_files, parse_ranges, parse_symbols
+from dsfix.tools.localize.narrow import NarrowOptions, narrow, ranker_pick
 from dsfix.tools.localize.skeleton import estimate_tokens
 
 pytestmark = pytest.mark.usefixtures("isolated_index_cache")
