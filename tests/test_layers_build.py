@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
-from dsfix.envs.layers import core as layers
+from dsfix.envs.layers import core as layers, store
 from dsfix.envs.layers.cli import env_cli
 from dsfix.envs.layers.python import PythonUnavailable, release_for
 from dsfix.envs.sources import Sources, SourceError
@@ -98,7 +98,7 @@ def test_disk_guard_refuses_before_building(docker_client, tmp_path):
     with pytest.raises(layers.DiskSpaceError):
         layers.build(docker_client, fx["repo"], RepoSpec(**FIXTURE_SPEC), fx["env_commit"], fx["base_commit"],
                      sources=Sources(fx["mirrors"], online=False), min_free=1e9, log=lambda m: None)
-    assert not [r for r in layers.list_images(docker_client) if r["repo"] == fx["repo"]]
+    assert not [r for r in store.list_images(docker_client) if r["repo"] == fx["repo"]]
 
 
 @pytest.mark.docker
@@ -110,7 +110,7 @@ def test_build_cache_list_prune_and_cli(docker_client, tmp_path):
         first = layers.build(*args, sources=src, log=lambda m: None)
         assert first.built == ["env", "instance"] and first.tag.startswith("dsfix/inst:")
         assert layers.build(*args, sources=src, log=lambda m: None).built == []        # cached by content hash
-        mine = {r["layer"]: r for r in layers.list_images(docker_client) if r["repo"] == fx["repo"]}
+        mine = {r["layer"]: r for r in store.list_images(docker_client) if r["repo"] == fx["repo"]}
         assert set(mine) == {"env", "instance"}
         assert mine["instance"]["commit"] == fx["base_commit"] and mine["env"]["commit"] == fx["env_commit"]
         assert mine["instance"]["parent"] == mine["env"]["tag"] and mine["env"]["parent"] == "dsfix/base:bookworm"
@@ -134,8 +134,8 @@ def test_build_cache_list_prune_and_cli(docker_client, tmp_path):
                                     "--instance-ids", "local__calc-1,local__calc-broken-env"])
         assert r.exit_code == 1 and "nothing, cached" in r.output and "FAILED" in r.output
     finally:
-        layers.prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)
-    assert not [r for r in layers.list_images(docker_client) if r["repo"] == fx["repo"]]
+        store.prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)
+    assert not [r for r in store.list_images(docker_client) if r["repo"] == fx["repo"]]
 
 
 @pytest.mark.docker
@@ -148,7 +148,7 @@ def test_failed_build_leftovers_are_found_pruned_and_cleaned(docker_client):
         layers._stream_build(docker_client, kwargs["tag"], kwargs, lines, lambda m: None, None, dockerfile)
     left = {i.id.split(":")[1][:12] for i in layers.dangling(docker_client)} & layers._step_ids(lines)
     assert len(left) == 1
-    assert left <= {r["tag"] for r in layers.prune(docker_client, "instance", dry_run=True) if r["layer"] == "dangling"}
+    assert left <= {r["tag"] for r in store.prune(docker_client, "instance", dry_run=True) if r["layer"] == "dangling"}
     assert [r["tag"] for r in layers.remove_dangling(docker_client, left, log=lambda m: None)] == list(left)
     assert not {i.id.split(":")[1][:12] for i in layers.dangling(docker_client)} & left
     logged: list[str] = []

@@ -6,8 +6,9 @@ with their disk use, ``prune(client, layer)`` removes them, ``check_disk`` is th
 ``ensure_base(client, python)`` provisions a base image for a Python version offline (a Debian
 release that ships it, ``python.RELEASES``, else a standalone CPython toolchain: ``provision_for``). ``env_cli`` (in ``.cli``) is the ``dsfix env list|build|prune`` sub-app.
 """
-from .core import (BuildResult, DiskSpaceError, LayerBuildError, Plan, build, check_disk, disk_by_layer,
-                    list_images, official_image, prune, try_official)
+from .core import (BuildResult, DiskSpaceError, LayerBuildError, Plan, build, check_disk, official_image,
+                   try_official)
+from .store import disk_by_layer, list_images, prune
 from .python import RELEASES, PythonUnavailable, ensure_base, provision_for, release_for
 
 __all__ = ["build", "list_images", "prune", "disk_by_layer", "check_disk", "ensure_base", "release_for",

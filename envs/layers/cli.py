@@ -31,7 +31,8 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
     from rich.table import Table
 
     from dsfix.envs.base import EnvError
-    from dsfix.envs.layers.core import disk_by_layer, free_bytes, list_images
+    from dsfix.envs.layers.core import free_bytes
+    from dsfix.envs.layers.store import disk_by_layer, list_images
     try:
         client = _client()
         rows = list_images(client)
@@ -104,7 +105,7 @@ def prune_cmd(
 ) -> None:
     """Remove dsfix's images of a layer (and dangling leftovers of failed builds); say what that frees."""
     from dsfix.envs.base import EnvError
-    from dsfix.envs.layers.core import prune
+    from dsfix.envs.layers.store import prune
     try:
         removed = prune(_client(), layer, repo=repo, dry_run=dry_run, log=lambda m: typer.echo(m, err=True))
     except (EnvError, ValueError) as e:
