@@ -1,10 +1,16 @@
-"""Syntax check of changed files: Python via compile(), others via tree-sitter if installed."""
+"""Syntax check of changed files: Python via compile(), others via tree-sitter if installed.
+
+JavaScript, TypeScript, Go, Java and Rust use the official grammar packages (the `langs` extra:
+tree-sitter-javascript, ...); other languages use tree_sitter_language_pack or
+tree_sitter_languages when one is installed. A language with no grammar here is not checked."""
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 
-_TS_LANG = {".js": "javascript", ".ts": "typescript", ".tsx": "tsx", ".go": "go",
+_TS_LANG = {".js": "javascript", ".jsx": "javascript", ".mjs": "javascript",
+            ".cjs": "javascript", ".ts": "typescript", ".tsx": "tsx", ".go": "go",
             ".rs": "rust", ".java": "java", ".c": "c", ".h": "c", ".cpp": "cpp",
             ".rb": "ruby", ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 
@@ -45,7 +51,36 @@ def _tree_sitter(path: str, text: str, lang: str) -> list[str]:
     return [f"{path}:{line}: syntax error (tree-sitter {lang})"]
 
 
+# language -> (official package, function returning its grammar)
+_OFFICIAL = {"javascript": ("tree_sitter_javascript", "language"),
+             "typescript": ("tree_sitter_typescript", "language_typescript"),
+             "tsx": ("tree_sitter_typescript", "language_tsx"),
+             "go": ("tree_sitter_go", "language"), "java": ("tree_sitter_java", "language"),
+             "rust": ("tree_sitter_rust", "language")}
+_local = threading.local()  # a tree-sitter Parser is not to be shared between threads
+
+
 def _ts_parser(lang: str):
+    parsers = _local.__dict__.setdefault("parsers", {})
+    if lang not in parsers:
+        parsers[lang] = _official_parser(lang) or _pack_parser(lang)
+    return parsers[lang]
+
+
+def _official_parser(lang: str):
+    spec = _OFFICIAL.get(lang)
+    if spec is None:
+        return None
+    try:
+        import importlib
+
+        import tree_sitter
+        return tree_sitter.Parser(tree_sitter.Language(getattr(importlib.import_module(spec[0]), spec[1])()))
+    except Exception:  # not installed, or an incompatible binding
+        return None
+
+
+def _pack_parser(lang: str):
     for mod in ("tree_sitter_language_pack", "tree_sitter_languages"):
         try:
             return __import__(mod).get_parser(lang)
