@@ -272,3 +272,36 @@ def test_applier_refuses_a_patch_that_breaks_ts_or_go_but_not_a_broken_file():
            "-  return 1;\n+  return 2;\n }\n")
     r = apply_diff(pre, files.get)
     assert r.ok and any("already had syntax errors" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("issue, path", [
+    ("The totals are off.\n    at Cart.total (/home/ci/shop/web/src/cart.js:10:25)\n    at main (app.js:3:1)",
+     "web/src/cart.js"),
+    ("panic: runtime error: index out of range\n\ngoroutine 1 [running]:\nmain.main()\n"
+     "\t/build/pkg/geo/distance.go:14 +0x1d", "pkg/geo/distance.go"),
+    ("The rounding in web/src/money.ts is wrong for negative amounts", "web/src/money.ts"),
+])
+def test_paths_and_trace_frames_of_other_languages_point_at_their_file(poly_repo, issue, path):
+    """A same-named copy elsewhere ties on words; only the path or frame tells them apart."""
+    from dsfix.tools.localize import localize
+    copy = poly_repo / "aaa_legacy" / Path(path).name
+    copy.parent.mkdir()
+    copy.write_text((poly_repo / path).read_text())
+    git(poly_repo, "add", "-A")
+    git(poly_repo, "commit", "-qm", "legacy copy")
+    assert localize(poly_repo, issue, top_k=5).files[0] == path
+
+
+def test_issue_signals_read_other_languages_paths_and_frames():
+    from dsfix.tools.localize.signals import extract
+    sig = extract("Broken in src/cart.ts since 2.0.\n"
+                  "    at Cart.total (/home/ci/shop/web/src/cart.js:10:25)\n"
+                  "\t/build/pkg/geo/distance.go:14 +0x1d\n"
+                  "\tat com.acme.Ledger.post(Ledger.java:17)\n"
+                  "thread 'main' panicked at engine/src/lib.rs:42:9:\n"
+                  "and nothing in notes.txt or v1.2.3")
+    assert {"src/cart.ts", "Ledger.java", "engine/src/lib.rs"} <= set(sig.paths)   # absolute: frames
+    frames = {(f.path, f.line) for f in sig.frames}
+    assert {("/home/ci/shop/web/src/cart.js", 10), ("/build/pkg/geo/distance.go", 14),
+            ("Ledger.java", 17), ("engine/src/lib.rs", 42)} <= frames
+    assert not any(p.endswith((".txt", ".3")) for p in sig.paths)

@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 _PATH_RE = re.compile(r"(?<![\w/.-])((?:[\w.-]+[/\\])*[\w-]+\.py)\b")
 _FRAME_RE = re.compile(r'File "([^"]+\.py)", line (\d+)(?:, in ([\w<>]+))?')
 _PYTEST_FRAME_RE = re.compile(r"^\s*([\w./\\-]+\.py):(\d+):(?: in ([\w<>]+))?", re.M)
+# Other indexed languages (tree-sitter): `src/cart.ts`, and `file.ext:LINE` as Node, Go, Rust and
+# Java traces write it (`at f (src/cart.js:10:5)`, `cart.go:42`, `(Cart.java:17)`).
+_OTHER_EXT = r"(?:jsx?|mjs|cjs|tsx?|go|java|rs)"
+_OTHER_PATH_RE = re.compile(rf"(?<![\w/.-])((?:[\w.@-]+[/\\])*[\w-]+\.{_OTHER_EXT})\b")
+_OTHER_FRAME_RE = re.compile(rf"([\w./\\@-]*[\w-]+\.{_OTHER_EXT}):(\d+)")
 _DOTTED_RE = re.compile(r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\b")
 _IDENT_RE = re.compile(r"\b([A-Za-z_]\w{2,})\b")
 _CODE_BLOCK_RE = re.compile(r"```.*?```|^(?: {4}|\t|>>> |\.\.\. ).*$", re.S | re.M)
@@ -65,7 +70,10 @@ def extract(text: str) -> IssueSignals:
         sig.frames.append(Frame(m.group(1).replace("\\", "/"), int(m.group(2)), m.group(3)))
     for m in _PYTEST_FRAME_RE.finditer(text):
         sig.frames.append(Frame(m.group(1).replace("\\", "/"), int(m.group(2)), m.group(3)))
+    for m in _OTHER_FRAME_RE.finditer(text):
+        sig.frames.append(Frame(m.group(1).replace("\\", "/"), int(m.group(2)), None))
     sig.paths = [m.group(1).replace("\\", "/") for m in _PATH_RE.finditer(text)]
+    sig.paths += [m.group(1).replace("\\", "/") for m in _OTHER_PATH_RE.finditer(text)]
     sig.dotted = [d for d in _DOTTED_RE.findall(text) if not d.endswith(".py")]
     code = " ".join(_CODE_BLOCK_RE.findall(text) + _BACKTICK_RE.findall(text))
     sig.code_idents = set(_IDENT_RE.findall(code))
