@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dsfix.envs.layers import core as layers
+from dsfix.envs.layers import core as layers, store
 from dsfix.envs.layers import toolchain
 from dsfix.envs.layers.python import (Provision, PythonUnavailable, ensure_provision, provision_for,
                                       toolchain_tag)
@@ -201,10 +201,10 @@ def test_base_from_a_toolchain_and_an_env_whose_venv_runs_it(docker_client, tool
         out = docker_client.containers.run(res.tag, ["bash", "-c", f"ls /opt/python/{MM}/lib/python{MM}/site-packages"],
                                            remove=True, network_mode="none")
         assert "zz_dsfix_venv.pth" in out.decode()      # the hook sits in the toolchain's site dir
-        env = [r for r in layers.list_images(docker_client) if r["repo"] == fx["repo"] and r["layer"] == "env"][0]
+        env = [r for r in store.list_images(docker_client) if r["repo"] == fx["repo"] and r["layer"] == "env"][0]
         assert env["parent"] == toolchain_base.tag
     finally:
-        layers.prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)
+        store.prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)
 
 
 @pytest.mark.docker
