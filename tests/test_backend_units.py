@@ -396,13 +396,14 @@ def test_pull_resumes_an_interrupted_download_into_the_standard_cache(tmp_path):
     env.pop("HF_HUB_OFFLINE", None)
     try:
         hub.stall_after = 12_000_000
+        # SIG_DFL: a test run started in the background (`cmd &`) ignores SIGINT, and children inherit that
         proc = subprocess.Popen([PY, "-m", "dsfix.agent.backend.cli", "model", "pull", "owner/big-GGUF/big-Q4_K_M.gguf"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         partial = cache / "models--owner--big-GGUF" / "blobs" / f"{hub.sha}.dsfix-partial"
-        deadline = time.monotonic() + 180   # a loaded 2-core machine can take a minute to import and start
+        deadline = time.monotonic() + 60
         while not (partial.exists() and partial.stat().st_size >= 10 * 2**20) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert partial.exists(), "the download never got 10 MiB in (machine too loaded?)"
         proc.send_signal(signal.SIGINT)                 # Ctrl-C in the middle of the download
         proc.communicate(timeout=30)
         kept = partial.stat().st_size
