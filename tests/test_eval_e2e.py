@@ -119,7 +119,7 @@ def test_interrupt_removes_containers(fixture, docker_client):
     try:
         assert run.remove_live_containers() == 1      # what Ctrl-C / SIGTERM in `dsfix eval` calls
         t.join(30)
-        assert out["status"] == "error" and out["seconds"]["total"] < 25
+        assert out["status"] == "error" and out["error_kind"] == "interrupted" and out["seconds"]["total"] < 25
         assert _eval_containers(docker_client, fixture["repo"]) == set()
     finally:
         run.STOP.clear()

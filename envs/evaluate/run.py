@@ -11,7 +11,8 @@ with ``grade``. Files in ``<log_dir>``: ``patch.diff``, ``eval.sh``, ``test_outp
 
 Outcome ``status``: ``resolved`` / ``unresolved`` (tests ran), ``empty`` (no patch), ``error``
 (the image could not be had or built, the engine failed, the run timed out, or -- as in the
-official harness -- the patch did not apply; ``error_kind`` says which: image, python, disk, source, spec, engine, network, service, timeout, patch_apply).
+official harness -- the patch did not apply; ``error_kind`` says which: image, python, disk, source, spec, engine, network, service, timeout, patch_apply,
+interrupted).
 
 Divergence from the harness (network): the spec's eval-time re-install runs offline
 (``offline_install``); a failure there does not stop the script, as officially (no ``set -e``).
@@ -273,6 +274,9 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         res["seconds"]["run"] = round(time.monotonic() - t0, 3)
         if log_dir:
             (log_dir / "test_output.txt").write_text(output)
+        if STOP.is_set():   # Ctrl-C / SIGTERM removed the container under the tests: nothing to grade
+            res.update(error="interrupted", error_kind="interrupted")
+            return res
         if timed_out:
             log(f"Test timed out after {timeout} seconds.")
             res.update(error=f"tests timed out after {timeout}s", error_kind="timeout")
@@ -322,6 +326,10 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         res.update(error=str(e)[:4000], error_kind=kind)
         return res
     except Exception as e:  # noqa: BLE001 - the engine failed us: an error, never unresolved
+        if STOP.is_set():   # the container was removed under us on Ctrl-C / SIGTERM
+            log(f"interrupted ({type(e).__name__}: {e})")
+            res.update(error="interrupted", error_kind="interrupted")
+            return res
         log(f"engine error: {type(e).__name__}: {e}\n{traceback.format_exc()}")
         res.update(error=f"{type(e).__name__}: {e}"[:4000], error_kind="engine")
         return res
