@@ -84,7 +84,8 @@ class RepoIndex:
         return table
 
 
-def list_python_files(repo: Path) -> list[str]:
+def _candidate_files(repo: Path) -> list[str]:
+    """Git's tracked + untracked-not-ignored files; a walk (minus _SKIP_DIRS) outside git."""
     files = cache.git_files(repo)
     if files is None:
         files = []
@@ -92,19 +93,13 @@ def list_python_files(repo: Path) -> list[str]:
             dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
             rel = os.path.relpath(dirpath, repo)
             files.extend(os.path.normpath(os.path.join(rel, f)) for f in filenames)
-    return sorted(f for f in files if f.endswith(".py") and (repo / f).is_file())
+    return files
 
 
 def list_files(repo: Path) -> list[str]:
     """Python files, plus the files of other languages whose tree-sitter package is installed
     (not dependencies, build output, bundles or minified code)."""
-    files = cache.git_files(repo)
-    if files is None:
-        files = []
-        for dirpath, dirnames, filenames in os.walk(repo):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-            rel = os.path.relpath(dirpath, repo)
-            files.extend(os.path.normpath(os.path.join(rel, f)) for f in filenames)
+    files = _candidate_files(repo)
     exts = _other_extensions()
     return sorted(f for f in files
                   if (f.endswith(".py") or (exts and _ext(f) in exts and not _TS_SKIP_RE.search(f)))
