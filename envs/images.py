@@ -47,7 +47,8 @@ def rootfs_tarball(release: str = "bookworm", packages: str = BASE_PACKAGES, mir
     if tar.is_file() and tar.stat().st_size > 0:
         return tar
     if not shutil.which("debootstrap"):
-        raise EnvError("debootstrap is needed to build an offline base image: apt-get install debootstrap")
+        raise EnvError("debootstrap is needed to build dsfix's offline base image: run `sudo apt-get install -y "
+                       "debootstrap` (scripts/setup.sh does it as root), or pass an image you have with --image")
     tar.parent.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix=f"dsfix-rootfs-{release}-"))
     try:

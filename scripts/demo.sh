@@ -14,7 +14,7 @@ git -C "$WORK/inventory" -c user.name=demo -c user.email=demo@localhost commit -
 if [ -n "${DSFIX_MODEL__NAME:-}" ]; then
   MODEL=$DSFIX_MODEL__NAME
 elif [ -n "${DEEPSEEK_API_KEY:-}" ]; then
-  MODEL=deepseek/deepseek-coder
+  MODEL=deepseek/deepseek-v4-flash
 else
   MODEL="scripted/$PWD/examples/inventory.replay.json"
   echo "demo: no model configured; using the SCRIPTED model (a replay of recorded answers, not a real model)" >&2

@@ -14,14 +14,7 @@ SOCK="unix://$DIR/docker.sock"
 if DOCKER_HOST=$SOCK docker info >/dev/null 2>&1; then
   log "engine reachable at $SOCK"; echo "export DOCKER_HOST=$SOCK"; exit 0
 fi
-if ! command -v dockerd >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing docker.io with apt-get"
-    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >&2
-  else
-    log "no Docker engine and cannot install one (need root + apt-get). Install Docker, then re-run."; exit 1
-  fi
-fi
+"$(dirname "$0")/need.sh" dockerd docker.io "a Docker engine for the test containers"
 mkdir -p "$DIR/data" "$DIR/exec"
 log "starting dockerd (data under $DIR)"
 nohup dockerd --iptables=false --ip-forward=false --ip-masq=false --bridge=none \

@@ -23,4 +23,8 @@ pipq -e ".${EXTRAS:+[$EXTRAS]}"
 .venv/bin/dsfix --version >&2
 eval "$(scripts/docker-up.sh)"
 export DOCKER_HOST
+# The offline base image is built from a Debian root filesystem (debootstrap) unless cached.
+if ! docker image inspect "${DSFIX_BASE_IMAGE:-dsfix/base:bookworm}" >/dev/null 2>&1; then
+  scripts/need.sh debootstrap debootstrap "to build dsfix's offline base image"
+fi
 .venv/bin/dsfix env base >&2
