@@ -49,7 +49,8 @@ class Agent:
             self._check_limits()
             reply = self.model.query(self.traj.messages)
             self.traj.add_message("assistant", reply.content, phase=phase, tokens=vars(reply.usage),
-                                  cost=reply.cost, seconds=reply.seconds)
+                                  cost=reply.cost, seconds=reply.seconds,
+                                  **({"reasoning": reply.reasoning} if reply.reasoning else {}))
             self.out.steps.append({"phase": phase, "seconds": reply.seconds, "cost": reply.cost,
                                    "prompt_tokens": reply.usage.prompt, "completion_tokens": reply.usage.completion})
             try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -18,10 +19,26 @@ class ModelError(RuntimeError):
 
 @dataclass
 class Reply:
-    content: str
+    content: str                    # the answer only: what dsfix parses
     usage: Usage
     cost: float | None
     seconds: float
+    reasoning: str = ""             # a thinking model's reasoning: recorded, never parsed
+
+
+# Models served without a reasoning parser put their thinking in the content itself.
+_THINK = re.compile(r"^\s*<think>(.*?)</think>\s*", re.S)
+
+
+def split_reasoning(message) -> tuple[str, str]:
+    """(answer, reasoning) of a response message: DeepSeek's ``reasoning_content`` field, or a
+    leading ``<think>...</think>`` block in the content."""
+    content = getattr(message, "content", None) or ""
+    reasoning = getattr(message, "reasoning_content", None) or ""
+    if m := _THINK.match(content):
+        reasoning = (reasoning + "\n" + m.group(1)).strip() if reasoning else m.group(1).strip()
+        content = content[m.end():]
+    return content, reasoning
 
 
 @dataclass
@@ -46,6 +63,30 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, kinds) or getattr(exc, "status_code", 0) in (429, 500, 502, 503, 504)
 
 
+def thinks(cfg: ModelSettings) -> bool:
+    """Whether the model reasons before answering (its reasoning then shares max_tokens)."""
+    return cfg.thinking is True or (cfg.thinking is None and cfg.name.startswith(("deepseek/deepseek-v4",
+                                                                                   "deepseek-v4")))
+
+
+def max_tokens(cfg: ModelSettings) -> int:
+    return cfg.max_tokens or (16384 if thinks(cfg) else 4096)
+
+
+def thinking_kwargs(cfg: ModelSettings) -> dict:
+    """Request options for thinking mode. DeepSeek takes ``thinking`` and ``reasoning_effort`` in
+    the request body (OpenAI format); other providers get litellm's ``reasoning_effort``."""
+    deepseek = cfg.name.startswith(("deepseek/", "deepseek-"))
+    if deepseek:
+        body = {}
+        if cfg.thinking is not None:
+            body["thinking"] = {"type": "enabled" if cfg.thinking else "disabled"}
+        if cfg.reasoning_effort and cfg.thinking is not False:
+            body["reasoning_effort"] = cfg.reasoning_effort
+        return {"extra_body": body} if body else {}
+    return {"reasoning_effort": cfg.reasoning_effort} if cfg.reasoning_effort else {}
+
+
 class LitellmModel:
     def __init__(self, cfg: ModelSettings, sleep=time.sleep):
         from . import scripted  # registers the scripted provider used in tests and demos
@@ -61,9 +102,10 @@ class LitellmModel:
     def _call(self, messages: list[dict]):
         import litellm
         kwargs = dict(model=self.cfg.name, messages=messages, temperature=self.cfg.temperature,
-                      max_tokens=self.cfg.max_tokens, timeout=self.cfg.timeout, num_retries=0)
+                      max_tokens=max_tokens(self.cfg), timeout=self.cfg.timeout, num_retries=0)
         if self.cfg.api_base:
             kwargs["api_base"] = self.cfg.api_base
+        kwargs.update(thinking_kwargs(self.cfg))
         return litellm.completion(**kwargs)
 
     def query(self, messages: list[dict]) -> Reply:
@@ -77,11 +119,11 @@ class LitellmModel:
                     raise ModelError(f"{type(e).__name__}: {str(e)[:500]}") from e
                 self._sleep(wait)
                 wait *= 2
-        content = resp.choices[0].message.content or ""
+        content, reasoning = split_reasoning(resp.choices[0].message)
         usage = usage_from_response(getattr(resp, "usage", None))
         cost = cost_of(usage, self._price)
         self._account(usage, cost)
-        return Reply(content, usage, cost, round(time.monotonic() - t0, 3))
+        return Reply(content, usage, cost, round(time.monotonic() - t0, 3), reasoning)
 
     def _account(self, usage: Usage, cost: float | None) -> None:
         t = self.totals

@@ -18,10 +18,12 @@ def build_report(out, model, cfg, timings: dict, test_cmd, test_source, seconds:
         "steps": len(out.steps),
         "attempts": out.attempts,
         "step_log": out.steps,
-        "tokens": {"prompt": t.usage.prompt, "completion": t.usage.completion, "cache_hit": t.usage.cache_hit},
+        "tokens": {"prompt": t.usage.prompt, "completion": t.usage.completion, "cache_hit": t.usage.cache_hit,
+                   "reasoning": t.usage.reasoning},
         "cost_usd": round(t.cost, 6) if t.cost_known else None,
         "cost_known": t.cost_known,
         "limits": cfg.limits.model_dump(),
+        "ignored_repo_keys": cfg.ignored_repo_keys,   # the repository's dsfix.yaml may not set these
         "tests": {
             "command": test_cmd, "source": test_source,
             "before": out.baseline.summary() if out.baseline else None,

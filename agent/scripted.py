@@ -2,7 +2,8 @@
 
 It exists for tests and the offline demo, and is always named as such: it writes
 no code itself. Use it as `--model scripted/<path to script.json>` where the file is
-    {"responses": [<text> | {"content": <text>, "usage": {...}} | {"error": "rate_limit"|"server"|"timeout"|"fatal"}],
+    {"responses": [<text> | {"content": <text>, "reasoning_content": <text>, "usage": {...}}
+                   | {"error": "rate_limit"|"server"|"timeout"|"fatal"}],
      "then": "repeat" | "error"}
 "then" says what happens once the list is used up (default "error").
 """
@@ -61,13 +62,18 @@ def register() -> None:
             if "error" in step:
                 _raise(step["error"], model)
             usage = step.get("usage", {})
+            thought = step.get("reasoning_content") or ""
             prompt = usage.get("prompt_tokens", sum(len(m.get("content") or "") for m in messages) // 4)
-            completion = usage.get("completion_tokens", len(step["content"]) // 4)
+            reasoning = usage.get("reasoning_tokens", len(thought) // 4)
+            completion = usage.get("completion_tokens", len(step["content"]) // 4 + reasoning)
+            message = {"role": "assistant", "content": step["content"],
+                       **({"reasoning_content": thought} if thought else {})}
             return litellm.ModelResponse(
                 model=f"scripted/{model}",
-                choices=[{"message": {"role": "assistant", "content": step["content"]}, "finish_reason": "stop"}],
+                choices=[{"message": message, "finish_reason": "stop"}],
                 usage={"prompt_tokens": prompt, "completion_tokens": completion,
                        "total_tokens": prompt + completion,
+                       **({"completion_tokens_details": {"reasoning_tokens": reasoning}} if reasoning else {}),
                        **({"prompt_tokens_details": {"cached_tokens": usage["cached_tokens"]}}
                           if "cached_tokens" in usage else {})},
             )

@@ -15,7 +15,8 @@ def print_summary(console, report: dict, out_dir: Path) -> None:
     t.add_row("model", report["model"])
     t.add_row("steps", f"{report['steps']} model calls, {report['attempts']} edit attempts")
     tok = report["tokens"]
-    t.add_row("tokens", f"{tok['prompt']} prompt ({tok['cache_hit']} cached), {tok['completion']} completion")
+    thought = f", {tok['reasoning']} of them reasoning" if tok.get("reasoning") else ""
+    t.add_row("tokens", f"{tok['prompt']} prompt ({tok['cache_hit']} cached), {tok['completion']} completion{thought}")
     t.add_row("cost", f"${report['cost_usd']:.4f}" if report["cost_known"] else "unknown (no price for this model)")
     after = (report["tests"] or {}).get("after")
     if after:
