@@ -1,48 +1,78 @@
-"""`dsfix doctor`: check what a run needs and say how to fix each problem."""
+"""`dsfix doctor`: check what a run needs and say, in one line each, how to fix each problem.
+
+It never waits on the network for long: the model is called only with ``--model-check`` or when
+the key it needs is set (or it is a server of the user's own, ``--api-base``)."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 from rich.table import Table
 
 MIN_FREE_GB = 5.0
+Row = tuple[str, str, str]   # (ok|warn|fail, detail, how to fix)
 
 
-def check_docker() -> tuple[str, str, str]:
+def check_docker() -> Row:
     from dsfix.envs.base import EnvError
     from dsfix.envs.docker_env import docker_client
     try:
-        v = docker_client(timeout=10).version().get("Version", "?")
+        v = docker_client(timeout=5).version().get("Version", "?")
         return "ok", f"engine {v} reachable", ""
     except EnvError:
         return ("fail", "no Docker engine reachable",
-                "install Docker and start it (or run scripts/docker-up.sh as root), then export DOCKER_HOST; "
-                "or use --env local to run on this host without isolation")
+                "start Docker (as root: scripts/docker-up.sh) and export DOCKER_HOST, or use --env local (no isolation)")
 
 
-def check_image(image: str) -> tuple[str, str, str]:
+def check_image(image: str) -> Row:
     try:
         from dsfix.envs.docker_env import docker_client
-        docker_client(timeout=10).images.get(image)
+        docker_client(timeout=5).images.get(image)
         return "ok", f"{image} present", ""
     except Exception:  # noqa: BLE001
-        return "warn", f"{image} not present", "it is pulled or built on first use; to build now: `dsfix env base`"
+        return "warn", f"{image} not present", "built or pulled on first use; to build it now: `dsfix env base`"
 
 
-def check_disk(path: Path) -> tuple[str, str, str]:
+def check_disk(path: Path) -> Row:
     path.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(path).free / 2**30
     if free < MIN_FREE_GB:
-        return "fail", f"{free:.1f} GiB free at {path}", f"free at least {MIN_FREE_GB} GiB (docker image prune)"
+        return "fail", f"{free:.1f} GiB free at {path}", f"free at least {MIN_FREE_GB} GiB (`dsfix env prune`)"
     return "ok", f"{free:.1f} GiB free at {path}", ""
 
 
-def check_model(name: str, api_base: str | None, local=None) -> tuple[str, str, str]:
+def needs_key(name: str, api_base: str | None) -> list[str] | None:
+    """The environment variables a model's provider needs and lacks; None when it needs no key
+    (the scripted replay, the bundled local model, a server of the user's own)."""
+    if api_base or name.startswith(("scripted/", "local")):
+        return None
+    if name.startswith(("deepseek/", "deepseek-")):
+        return [] if os.environ.get("DEEPSEEK_API_KEY") else ["DEEPSEEK_API_KEY"]
+    import litellm
+    try:
+        found = litellm.validate_environment(model=name)
+    except Exception:  # noqa: BLE001 - an unknown provider: let the call say what it needs
+        return []
+    return list(found.get("missing_keys") or [])
+
+
+def check_model(name: str, api_base: str | None, local=None, call: bool = False) -> Row:
+    missing = needs_key(name, api_base)
+    if missing:
+        return ("fail", f"{name}: {', '.join(missing)} not set (no call made)",
+                f"export {missing[0]}=<your key>, or pick another model with --model")
+    if not call and missing is None:
+        kind = "scripted replay (not a real model)" if name.startswith("scripted/") else "needs no key"
+        return "ok", f"{name}: {kind}; not called (--model-check calls it)", ""
+    return _call_model(name, api_base, local)
+
+
+def _call_model(name: str, api_base: str | None, local) -> Row:
     from .backend import LocalBackendError, local_model
     from .config import ModelSettings
     from .model import LitellmModel, ModelError
-    cfg = ModelSettings(name=name, api_base=api_base, max_tokens=1, timeout=20, retries=0)
+    cfg = ModelSettings(name=name, api_base=api_base, max_tokens=1, timeout=10, retries=0)
     try:
         with local_model(cfg, local) as routed:   # `local/...` starts the bundled server for the check
             m = LitellmModel(routed)
@@ -50,18 +80,12 @@ def check_model(name: str, api_base: str | None, local=None) -> tuple[str, str, 
     except LocalBackendError as e:
         return "fail", f"{name}: {str(e).splitlines()[0][:160]}", "see docs/local-backend.md (pip install 'dsfix[local]')"
     except ModelError as e:
-        return "fail", f"{name}: {str(e)[:160]}", _model_hint(name)
+        return "fail", f"{name}: {str(e).splitlines()[0][:160]}", "check the key, the network and the model name"
     price = "price known" if m.totals.cost_known else "no price: cost will be reported as unknown"
     return "ok", f"{name} answered ({price})", ""
 
 
-def _model_hint(name: str) -> str:
-    provider = name.split("/", 1)[0].upper() if "/" in name else "the provider"
-    return (f"set {provider}_API_KEY in the environment (e.g. DEEPSEEK_API_KEY for deepseek/...), "
-            f"check the network, or pick another model with --model / dsfix.yaml")
-
-
-def run_doctor(console, model: str | None, repo: Path) -> int:
+def run_doctor(console, model: str | None, repo: Path, model_check: bool = False) -> int:
     from dsfix.envs.images import cache_dir
     from .config import ConfigError, load_settings
     try:
@@ -69,14 +93,15 @@ def run_doctor(console, model: str | None, repo: Path) -> int:
     except ConfigError as e:
         console.print(f"[red]config:[/] {e}")
         return 2
+    name = model or cfg.model.name
     rows = [("docker", *check_docker()), ("image", *check_image(cfg.env.image)),
             ("disk", *check_disk(cache_dir())),
-            ("model", *check_model(model or cfg.model.name, cfg.model.api_base, cfg.local))]
+            ("model", *check_model(name, cfg.model.api_base, cfg.local, call=model_check))]
     t = Table(title="dsfix doctor")
     for col in ("check", "result", "detail", "how to fix"):
         t.add_column(col, overflow="fold")
     colour = {"ok": "green", "warn": "yellow", "fail": "red"}
-    for name, res, detail, fix in rows:
-        t.add_row(name, f"[{colour[res]}]{res}[/]", detail, fix)
+    for check, res, detail, fix in rows:
+        t.add_row(check, f"[{colour[res]}]{res}[/]", detail, fix)
     console.print(t)
     return 1 if any(r[1] == "fail" for r in rows) else 0

@@ -47,8 +47,19 @@ def test_version_and_doctor_without_docker(tmp_path):
     r = dsfix("--version")
     assert r.returncode == 0 and r.stdout.startswith("dsfix ")
     model = script(tmp_path / "s.json", ["pong"])
-    r = dsfix("doctor", "--model", model, env={"DOCKER_HOST": f"unix://{tmp_path}/no.sock", "COLUMNS": "200"})
+    nodocker = {"DOCKER_HOST": f"unix://{tmp_path}/no.sock", "COLUMNS": "200"}
+    r = dsfix("doctor", "--model", model, env=nodocker)
     assert r.returncode == 1 and "no Docker engine reachable" in r.stdout and "DOCKER_HOST" in r.stdout
+    assert "not called" in r.stdout          # a replay is not called unless asked
+    r = dsfix("doctor", "--model", model, "--model-check", env=nodocker)
+    assert "answered" in r.stdout
+
+
+def test_doctor_names_a_missing_key_without_calling(tmp_path, monkeypatch):
+    monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
+    r = dsfix("doctor", env={"DOCKER_HOST": f"unix://{tmp_path}/no.sock", "COLUMNS": "250"})
+    assert "deepseek/deepseek-v4-flash: DEEPSEEK_API_KEY not set (no call made)" in r.stdout
+    assert r.stdout.count("DEEPSEEK_API_KEY") == 2   # the problem once, its one fix line once
 
 
 def test_flags_that_do_not_fit_the_target(buggy_repo):
