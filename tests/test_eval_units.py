@@ -93,6 +93,19 @@ def test_summary_uses_official_field_names():
     assert (s["resolved_instances"], s["error_instances"], s["empty_patch_instances"]) == (1, 1, 2)
 
 
+def test_summary_labels_infrastructure_and_ambiguous_failures_as_swebench_5():
+    results = {"img": {"status": "error", "error_kind": "image", "error": "build failed"},
+               "eng": {"status": "error", "error_kind": "engine", "error": "died"},
+               "apply": {"status": "error", "error_kind": "patch_apply", "error": "did not apply"},
+               "slow": {"status": "error", "error_kind": "timeout", "error": "tests timed out"},
+               "ok": {"status": "resolved"}}
+    s = make_summary([{}] * 5, {k: {} for k in results}, results, list(results), [], "r", "m")
+    assert s["infra_failure_ids"] == ["eng", "img"] and s["infra_failure_instances"] == 2
+    assert s["ambiguous_failure_ids"] == ["slow"] and s["ambiguous_failure_instances"] == 1
+    assert s["error_ids"] == ["apply", "eng", "img", "slow"]      # the older field keeps every error
+    assert set(s["failure_reasons"]) == {"apply", "eng", "img", "slow"} and "ok" not in s["failure_reasons"]
+
+
 def test_cli_bad_input_exits_2(tmp_path):
     r = CliRunner().invoke(eval_cli_mod.app, ["--dataset", str(tmp_path / "no.jsonl"), "--predictions", "gold"])
     assert r.exit_code == 2 and "no such dataset file" in r.output

@@ -73,8 +73,12 @@ def _print_next_steps(output: Path, dataset: str) -> None:
     preds = output / "preds.jsonl"
     err.print(f"predictions: {preds}")
     err.print(f"evaluate with dsfix:   dsfix eval --dataset {dataset} --predictions {preds} --run-id {output.name}")
-    err.print("official harness:      python -m swebench.harness.run_evaluation --dataset_name "
-              f"princeton-nlp/SWE-bench_Lite --predictions_path {preds} --max_workers 8 --run_id {output.name}")
+    err.print(f"official harness:      {official_command(dataset, preds, output.name)}")
+
+
+def official_command(dataset: str, preds: Path, run_id: str) -> str:
+    """swebench 5.x's CLI (DATASET: an alias, a Hugging Face id or a local file, as given to bench)."""
+    return f"swebench eval {dataset} -p {preds} --run-id {run_id} -j 8"
 
 
 @bench_app.command("report")

@@ -55,9 +55,12 @@ def run_evaluation(dataset: list[dict], predictions: dict[str, dict], *, run_id:
         pred = predictions[iid]
         d = output / LOG_ROOT / run_id / model_dir_name(pred.get(KEY_MODEL) or model) / iid
         d.mkdir(parents=True, exist_ok=True)
-        return evaluate_instance(by_id[iid], pred.get(KEY_PATCH), client=client, sources=sources, log_dir=d,
-                                 model_name=model, timeout=timeout, pull=pull, python_fallback=python_fallback,
-                                 run_empty=run_empty, min_free=min_free)
+        r = evaluate_instance(by_id[iid], pred.get(KEY_PATCH), client=client, sources=sources, log_dir=d,
+                              model_name=model, timeout=timeout, pull=pull, python_fallback=python_fallback,
+                              run_empty=run_empty, min_free=min_free)
+        if failure_label(r) == "infra":   # labelled in the instance's report too, as swebench 5.x does
+            write_infra_report(d / "report.json", iid, pred.get(KEY_PATCH), r)
+        return r
 
     t0 = time.monotonic()
     STOP.clear()
@@ -97,16 +100,46 @@ def _collect(ctx, pool, one, todo, results, lock) -> None:
                 prog.update(task, advance=1, description=f"{iid}: {r['status']}")
 
 
+# Errors that say nothing about the prediction (swebench 5.x's "infrastructure failures"): the
+# image, the engine, the sources, an interrupted run. A patch that does not apply is the
+# prediction's own error; a timeout is ambiguous (a hung test or a patch that loops).
+INFRA_KINDS = frozenset({"image", "python", "disk", "source", "spec", "engine", "network", "service", "interrupted"})
+AMBIGUOUS_KINDS = frozenset({"timeout"})
+
+
+def failure_label(r: dict) -> str | None:
+    """"infra", "ambiguous" or None for one instance's result."""
+    if r.get("status") == "error":
+        kind = r.get("error_kind")
+        return "infra" if kind in INFRA_KINDS else "ambiguous" if kind in AMBIGUOUS_KINDS else None
+    return "ambiguous" if r.get("ambiguous") else None
+
+
+def write_infra_report(path: Path, iid: str, patch: str | None, r: dict) -> None:
+    path.write_text(json.dumps({iid: {
+        "patch_is_None": patch is None, "patch_exists": bool((patch or "").strip()),
+        "patch_successfully_applied": False, "resolved": False, "infra_failure": True,
+        "infra_failure_reason": f"{r.get('error_kind')}: {(r.get('error') or '')[:500]}"}}, indent=4))
+
+
 def make_summary(dataset, predictions, results, wanted, missing_pred, run_id, model) -> dict:
+    """The run report: swebench 5.x's fields (schema_version 2), plus the older ``error_reasons``."""
     bucket = {i: "empty" if r.get("empty_patch") else r["status"] for i, r in results.items()}
     ids = {s: sorted(i for i, b in bucket.items() if b == s) for s in ("resolved", "unresolved", "error", "empty")}
+    label = {i: failure_label(r) for i, r in results.items()}
+    infra = sorted(i for i, lab in label.items() if lab == "infra")
+    ambiguous = sorted(i for i, lab in label.items() if lab == "ambiguous")
     completed = sorted(ids["resolved"] + ids["unresolved"])
+    reasons = {i: f"{results[i].get('error_kind') or 'ambiguous'}: {(results[i].get('error') or '')[:300]}"
+               for i in sorted(set(ids["error"]) | set(ambiguous))}
     return {
         "total_instances": len(dataset),
         "submitted_instances": len(predictions),
         "completed_instances": len(completed),
         "resolved_instances": len(ids["resolved"]),
         "unresolved_instances": len(ids["unresolved"]),
+        "infra_failure_instances": len(infra),
+        "ambiguous_failure_instances": len(ambiguous),
         "empty_patch_instances": len(ids["empty"]),
         "error_instances": len(ids["error"]),
         "completed_ids": completed,
@@ -115,9 +148,11 @@ def make_summary(dataset, predictions, results, wanted, missing_pred, run_id, mo
         "submitted_ids": sorted(predictions),
         "resolved_ids": ids["resolved"],
         "unresolved_ids": ids["unresolved"],
+        "infra_failure_ids": infra,
+        "ambiguous_failure_ids": ambiguous,
+        "failure_reasons": reasons,
         "error_ids": ids["error"],
-        "error_reasons": {i: f"{results[i].get('error_kind')}: {(results[i].get('error') or '')[:300]}"
-                          for i in ids["error"]},
+        "error_reasons": {i: reasons[i] for i in ids["error"]},
         "run_id": run_id, "model_name_or_path": model,
         "schema_version": 2,
     }
@@ -141,6 +176,8 @@ def print_table(summary: dict, console=None) -> None:
     console.print(t)
     console.print(f"resolved {summary['resolved_instances']}, unresolved {summary['unresolved_instances']}, "
                   f"empty {summary['empty_patch_instances']}, error {summary['error_instances']} "
+                  f"(infrastructure {summary['infra_failure_instances']}, "
+                  f"ambiguous {summary['ambiguous_failure_instances']}) "
                   f"of {len(summary['results'])} evaluated; summary: {summary.get('summary_path')}")
 
 

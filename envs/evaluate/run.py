@@ -298,7 +298,7 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
 
         # 3. grade as officially
         report = {"patch_is_None": patch is None, "patch_exists": bool((patch or "").strip()),
-                  "patch_successfully_applied": False, "resolved": False}
+                  "patch_successfully_applied": False, "resolved": False, "infra_failure": False}
         if spec.network != "none" or spec.services:   # dsfix's divergences from the harness, on record
             report.update(network=spec.network, services=list(spec.services))
             res.update(network=spec.network, services=list(spec.services))
