@@ -99,6 +99,8 @@ def fix(
     open_pr: bool = typer.Option(False, "--open-pr", help="Issue URL: push a branch and open a pull request."),
     branch: Optional[str] = typer.Option(None, "--branch", help="Issue URL: branch name (default dsfix/issue-N)."),
     github_api: Optional[str] = typer.Option(None, "--github-api", help="GitHub API base (GitHub Enterprise)."),
+    strict: bool = typer.Option(False, "--strict", help="Refuse (exit 2) a repository dsfix.yaml that sets keys "
+                                "a repository may not set, instead of ignoring them with a warning."),
 ) -> None:
     """Fix an issue in a repository (or a GitHub issue URL) and prove the patch with its tests."""
     from .backend import LocalBackendError
@@ -117,10 +119,10 @@ def fix(
     try:
         if is_url:
             load_settings(None, config, overrides)  # a bad --config fails before anything is cloned
-            code, report, out_path = _fix_url(repo, config, overrides, out_dir, open_pr, branch, github_api)
+            code, report, out_path = _fix_url(repo, config, overrides, out_dir, open_pr, branch, github_api, strict)
         else:
             code, report, out_path = _fix_path(Path(repo), _issue_text(issue, issue_file), config, overrides,
-                                               out_dir, apply)
+                                               out_dir, apply, strict)
     except (ConfigError, WorkspaceError, EnvError) as e:
         fail(str(e).splitlines()[0])
     except LocalBackendError as e:
@@ -135,10 +137,10 @@ def fix(
     raise typer.Exit(code)
 
 
-def _fix_path(path: Path, text: str, config, overrides, out_dir, apply):
+def _fix_path(path: Path, text: str, config, overrides, out_dir, apply, strict):
     from .config import load_settings
     from .run import FixRequest, run_fix
-    settings = load_settings(path if path.is_dir() else None, config, overrides)
+    settings = load_settings(path if path.is_dir() else None, config, overrides, strict=strict)
     out_path = out_dir or _default_out(path.resolve().name)
     with err.status("dsfix is working...") as status:
         code, report = run_fix(FixRequest(path, text, out_path, settings, apply),
@@ -146,7 +148,7 @@ def _fix_path(path: Path, text: str, config, overrides, out_dir, apply):
     return code, report, out_path
 
 
-def _fix_url(url: str, config, overrides, out_dir, open_pr, branch, github_api):
+def _fix_url(url: str, config, overrides, out_dir, open_pr, branch, github_api, strict):
     from dsfix.tools.github import GitHubError, default_out_name, github_fix
     from .config import load_settings
     from .run import FixRequest, run_fix
@@ -158,7 +160,7 @@ def _fix_url(url: str, config, overrides, out_dir, open_pr, branch, github_api):
         progress = lambda m: status.update(f"dsfix: {m}")  # noqa: E731
 
         def run(repo_dir: Path, text: str, run_out: Path):
-            settings = load_settings(repo_dir, config, overrides)
+            settings = load_settings(repo_dir, config, overrides, strict=strict)
             return run_fix(FixRequest(repo_dir, text, run_out, settings), progress=progress)
         try:
             code, report = github_fix(url, run=run, out=out_path, open_pr=open_pr, branch=branch,
@@ -176,10 +178,12 @@ def _default_out(name: str) -> Path:
 
 @app.command()
 def doctor(model: Optional[str] = typer.Option(None, "--model", help="Model to check (default: configured)."),
-           repo: Path = typer.Option(Path("."), "--repo", help="Repository whose dsfix.yaml to read.")) -> None:
-    """Check the Docker engine, the base image, the model and disk space, and say how to fix problems."""
+           repo: Path = typer.Option(Path("."), "--repo", help="Repository whose dsfix.yaml to read."),
+           model_check: bool = typer.Option(False, "--model-check", help="Call the model too (one tiny request).")
+           ) -> None:
+    """Check the Docker engine, the base image, the model's key and disk space; say how to fix problems."""
     from .doctor import run_doctor
-    raise typer.Exit(run_doctor(out, model, repo))
+    raise typer.Exit(run_doctor(out, model, repo, model_check))
 
 
 @app.command("apply")
@@ -219,8 +223,22 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt  # so `finally` blocks remove containers on SIGTERM too
 
 
+def setup_logging() -> None:
+    """dsfix's warnings as one plain line each on stderr ("warning: ..."), for people."""
+    import logging
+
+    class OneLine(logging.Handler):
+        def emit(self, record):
+            err.print(f"[yellow]{record.levelname.lower()}:[/] {record.getMessage()}", highlight=False,
+                      soft_wrap=True)
+    logger = logging.getLogger("dsfix")
+    logger.handlers = [OneLine(level=logging.WARNING)]
+    logger.propagate = False
+
+
 def main() -> None:
     import signal
+    setup_logging()
     signal.signal(signal.SIGTERM, _terminate)
     try:
         app()

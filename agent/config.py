@@ -1,14 +1,18 @@
 """Typed settings: defaults < dsfix.yaml in the repo < --config file < DSFIX_* env vars < CLI flags."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .backend import LocalOptions
+
+
+log = logging.getLogger("dsfix")
 
 
 class ConfigError(ValueError):
@@ -26,15 +30,22 @@ class Price(_Strict):
     cache_hit: float | None = None
 
 
+DEFAULT_MODEL = "deepseek/deepseek-v4-flash"
+
+
 class ModelSettings(_Strict):
-    name: str = "deepseek/deepseek-coder"
-    temperature: float = 0.0
-    max_tokens: int = 4096
+    name: str = DEFAULT_MODEL
+    temperature: float = 0.0        # ignored by models in thinking mode
+    max_tokens: int | None = None   # per answer; None: 4096, or 16384 for a model that thinks first
     timeout: float = 300.0          # seconds per request
     retries: int = 4                # on rate limits, 5xx and timeouts
     backoff: float = 2.0            # first wait in seconds, doubled each retry
     api_base: str | None = None
     price: Price | None = None
+    # Thinking (reasoning) models: None keeps the provider's default (DeepSeek V4: on, effort high).
+    # The reasoning text is recorded in the trajectory, never parsed as the answer.
+    thinking: bool | None = None
+    reasoning_effort: Literal["low", "high", "max"] | None = None
 
 
 class EnvSettings(_Strict):
@@ -48,6 +59,8 @@ class EnvSettings(_Strict):
     network: bool = False           # test runs get no network unless asked
     exec_timeout: int = 300
     setup: list[str] = Field(default_factory=list)   # commands run once after copying the repo in
+    packages: list[str] = Field(default_factory=list)   # extra pip requirements for the environment image
+    python: str | None = None       # the environment's Python (X.Y); None: from the project's metadata
 
 
 class Limits(_Strict):
@@ -78,6 +91,13 @@ class Settings(_Strict):
     spec: dict[str, Any] | None = None   # repo spec overrides; read by dsfix.envs.specs
     local: LocalOptions = Field(default_factory=LocalOptions)   # the bundled backend (--model local)
     localize: LocalizeSettings = Field(default_factory=LocalizeSettings)
+    ignore: list[str] = Field(default_factory=list)   # paths (globs) never shown to the model or edited
+    _ignored: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def ignored_repo_keys(self) -> list[str]:
+        """Keys of the repository's dsfix.yaml that were ignored (it is untrusted), for the report."""
+        return self._ignored
 
 
 SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
@@ -91,14 +111,15 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path, secrets_ok: bool = False) -> dict:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read config {path}: {e}") from e
     if not isinstance(data, dict):
         raise ConfigError(f"config {path} must be a mapping")
-    _refuse_secrets(data, str(path))
+    if not secrets_ok:   # a repository's file: its secret-looking keys are ignored like any other
+        _refuse_secrets(data, str(path))
     return data
 
 
@@ -125,11 +146,49 @@ def _from_env(environ: dict[str, str]) -> dict:
     return out
 
 
+# What a repository's own dsfix.yaml may set: only what stays inside the sandbox. The repository
+# is untrusted (a cloned issue's repo, a batch instance, a user's dependency): its file must not
+# move execution to the host (env.kind), open the network (env.network), choose the model or where
+# the key is sent (model.*, local.*), or raise the budget (limits.*).
+REPO_KEYS: dict[str, set[str] | None] = {
+    "test_cmd": None, "test_scope": None, "spec": None, "edit_format": None, "ignore": None,
+    "env": {"setup", "packages", "python"},
+}
+
+
+def untrusted(data: dict, where: str) -> tuple[dict, list[str]]:
+    """The part of a repository's settings dsfix honours, and the dotted keys it drops."""
+    kept: dict = {}
+    dropped: list[str] = []
+    for key, value in data.items():
+        if key not in REPO_KEYS:
+            dropped.append(key)
+            continue
+        allowed = REPO_KEYS[key]
+        if allowed is None or not isinstance(value, dict):
+            kept[key] = value
+            continue
+        kept[key] = {k: v for k, v in value.items() if k in allowed}
+        dropped += [f"{key}.{k}" for k in value if k not in allowed]
+    return kept, dropped
+
+
 def load_settings(repo: Path | None, config_file: Path | None = None,
-                  overrides: dict | None = None, environ: dict[str, str] | None = None) -> Settings:
+                  overrides: dict | None = None, environ: dict[str, str] | None = None,
+                  strict: bool = False) -> Settings:
+    """Settings from (lowest first) defaults, the repository's dsfix.yaml (untrusted: only
+    REPO_KEYS; the rest ignored with a warning, or refused when ``strict``), ``--config``, DSFIX_*
+    variables and ``overrides`` (CLI flags)."""
     data: dict = {}
+    ignored: list[str] = []
     if repo is not None and (repo / "dsfix.yaml").is_file():
-        data = merge(data, _read_yaml(repo / "dsfix.yaml"))
+        data, ignored = untrusted(_read_yaml(repo / "dsfix.yaml", secrets_ok=True), str(repo / "dsfix.yaml"))
+        if ignored and strict:
+            raise ConfigError(f"{repo / 'dsfix.yaml'}: the repository may not set {', '.join(ignored)} "
+                              f"(only {', '.join(_repo_keys())}); move them to --config")
+        for key in ignored:
+            log.warning("the repository's dsfix.yaml sets %s: ignored (a repository may only set %s; "
+                        "put it in --config or a DSFIX_ variable)", key, ", ".join(_repo_keys()))
     if config_file is not None:
         if not config_file.is_file():
             raise ConfigError(f"config file not found: {config_file}")
@@ -137,8 +196,14 @@ def load_settings(repo: Path | None, config_file: Path | None = None,
     data = merge(data, _from_env(dict(os.environ if environ is None else environ)))
     data = merge(data, overrides or {})
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"invalid setting {loc}: {first['msg']}") from e
+    settings._ignored = ignored
+    return settings
+
+
+def _repo_keys() -> list[str]:
+    return [k if sub is None else f"{k}.{{{','.join(sorted(sub))}}}" for k, sub in REPO_KEYS.items()]

@@ -75,7 +75,7 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     traj = Trajectory(req.out / "trajectory.jsonl", redact)
     cfg = req.settings
     traj.event("run", dsfix=__version__, repo=str(ws.root), commit=ws.snapshot_sha(),
-               settings=cfg.model_dump(mode="json"))
+               settings=cfg.model_dump(mode="json"), ignored_repo_keys=cfg.ignored_repo_keys)
     with local_model(cfg.model, cfg.local) as model_cfg:   # starts and stops a local server if asked
         model = LitellmModel(model_cfg)
         model.name = cfg.model.name
