@@ -52,7 +52,13 @@ def test_gold_resolves_empty_is_empty_and_bad_build_is_error(fixture, docker_cli
     assert report["resolved"] and report["patch_successfully_applied"]
     assert report["tests_status"]["FAIL_TO_PASS"]["success"] == ["tests/test_calc.py::test_add"]
     assert "pytest" in (d / "eval.sh").read_text() and "tests/test_calc.py" in (d / "eval.sh").read_text()
-    assert not (tmp_path / "logs/run_evaluation/gold-run/gold/local__calc-broken-env/report.json").exists()
+    # an image that cannot build says nothing about the patch: its report is labelled an
+    # infrastructure failure (swebench 5.x), never resolved and never "unresolved"
+    broken = json.loads((tmp_path / "logs/run_evaluation/gold-run/gold/local__calc-broken-env/report.json")
+                        .read_text())["local__calc-broken-env"]
+    assert broken["infra_failure"] is True and broken["resolved"] is False
+    assert broken["infra_failure_reason"].startswith("image:")
+    assert s["infra_failure_ids"] == ["local__calc-broken-env"]
     summary = json.loads((tmp_path / "gold.gold-run.json").read_text())
     assert summary["resolved_instances"] == 1 and summary["error_instances"] == 1
     assert _eval_containers(docker_client, fixture['repo']) == before   # every container removed

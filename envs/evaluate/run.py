@@ -7,7 +7,8 @@ none``), copy the model patch to ``/tmp/patch.diff`` and apply it with the offic
 then run ``eval.sh`` (reset test files, apply the test patch, run the spec's test command on the
 test patch's files), parse the log between the official markers with ``parse_log`` and grade it
 with ``grade``. Files in ``<log_dir>``: ``patch.diff``, ``eval.sh``, ``test_output.txt``,
-``run_instance.log`` and ``report.json`` (only when the run completed, as officially).
+``run_instance.log`` and ``report.json`` (when the run completed; an infrastructure failure gets
+a report labelled ``infra_failure``, as swebench 5.x writes it).
 
 Outcome ``status``: ``resolved`` / ``unresolved`` (tests ran), ``empty`` (no patch), ``error``
 (the image could not be had or built, the engine failed, the run timed out, or -- as in the
