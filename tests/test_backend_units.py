@@ -473,3 +473,19 @@ def test_stopped_server_leaves_no_log_directory_but_keeps_its_tail(tmp_path):
         srv.server_command = orig
     assert not log_dir.exists()
     assert "last words" in s.log_tail()
+
+
+def test_amx_cpus_load_models_without_weight_repacking(tmp_path, monkeypatch):
+    """ggml's AMX repacking segfaults on Sapphire Rapids-class CPUs (llama.cpp#20824): the server
+    turns it off there, and only there."""
+    from dsfix.agent.backend import llama_server
+    amx, plain = tmp_path / "amx", tmp_path / "plain"
+    amx.write_text("flags\t\t: fpu avx2 avx512f amx_bf16 amx_tile amx_int8\n")
+    plain.write_text("flags\t\t: fpu avx2 avx512f\n")
+    assert llama_server.has_amx(str(amx)) and not llama_server.has_amx(str(plain))
+    assert not llama_server.has_amx(str(tmp_path / "absent"))
+    lib = pytest.importorskip("llama_cpp.llama_cpp")
+    monkeypatch.setattr(lib, "llama_model_default_params", lib.llama_model_default_params)
+    assert lib.llama_model_default_params().use_extra_bufts
+    llama_server.no_weight_repacking()
+    assert not lib.llama_model_default_params().use_extra_bufts
