@@ -33,10 +33,11 @@ class Outcome:
 
 
 class Agent:
-    def __init__(self, model: Model, env, traj: Trajectory, cfg: Settings, check_path,
+    def __init__(self, model: Model, env, traj: Trajectory, cfg: Settings, ws,
                  test_cmd: str | None, parser: str | None):
+        """``ws``: the Workspace; edits are checked against its paths and read from its snapshot."""
         self.model, self.env, self.traj, self.cfg = model, env, traj, cfg
-        self.check_path, self.test_cmd, self.parser = check_path, test_cmd, parser
+        self.ws, self.test_cmd, self.parser = ws, test_cmd, parser
         self.out = Outcome()
         self.fmt = cfg.edit_format
         self.apply_failures = 0   # in a row
@@ -122,7 +123,7 @@ class Agent:
         text = self.ask(prompt, lang, "edit")
         fmt = "search_replace" if SR_MARKER in text else "udiff"   # whichever the model actually wrote
         self.env.reset()
-        applied = apply_edit(self.env, text, fmt, self.check_path)
+        applied = apply_edit(self.env, text, fmt, self.ws.check_path, self.ws.snapshot())
         self.traj.event("action", kind="apply", format=fmt, ok=applied.ok, notes=applied.notes,
                         feedback=applied.feedback)
         if not applied.ok:

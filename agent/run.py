@@ -22,6 +22,7 @@ from .report import build_report
 from .trajectory import Trajectory
 
 EXIT = {"verified": 0}
+NOT_APPLIED = 3   # --apply: the patch is verified but could not be applied to the user's tree
 
 
 @dataclass
@@ -80,12 +81,21 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
         model = LitellmModel(model_cfg)
         model.name = cfg.model.name
         out = _run_loop(req, ws, model, traj, redact, progress, t0)
-    applied = _maybe_apply(req, ws, out) if req.apply else None
+    applied = _maybe_apply(req, ws, out, redact) if req.apply else None
     report = json.loads((req.out / "report.json").read_text())
     if applied is not None:
         report["applied"] = applied
         (req.out / "report.json").write_text(json.dumps(report, indent=2))
-    return EXIT.get(out.status, 1), report
+    return exit_code(out.status, applied), report
+
+
+def exit_code(status: str, applied: dict | None) -> int:
+    """0 verified (and applied, when asked); 1 not verified; NOT_APPLIED when a verified patch did
+    not reach the user's tree under --apply: a script must not read that as success."""
+    code = EXIT.get(status, 1)
+    if code == 0 and applied is not None and not applied["applied"]:
+        return NOT_APPLIED
+    return code
 
 
 def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: Redactor, progress, t0) -> Outcome:
@@ -104,7 +114,7 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
     try:
         progress(f"starting {cfg.env.kind} environment")
         env = make_env(ws, cfg)
-        agent = Agent(model, env, traj, cfg, ws.check_path, test_cmd, parser)
+        agent = Agent(model, env, traj, cfg, ws, test_cmd, parser)
         progress("running the loop")
         out = agent.run(task)
     except LimitReached as e:
@@ -188,15 +198,21 @@ def _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source
     (req.out / "report.json").write_text(json.dumps(redact.obj(report), indent=2, default=str))
 
 
-def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome) -> dict:
-    """Apply to the user's tree only a verified patch, and only if it applies on top of their tree."""
+def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome, redact: Redactor) -> dict:
+    """Apply to the user's tree only a verified patch, only after the checks any patch from outside
+    gets (envs.finalpatch.check_patch), and only if it applies on top of their tree as it is now."""
+    from dsfix.envs.finalpatch import UnsafePatch, check_patch, host_git
     if out.status != "verified" or not out.patch:
         return {"applied": False, "why": "no verified patch"}
-    patch = str(req.out / "patch.diff")
+    if redact.text(out.patch) != out.patch:
+        return {"applied": False, "why": "the patch contains the value of a secret from your environment"}
     try:
-        ws.repo.git.apply("--check", patch)
-        ws.repo.git.apply(patch)
-    except Exception as e:  # noqa: BLE001 - git's message is the explanation
+        check_patch(out.patch)
+        host_git(ws.root, "apply", "--check", "-", stdin=out.patch)
+        host_git(ws.root, "apply", "-", stdin=out.patch)
+    except UnsafePatch as e:
+        return {"applied": False, "why": f"refused: {e}"}
+    except RuntimeError as e:  # git's message is the explanation
         return {"applied": False, "why": f"does not apply on your working tree: {str(e).strip()[-300:]}"}
     return {"applied": True}
 

@@ -1,4 +1,7 @@
-"""What the agent needs from an environment: run commands, read and write files, give the diff."""
+"""What the agent needs from an environment: run commands, read and write files, reset.
+
+The patch never comes from an environment (agent/edit.py, envs/finalpatch.py).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -37,7 +40,6 @@ class Environment(Protocol):
     def read_file(self, path: str) -> str | None: ...
     def write_file(self, path: str, text: str | None) -> None: ...   # None deletes
     def reset(self) -> None: ...        # back to the copied-in state (keeps .dsfix/)
-    def diff(self) -> str: ...          # canonical `git diff` against the copied-in state
     def close(self) -> None: ...
 
 
@@ -48,5 +50,4 @@ EXCLUDE = [f"{SCRATCH}/", "__pycache__/", "*.py[cod]", ".pytest_cache/", "*.egg-
 BASELINE = ("git init -q && printf '%s\\n' {pats} > .git/info/exclude && git add -A && "
             "git {id} commit -q --no-verify --allow-empty -m dsfix-baseline").format(
                 pats=" ".join(f"'{p}'" for p in EXCLUDE), id=" ".join(GIT_ID))
-DIFF = "git add -A && git -c core.quotepath=off diff --cached --no-color --no-ext-diff HEAD"
 RESET = "git reset -q --hard HEAD && git clean -fdq"

@@ -9,7 +9,7 @@ import time
 import uuid
 from pathlib import PurePosixPath
 
-from .base import BASELINE, DIFF, RESET, EnvError, ExecResult, Timings
+from .base import BASELINE, RESET, EnvError, ExecResult, Timings
 from .images import ensure_image
 from .workspace import Workspace
 
@@ -84,7 +84,9 @@ class DockerEnvironment:
 
     def _copy_in(self, ws: Workspace) -> None:
         t0 = time.monotonic()
-        self.container.put_archive("/", ws.tarball(prefix=self.workdir.strip("/")))
+        self.container.exec_run(["mkdir", "-p", "--", self.workdir], workdir="/")
+        if not self.container.put_archive(self.workdir, ws.snapshot().stream()):
+            raise EnvError(f"could not copy the repository into the container at {self.workdir}")
         self.timings.add("copy", time.monotonic() - t0)
 
     def execute(self, command: str, timeout: int | None = None) -> ExecResult:
@@ -134,9 +136,6 @@ class DockerEnvironment:
 
     def reset(self) -> None:
         self.execute(RESET)
-
-    def diff(self) -> str:
-        return self.execute(DIFF).output
 
     def close(self) -> None:
         if self.container is not None:

@@ -1,17 +1,15 @@
 """The `local` environment: a temporary copy on the host. Only when the user asks for it."""
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import signal
 import subprocess
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-from .base import BASELINE, DIFF, RESET, ExecResult, Timings
+from .base import BASELINE, RESET, ExecResult, Timings
 from .workspace import Workspace
 
 
@@ -21,9 +19,8 @@ class LocalEnvironment:
         self.exec_timeout = exec_timeout
         t0 = time.monotonic()
         self.tmp = Path(tempfile.mkdtemp(prefix="dsfix-local-"))
-        with tarfile.open(fileobj=io.BytesIO(ws.tarball()), mode="r") as tar:
-            tar.extractall(self.tmp, filter="tar")
         self.root = self.tmp / "repo"
+        ws.snapshot().extract(self.root)
         self.timings.add("copy", time.monotonic() - t0)
         self._must(BASELINE)
         for cmd in setup or []:
@@ -66,9 +63,6 @@ class LocalEnvironment:
 
     def reset(self) -> None:
         self.execute(RESET)
-
-    def diff(self) -> str:
-        return self.execute(DIFF).output
 
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -1,11 +1,11 @@
 """A read-only view of the user's repository: which files to copy, and path safety checks."""
 from __future__ import annotations
 
-import io
-import tarfile
 from pathlib import Path, PurePosixPath
 
 import git
+
+from .snapshot import Snapshot
 
 
 class WorkspaceError(ValueError):
@@ -24,6 +24,7 @@ class Workspace:
         self.root = Path(self.repo.working_tree_dir).resolve()
         if self.root != root.resolve():
             raise WorkspaceError(f"{root} is inside the git repository {self.root}; point dsfix at the repo root")
+        self._snapshot: Snapshot | None = None
 
     def files(self) -> list[str]:
         """Tracked and untracked-but-not-ignored files: the working tree as the user sees it."""
@@ -31,14 +32,12 @@ class Workspace:
         names = sorted({n for n in out.split("\0") if n})
         return [n for n in names if (self.root / n).is_symlink() or (self.root / n).is_file()]
 
-    def tarball(self, prefix: str = "repo") -> bytes:
-        """The working tree as a tar archive (symlinks kept as links, never followed)."""
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            tar.add(self.root, arcname=prefix, recursive=False)
-            for name in self.files():
-                tar.add(self.root / name, arcname=f"{prefix}/{name}", recursive=False)
-        return buf.getvalue()
+    def snapshot(self) -> Snapshot:
+        """The working tree as it was when first asked for, kept on the host: what every
+        environment is given, and what the reported patch is computed against."""
+        if self._snapshot is None:
+            self._snapshot = Snapshot(self.root, self.files())
+        return self._snapshot
 
     def check_path(self, rel: str) -> None:
         """Refuse paths that leave the repo or pass through a symlink."""

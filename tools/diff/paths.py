@@ -33,6 +33,19 @@ def check_rel_path(path: str) -> str:
         raise UnsafePathError(f"path escapes the repository ('..'): {path!r}")
     if not parts:
         raise UnsafePathError(f"path names the repository root: {path!r}")
-    if parts[0] == ".git":
+    if any(is_dotgit(c) for c in parts):
         raise UnsafePathError(f"refusing to touch git metadata: {path!r}")
     return "/".join(parts)
+
+
+# Code points HFS+ ignores in names (git's utf8.c next_hfs_char): ".g\u200cit" is ".git" there.
+_HFS_IGNORED = dict.fromkeys([0x200C, 0x200D, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x206A, 0x2070), 0xFEFF])
+
+
+def is_dotgit(component: str) -> bool:
+    """Whether a path component names git's metadata on some file system, as git's own
+    verify_path sees it: any case (NTFS, HFS+), trailing dots and spaces and alternate data
+    streams (NTFS: ".git. ", ".git::$INDEX_ALLOCATION"), the 8.3 short name "git~1", and HFS+'s
+    ignorable code points."""
+    name = component.translate(_HFS_IGNORED).split(":", 1)[0].rstrip(" .").lower()
+    return name in (".git", "git~1")
