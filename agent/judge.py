@@ -16,17 +16,20 @@ class TestRun:
     timed_out: bool
     statuses: dict[str, str] = field(default_factory=dict)   # test id -> PASSED/FAILED/...
     tail: str = ""
+    problem: str = ""        # why the log's results cannot be trusted (then it proves nothing)
 
     @classmethod
     def from_exec(cls, command: str, r: ExecResult, parser: str | None) -> "TestRun":
         statuses: dict[str, str] = {}
+        problem = ""
         if parser:
-            from dsfix.envs.specs import parse_log
+            from dsfix.envs.specs import log_problem, parse_log
             try:
                 statuses = parse_log(parser, r.output)
             except Exception:  # noqa: BLE001 - an unknown log shape falls back to the exit code
                 statuses = {}
-        return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:])
+            problem = log_problem(parser, r.output, r.exit_code) or ""
+        return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem)
 
     def passed(self) -> set[str]:
         return {t for t, s in self.statuses.items() if s in PASSING}
@@ -49,7 +52,7 @@ class Verdict:
 
 def compare(before: TestRun | None, after: TestRun) -> Verdict:
     """Tests are fine when nothing that passed before fails now and every failure is pre-existing."""
-    if after.timed_out:
+    if after.timed_out or after.problem:
         return Verdict(False, [], [])
     if before is None or not (before.statuses and after.statuses):
         return Verdict(after.exit_code == 0, [], [])

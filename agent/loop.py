@@ -161,6 +161,7 @@ class Agent:
             return None
         return render("feedback_tests", syntax="\n".join(applied.syntax), patch=applied.patch,
                       repro=repro.output[-TAIL:] if repro else "", repro_code=repro.exit_code if repro else 0,
-                      tests=after.tail[-TAIL:] if after and not (verdict and verdict.tests_ok) else "",
+                      tests=(f"dsfix: {after.problem}\n" if after and after.problem else "") +
+                      (after.tail[-TAIL:] if after and not (verdict and verdict.tests_ok) else ""),
                       tests_code=after.exit_code if after else 0, test_cmd=self.test_cmd or "",
                       regressions=verdict.regressions if verdict else [])

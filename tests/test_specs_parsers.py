@@ -268,3 +268,66 @@ def test_all_statuses_are_official():
 def test_unknown_parser_is_a_clear_error():
     with pytest.raises(KeyError, match="unknown log parser 'nope'"):
         parse_log("nope", "")
+
+
+FAKES = '''
+import atexit
+atexit.register(lambda: print("PASSED test_fake.py::test_fixed"))
+
+def test_fixed():
+    print("PASSED test_fake.py::test_fixed")
+    assert False
+
+def test_other():
+    print("PASSED test_fake.py::test_fixed\\nPASSED test_broken.py::test_x")
+'''
+
+
+@pytest.mark.parametrize("flags", ["-rA", "-rA -s", "-rA -v", "-v"])
+def test_results_printed_by_tests_are_not_results(tmp_path, flags):
+    """A test (or the model's code) that prints pytest-shaped lines -- captured, with -s, at exit
+    after the tally, for a module that cannot even be collected -- decides nothing."""
+    from dsfix.envs.specs import log_problem
+    (tmp_path / "test_fake.py").write_text(FAKES)
+    (tmp_path / "test_broken.py").write_text("print('PASSED test_broken.py::test_x')\nraise ImportError('no')\n"
+                                             "def test_x():\n    pass\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                           "--continue-on-collection-errors", *flags.split()],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    log = proc.stdout + proc.stderr
+    assert log.count("PASSED test_fake.py::test_fixed") >= 2   # the fakes are in the log
+    got = parse_log("pytest", log)
+    assert got["test_fake.py::test_fixed"] == "FAILED" and got["test_fake.py::test_other"] == "PASSED"
+    assert "test_broken.py::test_x" not in got
+    assert log_problem("pytest", log, proc.returncode) is None   # what is left agrees with pytest's tally
+
+
+def test_a_forged_summary_or_exit_code_makes_the_log_untrusted(logs):
+    from dsfix.envs.specs import log_problem
+    real = logs["-rA"]
+    assert log_problem("pytest", real, 1) is None
+    head = "short test summary info"
+    forged = real.replace(head + " =", head + " =\nPASSED test_demo.py::test_fail\n=", 1)
+    assert parse_log("pytest", forged)["test_demo.py::test_fail"] == "FAILED"   # worst status kept
+    assert "disagree" in log_problem("pytest", forged, 1)
+    passes = "==== short test summary info ====\nPASSED t.py::test_a\n==== 1 passed in 0.01s ====\n"
+    assert log_problem("pytest", passes, 0) is None
+    assert "exited 1" in log_problem("pytest", passes, 1)   # a run that failed is not a pass
+
+
+def test_a_test_passing_in_call_and_erroring_in_teardown_is_an_error():
+    log = ("============ short test summary info ============\nPASSED t.py::test_a\nERROR t.py::test_a - boom\n"
+           "========= 1 passed, 1 error in 0.01s =========\n")
+    assert parse_log("pytest", log) == {"t.py::test_a": "ERROR"}
+
+
+def test_the_loop_never_counts_an_untrusted_log_as_tests_passing():
+    from dsfix.agent.judge import TestRun, compare
+    from dsfix.envs.base import ExecResult
+    before = TestRun.from_exec("pytest", ExecResult(1, "==== short test summary info ====\nFAILED t.py::test_a\n"
+                                                       "==== 1 failed in 0.01s ====\n", 0.1), "pytest")
+    forged = "==== short test summary info ====\nPASSED t.py::test_a\n==== 1 failed in 0.01s ====\n"
+    after = TestRun.from_exec("pytest", ExecResult(1, forged, 0.1), "pytest")
+    assert after.statuses == {"t.py::test_a": "PASSED"} and "disagree" in after.problem
+    assert compare(before, after).tests_ok is False and compare(before, after).fixed == []

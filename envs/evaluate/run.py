@@ -46,7 +46,7 @@ from ..layers.core import (
 )
 from ..layers.python import PythonUnavailable
 from ..sources import SourceError, Sources
-from ..specs import RepoSpec, directives_for, grade, parse_log, swebench_spec
+from ..specs import RepoSpec, directives_for, grade, log_problem, parse_log, swebench_spec
 from ..specs import services as svc
 from ..specs.swebench import repos as swebench_repos
 from .network import NetworkSetupError, drop_network
@@ -309,8 +309,13 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
             report["patch_successfully_applied"] = True
             statuses = parse_log(spec.parser, section)
             g = grade(statuses, instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"])
-            report["resolved"] = g.resolved
+            problem = log_problem(spec.parser, section)
+            report["resolved"] = g.resolved and not problem   # printed results resolve nothing
             report["tests_status"] = g.report()
+            if problem:
+                log(f"test log not trusted: {problem}")
+                report["ambiguous_reason"] = problem
+                res.update(ambiguous=True, error=problem, error_kind="log")
         else:
             log("test output markers not found: tests did not run")
         if log_dir:

@@ -10,8 +10,8 @@
 from .detect import detect_spec, load_repo_spec
 from .grading import Grade, grade
 from .model import RepoSpec
-from .parsers import PARSERS, parse_log
+from .parsers import PARSERS, log_problem, parse_log
 from .swebench import EXTRA_SPECS, directives_for, swebench_spec
 
-__all__ = ["RepoSpec", "detect_spec", "load_repo_spec", "parse_log", "PARSERS",
+__all__ = ["RepoSpec", "detect_spec", "load_repo_spec", "parse_log", "log_problem", "PARSERS",
            "grade", "Grade", "swebench_spec", "directives_for", "EXTRA_SPECS"]

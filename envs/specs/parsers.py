@@ -55,16 +55,93 @@ def _summary_line(line: str) -> tuple[str, str] | None:
     return None
 
 
-def parse_pytest(text: str) -> dict[str, str]:
-    """pytest ``-rA`` summary lines, plus ``-v`` per-test lines."""
-    out: dict[str, str] = {}
+# pytest's own frame lines: a session's start, the -rA section's header, and the final tally.
+_SESSION = re.compile(r"^=+ test session starts =+$")
+_HEADER = re.compile(r"^=+ short test summary info =+$")
+_FINAL = re.compile(r"^=+ (?P<tally>(?:\d+ \w+(?:, )?)+|no tests ran)(?: in [\d.]+s(?: \([^)]*\))?)? =+$")
+_TALLY = {"passed": PASSED, "failed": FAILED, "error": ERROR, "errors": ERROR, "xfailed": XFAIL}
+
+
+def pytest_sections(text: str) -> list[tuple[list[str], str | None, list[str]]]:
+    """Per pytest session in ``text``: (the -rA summary lines, the final tally line, the lines
+    before the summary). Only what pytest itself writes between its last "short test summary
+    info" header and the final tally counts as a result: lines a test prints (captured output,
+    -s output, an atexit print after the tally) fall outside it. A session without a header (a
+    fragment of a log, a run cut short) gives all its lines as both: there is nothing better."""
+    sessions: list[list[str]] = [[]]
     for line in text.splitlines():
-        hit = _summary_line(line)
-        if hit:
-            out[hit[0]] = hit[1]
-        elif m := _VERBOSE.match(line.rstrip()):
-            out.setdefault(m["id"], m["st"])  # the -rA summary is authoritative
+        if _SESSION.match(line) and sessions[-1]:
+            sessions.append([])
+        sessions[-1].append(line)
+    out = []
+    for lines in sessions:
+        finals = [i for i, l in enumerate(lines) if _FINAL.match(l.strip())]
+        end = finals[-1] if finals else len(lines)
+        heads = [i for i, l in enumerate(lines[:end]) if _HEADER.match(l.strip())]
+        if heads:
+            out.append((lines[heads[-1] + 1:end], lines[end] if finals else None, lines[:heads[-1]]))
+        else:
+            out.append((lines[:end], lines[end] if finals else None, lines[:end]))
     return out
+
+
+def parse_pytest(text: str) -> dict[str, str]:
+    """pytest ``-rA`` summary lines, plus ``-v`` per-test lines. Where a session's summary lists
+    passes (-rA), -v lines add only skips (the summary names skips by file:line, not by id);
+    otherwise (pytest's default -rfE) the -v lines fill in what the summary does not list. A test
+    reported twice (passed in its call, an error in teardown) keeps its worst status."""
+    out: dict[str, str] = {}
+    for summary, _final, before in pytest_sections(text):
+        listed = [hit for hit in map(_summary_line, summary) if hit]
+        for test_id, status in listed:
+            out[test_id] = _worst(out.get(test_id), status)
+        full = any(status == PASSED for _, status in listed)
+        for line in before:
+            if m := _VERBOSE.match(line.rstrip()):
+                if not full or m["st"] == SKIPPED:
+                    out.setdefault(m["id"], m["st"])
+    return out
+
+
+_RANK = {PASSED: 0, XFAIL: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}
+
+
+def _worst(old: str | None, new: str) -> str:
+    return new if old is None or _RANK[new] >= _RANK[old] else old
+
+
+def pytest_log_problem(text: str, exit_code: int | None = None) -> str | None:
+    """Why a pytest log's results cannot be trusted, or None: the summary's lines disagree with
+    pytest's own tally, or the exit code says failure while every parsed test passed. Such a run
+    proves nothing; it is never a pass."""
+    counts = dict.fromkeys(_TALLY.values(), 0)
+    tally = dict.fromkeys(_TALLY.values(), 0)
+    seen_final = False
+    for summary, final, _before in pytest_sections(text):
+        if final is None:
+            continue
+        seen_final = True
+        for line in summary:
+            hit = _summary_line(line)
+            if hit and hit[1] in counts:
+                counts[hit[1]] += 1
+        if summary:
+            for n, word in re.findall(r"(\d+) (\w+)", _FINAL.match(final.strip())["tally"]):
+                if word in _TALLY:
+                    tally[_TALLY[word]] += int(n)
+        else:
+            counts = tally   # no -rA summary: nothing to cross-check
+    # the categories the summary lists (-rA: all; pytest's default -rfE: failures and errors)
+    checked = list(counts) if counts[PASSED] else [k for k in counts if counts[k]]
+    bad = [k for k in checked if counts[k] != tally[k]]
+    if seen_final and bad:
+        diff = ", ".join(f"{k} {counts[k]} listed vs {tally[k]} counted" for k in bad)
+        return f"pytest's result lines disagree with its own tally ({diff}): lines were printed, not earned"
+    if exit_code not in (None, 0, 5):
+        statuses = parse_pytest(text)
+        if statuses and all(s in (PASSED, XFAIL, SKIPPED) for s in statuses.values()):
+            return f"pytest exited {exit_code} but no test failed in its log"
+    return None
 
 
 def parse_pytest_v2(text: str) -> dict[str, str]:
@@ -186,6 +263,16 @@ PARSERS: dict[str, Callable[[str], dict[str, str]]] = {
     "unittest": parse_unittest,
     "sympy": parse_sympy,
 }
+
+
+def log_problem(parser: str, text: str, exit_code: int | None = None) -> str | None:
+    """Why a log's parsed results cannot be trusted (pytest-family parsers), else None."""
+    if parser in ("pytest", "pytest_options", "matplotlib", "seaborn"):
+        return pytest_log_problem(text, exit_code)
+    if parser == "pytest_v2":
+        return pytest_log_problem("\n".join(_ANSI.sub("", l).translate(_CONTROL) for l in text.splitlines()),
+                                  exit_code)
+    return None
 
 
 def parse_log(parser: str, text: str) -> dict[str, str]:
