@@ -12,10 +12,13 @@ from .config import Settings
 from .errors import FormatError, LimitReached
 from .judge import TestRun, compare
 from .model import Model
+from .preflight import own_error
 from .trajectory import Trajectory
 
 REPRO_PATH = ".dsfix/repro.py"
-REPRO_CMD = f"PYTHONPATH=\"$PWD${{PYTHONPATH:+:$PYTHONPATH}}\" python3 {REPRO_PATH}"
+# The repository's own code first (a src/ layout's too), ahead of anything installed in the image.
+REPRO_CMD = (f"PYTHONPATH=\"$([ -d src ] && printf %s \"$PWD/src:\")$PWD${{PYTHONPATH:+:$PYTHONPATH}}\" "
+             f"python3 {REPRO_PATH}")
 TAIL = 3000  # characters of command output shown to the model
 SR_MARKER = "<<<<<<< SEARCH"
 
@@ -41,6 +44,7 @@ class Agent:
         self.out = Outcome()
         self.fmt = cfg.edit_format
         self.apply_failures = 0   # in a row
+        self._baselined = False
 
     # -- model steps -------------------------------------------------------------
     def ask(self, prompt: str, lang: str, phase: str) -> str:
@@ -85,9 +89,15 @@ class Agent:
         return run
 
     # -- the loop ------------------------------------------------------------------
+    def baseline(self) -> TestRun | None:
+        """The tests before any change (run once; the preflight reads it before any model call)."""
+        if not self._baselined:
+            self.out.baseline, self._baselined = self.run_tests(), True
+        return self.out.baseline
+
     def run(self, task: str) -> Outcome:
         self.traj.add_message("system", render("system"))
-        self.out.baseline = self.run_tests()
+        self.baseline()
         repro_output = self.reproduce(task)
         prompt = render(self._edit_template(), task="", repro=repro_output or "")
         while self.out.attempts < self.cfg.limits.max_attempts:
@@ -109,9 +119,12 @@ class Agent:
             self.env.write_file(REPRO_PATH, script)
             r = self.run_cmd(REPRO_CMD, "repro")
             self.out.repro = {"script": script, "before_exit": r.exit_code}
-            if r.exit_code != 0 and not r.timed_out:
+            own = own_error(r.output, task) if r.exit_code != 0 else None
+            if r.exit_code != 0 and not r.timed_out and not own:
                 return r.output[-TAIL:]
-            prompt = render("feedback_repro", code=r.exit_code, output=r.output[-TAIL:])
+            if own:
+                self.traj.event("repro_refused", reason=f"{own} of the script's own making")
+            prompt = render("feedback_repro", code=r.exit_code, output=r.output[-TAIL:], own=own)
         self.out.repro = {}  # no trustworthy reproduction: tests alone must prove the fix
         self.env.write_file(REPRO_PATH, None)
         return None

@@ -16,6 +16,7 @@ from .backend import local_model
 from .context import build_context
 from .errors import FormatError, LimitReached
 from .loop import Agent, Outcome
+from .preflight import why_tests_cannot_run
 from .model import LitellmModel, ModelError
 from .redact import Redactor
 from .report import build_report
@@ -99,24 +100,26 @@ def exit_code(status: str, applied: dict | None) -> int:
 
 
 def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: Redactor, progress, t0) -> Outcome:
+    """Ranking and tests first, with no model call: the preflight (can the tests run at all?)
+    comes before any token is spent; then narrowing (model calls) shapes the prompt."""
     cfg = req.settings
-    try:
-        rmap, views, ranked = build_context(ws.root, req.issue, cfg.context_tokens,
-                                            narrow=_narrower(cfg, model, traj, redact))
-    except Exception as e:  # noqa: BLE001 - a weaker prompt beats no run; the trajectory says why
-        rmap, views, ranked = "(unavailable)", [], []
-        traj.event("localize_error", error=f"{type(e).__name__}: {e}")
-    traj.event("localize", files=ranked)
+    rmap, views, ranked = _context(ws, req, None, traj)
     test_cmd, parser, test_source = resolve_tests(ws, cfg, ranked)
     progress(f"tests: {test_cmd or 'none found'} ({test_source})")
-    task = render("task", issue=req.issue, repo_map=rmap, files=views)
     out, env, agent = Outcome(), None, None
     try:
         progress(f"starting {cfg.env.kind} environment")
         env = make_env(ws, cfg)
         agent = Agent(model, env, traj, cfg, ws, test_cmd, parser)
+        progress("running the tests before any change")
+        problem = why_tests_cannot_run(agent.baseline())
+        if problem:
+            raise PreflightError(problem)
+        narrower = _narrower(cfg, model, traj, redact)
+        if narrower is not None:
+            rmap, views, ranked = _context(ws, req, narrower, traj)
         progress("running the loop")
-        out = agent.run(task)
+        out = agent.run(render("task", issue=req.issue, repo_map=rmap, files=views))
     except LimitReached as e:
         out = agent.out
         out.status, out.message = e.status, str(e)
@@ -127,8 +130,8 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
     except EnvError as e:
         out = agent.out if agent else out
         out.status, out.message = "env_error", str(e)
-        if agent is None:
-            raise  # could not set up: bad setup, exit code 2
+        if agent is None or isinstance(e, PreflightError):
+            raise  # could not set up, or the tests cannot run: exit code 2, before any model call
     except KeyboardInterrupt:
         out.status, out.message = "interrupted", "stopped by the user (Ctrl-C)"
         raise
@@ -140,6 +143,20 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
             env.close()
         _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0)
     return out
+
+
+class PreflightError(EnvError):
+    """The tests cannot run in this environment (no test collected, an import that fails)."""
+
+
+def _context(ws: Workspace, req: FixRequest, narrower, traj: Trajectory):
+    try:
+        rmap, views, ranked = build_context(ws.root, req.issue, req.settings.context_tokens, narrow=narrower)
+    except Exception as e:  # noqa: BLE001 - a weaker prompt beats no run; the trajectory says why
+        rmap, views, ranked = "(unavailable)", [], []
+        traj.event("localize_error", error=f"{type(e).__name__}: {e}")
+    traj.event("localize", files=ranked, narrowed=narrower is not None)
+    return rmap, views, ranked
 
 
 class _SideCalls:

@@ -6,8 +6,11 @@ one diff with misremembered lines (refused), one wrong fix (tests regress), then
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import time
 
-from clirun import dsfix, report, script
+from clirun import DSFIX, dsfix, report, script
 from conftest import REPLAY, dsfix_containers, git, make_repo
 from dsfix.envs.docker_env import DockerEnvironment
 from dsfix.envs.images import BASE_IMAGE
@@ -60,16 +63,49 @@ def test_apply_flag_changes_tree_only_when_it_applies(docker_client, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "range(0, len(items), size)" in (repo / "inventory/batching.py").read_text()
     assert report(out)["applied"] == {"applied": True}
-    # A user whose working tree changed the same lines keeps their change.
+    # A user who edits the same lines while dsfix works keeps their change; a verified patch that
+    # could not be applied exits 3, not 0.
     repo = make_repo(tmp_path / "b")
     target = repo / "inventory/batching.py"
-    mine = target.read_text().replace("len(items) - size + 1, size", "len(items) - size + 1, size)  # mine\n(")
-    target.write_text(mine)
+    mine = target.read_text().replace("len(items) - size + 1, size", "len(items) - size + 1, size  # mine")
+    replay = json.loads(REPLAY.read_text())["responses"]
+    slow = replay[0].replace("```python\n", "```python\nimport time\ntime.sleep(3)\n", 1)
+    model = script(tmp_path / "b.json", [slow, replay[3]])
     out = tmp_path / "out_b"
-    r = dsfix("fix", str(repo), "--issue-file", str(repo / "ISSUE.md"), "--model", f"scripted/{REPLAY}",
-              "--out", str(out), "--apply", "--env", "local")
+    proc = subprocess.Popen([DSFIX, "fix", str(repo), "--issue-file", str(repo / "ISSUE.md"), "--model", model,
+                             "--out", str(out), "--apply"], env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and '"kind": "tests"' not in _read(out / "trajectory.jsonl"):
+        time.sleep(0.1)   # the baseline has run: the snapshot was taken before it
+    target.write_text(mine)
+    stdout, stderr = proc.communicate(timeout=300)
     assert target.read_text() == mine
-    assert report(out)["applied"]["applied"] is False
+    rep = report(out)
+    assert rep["status"] == "verified" and rep["applied"]["applied"] is False, stderr + stdout
+    assert proc.returncode == 3, stderr
+
+
+def _read(path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def test_tests_that_cannot_run_stop_before_any_model_call(docker_client, buggy_repo, tmp_path):
+    """A broken environment is exit 2 with one line, and no token is spent on it."""
+    (buggy_repo / "tests/conftest.py").write_text("import not_installed_anywhere\n")
+    git(buggy_repo, "add", "-A")
+    git(buggy_repo, "commit", "-qm", "needs a dependency")
+    model = script(tmp_path / "s.json", [])   # any model call would fail the run differently
+    out = tmp_path / "out"
+    r = dsfix("fix", str(buggy_repo), "--issue", "batches drops items", "--model", model, "--out", str(out))
+    assert r.returncode == 2, r.stderr + r.stdout
+    assert "not_installed_anywhere" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    rep = report(out)
+    assert rep["status"] == "env_error" and rep["steps"] == 0 and rep["tokens"]["prompt"] == 0
+    assert dsfix_containers(docker_client) == []
 
 
 def test_never_working_model_stops_at_step_limit(docker_client, buggy_repo, tmp_path):
