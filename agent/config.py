@@ -100,9 +100,6 @@ class Settings(_Strict):
         return self._ignored
 
 
-SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
-
-
 def merge(base: dict, over: dict) -> dict:
     """Deep merge of nested setting dicts; `over` wins."""
     out = dict(base)

@@ -76,6 +76,7 @@ class Agent:
     # -- environment steps ---------------------------------------------------------
     def run_cmd(self, command: str, kind: str):
         r = self.env.execute(command)
+        r.output = self.traj.redact.text(r.output)   # before any cut: half a key is still a key
         self.traj.event("observation", kind=kind, command=command, exit_code=r.exit_code,
                         seconds=r.seconds, timed_out=r.timed_out, output=r.output[-TAIL * 2:])
         return r
@@ -137,6 +138,9 @@ class Agent:
         fmt = "search_replace" if SR_MARKER in text else "udiff"   # whichever the model actually wrote
         self.env.reset()
         applied = apply_edit(self.env, text, fmt, self.ws.check_path, self.ws.snapshot())
+        leaked = self.traj.redact.secret_in(applied.patch) if applied.ok else None
+        if leaked:   # refused, never silently altered
+            applied.ok, applied.feedback = False, f"the patch was refused: it contains the value of {leaked}"
         self.traj.event("action", kind="apply", format=fmt, ok=applied.ok, notes=applied.notes,
                         feedback=applied.feedback)
         if not applied.ok:

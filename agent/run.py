@@ -208,7 +208,7 @@ def _narrower(cfg: Settings, model, traj: Trajectory, redact: Redactor):
 
 
 def _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0) -> None:
-    (req.out / "patch.diff").write_text(redact.text(out.patch))
+    (req.out / "patch.diff").write_text(out.patch)   # never altered: the loop refuses a patch holding a secret
     report = build_report(out, model, req.settings, timings, test_cmd, test_source, time.monotonic() - t0)
     traj.event("end", status=out.status, message=out.message)
     traj.close()
@@ -221,8 +221,8 @@ def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome, redact: Redactor)
     from dsfix.envs.finalpatch import UnsafePatch, check_patch, host_git
     if out.status != "verified" or not out.patch:
         return {"applied": False, "why": "no verified patch"}
-    if redact.text(out.patch) != out.patch:
-        return {"applied": False, "why": "the patch contains the value of a secret from your environment"}
+    if redact.secret_in(out.patch):
+        return {"applied": False, "why": f"the patch contains the value of {redact.secret_in(out.patch)}"}
     try:
         check_patch(out.patch)
         host_git(ws.root, "apply", "--check", "-", stdin=out.patch)

@@ -85,3 +85,13 @@ def test_workspace_refuses_bad_repos_and_paths(tmp_path, buggy_repo):
     (buggy_repo / "ignored.txt").write_text("no\n")
     files = ws.files()
     assert "untracked.py" in files and "ignored.txt" not in files
+
+
+def test_local_commands_run_without_the_callers_secrets(buggy_repo, monkeypatch):
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-local-0123456789abcdef")
+    monkeypatch.setenv("GH_PAT", "ghp_abcdefghijklmnopqrstuvwxyz0123")
+    monkeypatch.setenv("DSFIX_HARMLESS", "visible-value")
+    with LocalEnvironment(Workspace(buggy_repo), exec_timeout=60) as env:
+        out = env.execute("env").output
+    assert "DEEPSEEK_API_KEY" not in out and "GH_PAT" not in out and "ghp_" not in out
+    assert "DSFIX_HARMLESS=visible-value" in out and "PATH=" in out
