@@ -34,6 +34,20 @@ def check_image(image: str) -> Row:
         return "warn", f"{image} not present", "built or pulled on first use; to build it now: `dsfix env base`"
 
 
+def check_orphans() -> Row:
+    """Containers left by dsfix runs that were killed (their owner process is gone)."""
+    try:
+        from dsfix.envs.containers import orphans
+        from dsfix.envs.docker_env import docker_client
+        left = orphans(docker_client(timeout=5))
+    except Exception:  # noqa: BLE001 - no engine: check_docker says so
+        return "ok", "not checked (no engine)", ""
+    if left:
+        return "warn", f"{len(left)} container(s) of killed dsfix runs: {', '.join(c.name for c in left[:3])}", \
+            "`dsfix env prune` removes them (so does the next run)"
+    return "ok", "no containers left by killed runs", ""
+
+
 def check_disk(path: Path) -> Row:
     path.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(path).free / 2**30
@@ -94,7 +108,7 @@ def run_doctor(console, model: str | None, repo: Path, model_check: bool = False
         console.print(f"[red]config:[/] {e}")
         return 2
     name = model or cfg.model.name
-    rows = [("docker", *check_docker()), ("image", *check_image(cfg.env.image)),
+    rows = [("docker", *check_docker()), ("image", *check_image(cfg.env.image)), ("leftovers", *check_orphans()),
             ("disk", *check_disk(cache_dir())),
             ("model", *check_model(name, cfg.model.api_base, cfg.local, call=model_check))]
     t = Table(title="dsfix doctor")

@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 
 from .base import BASELINE, RESET, EnvError, ExecResult, Timings
 from .images import ensure_image
+from .containers import hardening, owner_labels, remove_orphans
 from .workspace import Workspace
 
 WORKDIR = "/repo"   # where the repo is copied unless the image has its own place (SWE-bench: /testbed)
@@ -41,6 +42,8 @@ class DockerEnvironment:
         self.workdir = workdir.rstrip("/") or WORKDIR
         self.client = client or docker_client()
         self.container = None
+        self._name: str | None = None
+        remove_orphans(self.client)   # containers of dsfix runs that were killed (SIGKILL leaves them)
         t0 = time.monotonic()
         self.image_source = ensure_image(self.client, image, pull)
         self.timings.add("image", time.monotonic() - t0)
@@ -63,14 +66,17 @@ class DockerEnvironment:
     def _start(self, image, network, memory, cpus, pids) -> None:
         import docker.errors
         t0 = time.monotonic()
+        # The name is known before the engine is asked, so close() can remove a container whose
+        # creation a Ctrl-C interrupted before its handle came back.
+        self._name = f"dsfix-{uuid.uuid4().hex[:12]}"
         try:
-            self.container = self.client.containers.run(
-                image, ["sleep", "infinity"], detach=True, init=True, working_dir="/",
-                network_mode=None if network else "none", mem_limit=memory,
-                nano_cpus=int(cpus * 1e9), pids_limit=pids,
+            self.container = self.client.containers.create(
+                image, ["sleep", "infinity"], init=True, working_dir="/",
+                network_mode=None if network else "none", **hardening(memory, pids), nano_cpus=int(cpus * 1e9),
                 # DSFIX_TAG lets a caller (a batch run, a test session) find the containers it caused.
-                labels={"dsfix": "1", "dsfix.tag": os.environ.get("DSFIX_TAG", "")},
-                name=f"dsfix-{uuid.uuid4().hex[:12]}")
+                labels={"dsfix": "1", "dsfix.tag": os.environ.get("DSFIX_TAG", ""), **owner_labels()},
+                name=self._name)
+            self.container.start()
         except docker.errors.DockerException as e:
             raise EnvError(f"cannot start a container from {image}: {e}") from e
         self.timings.add("container_start", time.monotonic() - t0)
@@ -138,12 +144,19 @@ class DockerEnvironment:
         self.execute(RESET)
 
     def close(self) -> None:
-        if self.container is not None:
+        target = self.container or (self._name and self._by_name(self._name))
+        if target:
             try:
-                self.container.remove(force=True)
+                target.remove(force=True)
             except Exception:  # noqa: BLE001 - already gone is fine
                 pass
-            self.container = None
+        self.container, self._name = None, None
+
+    def _by_name(self, name: str):
+        try:
+            return self.client.containers.get(name)
+        except Exception:  # noqa: BLE001 - never created
+            return None
 
     def __enter__(self):
         return self

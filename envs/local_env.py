@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from .base import BASELINE, RESET, ExecResult, Timings
+from .secrets import without_secrets
 from .workspace import Workspace
 
 
@@ -35,7 +36,8 @@ class LocalEnvironment:
     def execute(self, command: str, timeout: int | None = None) -> ExecResult:
         t0 = time.monotonic()
         proc = subprocess.Popen(["bash", "-c", command], cwd=self.root, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                env=without_secrets(dict(os.environ)))   # the repo's code runs here
         try:
             out, _ = proc.communicate(timeout=timeout or self.exec_timeout)
             timed_out = False

@@ -95,3 +95,53 @@ def test_local_commands_run_without_the_callers_secrets(buggy_repo, monkeypatch)
         out = env.execute("env").output
     assert "DEEPSEEK_API_KEY" not in out and "GH_PAT" not in out and "ghp_" not in out
     assert "DSFIX_HARMLESS=visible-value" in out and "PATH=" in out
+
+
+def test_containers_are_hardened(docker_env):
+    host = docker_env.container.attrs["HostConfig"]
+    assert host["MemorySwap"] == host["Memory"] and "no-new-privileges" in host["SecurityOpt"]
+    assert {"NET_RAW", "MKNOD"} <= set(host["CapDrop"])
+    labels = docker_env.container.labels
+    import os
+    assert labels["dsfix.pid"] == str(os.getpid()) and labels["dsfix.started"]
+
+
+def test_ctrl_c_while_the_engine_creates_the_container_leaves_none(docker_client, buggy_repo, monkeypatch):
+    """The handle never came back (the interrupt hit between the engine's create and its reply):
+    the container is still found by its name and removed."""
+    from docker.models.containers import ContainerCollection
+    before = {c.id for c in dsfix_containers(docker_client)}
+    real = ContainerCollection.create
+
+    def create_then_interrupt(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(ContainerCollection, "create", create_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        DockerEnvironment(Workspace(buggy_repo), BASE_IMAGE, pull=False, client=docker_client)
+    assert {c.id for c in dsfix_containers(docker_client)} == before
+
+
+def test_a_killed_runs_container_is_found_reported_and_pruned(docker_client, tmp_path):
+    """SIGKILL leaves a container (nothing in the process can run): doctor reports it, prune and the
+    next run remove it; a live owner's container is never touched."""
+    import subprocess
+    import sys
+
+    from clirun import dsfix
+    from dsfix.envs.containers import orphans
+    code = ("import os, docker\nfrom dsfix.envs.containers import owner_labels\n"
+            "c = docker.from_env().containers.run('dsfix/base:bookworm', ['sleep', 'infinity'], detach=True,"
+            " labels={'dsfix': '1', 'dsfix.tag': 'orphan-test', **owner_labels()}, network_mode='none')\n"
+            "print(c.name, flush=True)\nimport time; time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    name = proc.stdout.readline().strip()
+    assert name and name not in {c.name for c in orphans(docker_client)}   # its owner is alive
+    proc.kill()
+    proc.wait()
+    assert name in {c.name for c in orphans(docker_client)}
+    r = dsfix("doctor", "--repo", str(tmp_path), env={"COLUMNS": "400"})
+    assert "killed dsfix runs" in r.stdout and name in r.stdout
+    r = dsfix("env", "prune", "--layer", "instance")
+    assert r.returncode == 0 and name in r.stdout, r.stderr
+    assert name not in {c.name for c in docker_client.containers.list(all=True)}

@@ -46,6 +46,7 @@ from ..layers.core import (
 )
 from ..layers.python import PythonUnavailable
 from ..sources import SourceError, Sources
+from ..containers import hardening, owner_labels
 from ..specs import RepoSpec, directives_for, grade, log_problem, parse_log, swebench_spec
 from ..specs import services as svc
 from ..specs.swebench import repos as swebench_repos
@@ -55,6 +56,7 @@ START, END = ">>>>> Start Test Output", ">>>>> End Test Output"
 APPLY_PATCH_FAIL, APPLY_PATCH_PASS = ">>>>> Patch Apply Failed", ">>>>> Applied Patch"
 GIT_APPLY_CMDS = ["git apply --verbose", "git apply --verbose --reject", "patch --batch --fuzz=5 -p1 -i"]
 PATCH_PATH = "/tmp/patch.diff"
+EVAL_MEMORY, EVAL_PIDS = "8g", 4096   # the largest SWE-bench suites (sympy, matplotlib) fit
 HEREDOC = "EOF_114329324912"
 NON_TEST_EXTS = (".json", ".png", "csv", ".txt", ".md", ".jpg", ".jpeg", ".pkl", ".yml", ".yaml", ".toml")
 _PIP = re.compile(r"\bpip install\b")
@@ -241,8 +243,11 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         t0 = time.monotonic()
         # cpu_shares: tools that count CPUs from cgroup v1 shares (pylint: shares / 1024) see this
         # host's cores, as they would on a cgroup v2 host, instead of one.
+        labels = {"dsfix": "1", "dsfix.eval": iid, "dsfix.repo": instance["repo"],
+                  "dsfix.tag": os.environ.get("DSFIX_TAG", ""), **owner_labels()}
         container = client.containers.run(image, ["sleep", "infinity"], detach=True, init=True,
-                                          network_mode="none", cpu_shares=1024 * (os.cpu_count() or 1), working_dir=TESTBED, labels={"dsfix": "1", "dsfix.eval": iid, "dsfix.repo": instance["repo"], "dsfix.tag": os.environ.get("DSFIX_TAG", "")},
+                                          network_mode="none", cpu_shares=1024 * (os.cpu_count() or 1),
+                                          working_dir=TESTBED, labels=labels, **hardening(EVAL_MEMORY, EVAL_PIDS),
                                           name=f"dsfix-eval-{uuid.uuid4().hex[:12]}")
         with _LIVE_LOCK:
             _LIVE[container.id] = container

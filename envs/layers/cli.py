@@ -103,11 +103,19 @@ def prune_cmd(
     repo: Optional[str] = typer.Option(None, "--repo", help="Only images of this OWNER/REPO."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be removed."),
 ) -> None:
-    """Remove dsfix's images of a layer (and dangling leftovers of failed builds); say what that frees."""
+    """Remove containers of killed dsfix runs, then dsfix's images of a layer (and dangling leftovers
+    of failed builds); say what that frees."""
     from dsfix.envs.base import EnvError
+    from dsfix.envs.containers import orphans, remove_orphans
     from dsfix.envs.layers.store import prune
     try:
-        removed = prune(_client(), layer, repo=repo, dry_run=dry_run, log=lambda m: typer.echo(m, err=True))
+        client = _client()
+        if dry_run:
+            for c in orphans(client):
+                typer.echo(f"would remove container {c.name} (its dsfix process is gone)")
+        else:
+            remove_orphans(client, log=typer.echo)   # before images: they may hold them
+        removed = prune(client, layer, repo=repo, dry_run=dry_run, log=lambda m: typer.echo(m, err=True))
     except (EnvError, ValueError) as e:
         _fail(e)
     for r in removed:

@@ -1,0 +1,62 @@
+"""How dsfix's containers are made, for fix, bench and eval alike: the limits they run under, and
+the owner process on their labels, so that one whose owner died (SIGKILL, a crashed bot) is found
+and removed by the next run and by `dsfix env prune`, and reported by `dsfix doctor`."""
+from __future__ import annotations
+
+import os
+import socket
+
+HOST, PID, STARTED = "dsfix.host", "dsfix.pid", "dsfix.started"
+
+# Capabilities no test suite needs; the rest of Docker's default set stays (chown, setuid and
+# kill are used by real suites). Costs: no raw sockets (ping), no device nodes, no chroot.
+CAP_DROP = ["NET_RAW", "MKNOD", "AUDIT_WRITE", "SETFCAP", "SYS_CHROOT", "NET_BIND_SERVICE"]
+
+
+def hardening(memory: str, pids: int) -> dict:
+    """The limits every dsfix container gets (fix, bench and eval): memory with no extra swap,
+    a process cap, no privilege gain through setuid binaries, fewer capabilities."""
+    return {"mem_limit": memory, "memswap_limit": memory, "pids_limit": pids,
+            "security_opt": ["no-new-privileges"], "cap_drop": CAP_DROP}
+
+
+def _start_ticks(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22): a pid reused
+    by another process has another start time."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def owner_labels() -> dict[str, str]:
+    pid = os.getpid()
+    return {HOST: socket.gethostname(), PID: str(pid), STARTED: _start_ticks(pid) or ""}
+
+
+def owner_alive(labels: dict[str, str]) -> bool:
+    """True unless the container's owner is known to be gone: same host, and its pid is dead or
+    now a different process. Containers from other hosts (a shared engine) are never judged."""
+    if labels.get(HOST) != socket.gethostname() or not labels.get(PID, "").isdigit():
+        return True
+    ticks = _start_ticks(int(labels[PID]))
+    return ticks is not None and (not labels.get(STARTED) or ticks == labels[STARTED])
+
+
+def orphans(client) -> list:
+    """dsfix's containers whose owner process is gone."""
+    return [c for c in client.containers.list(all=True, filters={"label": "dsfix=1"})
+            if not owner_alive(c.labels or {})]
+
+
+def remove_orphans(client, log=lambda m: None) -> int:
+    n = 0
+    for c in orphans(client):
+        try:
+            c.remove(force=True)
+            n += 1
+            log(f"removed {c.name}: its dsfix process ({c.labels.get(PID)}) is gone")
+        except Exception:  # noqa: BLE001 - removed meanwhile by someone else
+            pass
+    return n
