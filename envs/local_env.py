@@ -21,11 +21,15 @@ class LocalEnvironment:
         t0 = time.monotonic()
         self.tmp = Path(tempfile.mkdtemp(prefix="dsfix-local-"))
         self.root = self.tmp / "repo"
-        ws.snapshot().extract(self.root)
-        self.timings.add("copy", time.monotonic() - t0)
-        self._must(BASELINE)
-        for cmd in setup or []:
-            self._must(cmd)
+        try:
+            ws.snapshot().extract(self.root)
+            self.timings.add("copy", time.monotonic() - t0)
+            self._must(BASELINE)
+            for cmd in setup or []:
+                self._must(cmd)
+        except BaseException:
+            self.close()   # a failed setup (or Ctrl-C) leaves no copy behind
+            raise
 
     def _must(self, cmd: str) -> None:
         r = self.execute(cmd)
@@ -45,6 +49,10 @@ class LocalEnvironment:
             os.killpg(proc.pid, signal.SIGKILL)  # the whole group: test runners spawn children
             out, _ = proc.communicate()
             timed_out = True
+        except BaseException:   # Ctrl-C, SIGTERM: nothing of the run may outlive dsfix
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
         dt = time.monotonic() - t0
         self.timings.add("exec", dt)
         return ExecResult(proc.returncode if not timed_out else 124, out.decode(errors="replace"), round(dt, 3), timed_out)

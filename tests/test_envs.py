@@ -1,6 +1,8 @@
 """The environment layer against a real Docker engine (and the local copy)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import dsfix_containers
@@ -145,3 +147,36 @@ def test_a_killed_runs_container_is_found_reported_and_pruned(docker_client, tmp
     r = dsfix("env", "prune", "--layer", "instance")
     assert r.returncode == 0 and name in r.stdout, r.stderr
     assert name not in {c.name for c in docker_client.containers.list(all=True)}
+
+
+def test_local_runs_leave_no_copy_and_no_process(buggy_repo, tmp_path):
+    import glob
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "dsfix-local-*")))
+    with pytest.raises(Exception, match="setup command failed"):
+        LocalEnvironment(Workspace(buggy_repo), setup=["exit 3"])
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "dsfix-local-*"))) == before
+    # Ctrl-C while a command runs: its whole process group goes too.
+    marker = tmp_path / "child.pid"
+    code = (f"from dsfix.envs.local_env import LocalEnvironment\nfrom dsfix.envs.workspace import Workspace\n"
+            f"env = LocalEnvironment(Workspace({str(buggy_repo)!r}))\n"
+            f"try:\n    env.execute('sleep 300 & echo $! > {marker}; wait')\nfinally:\n    env.close()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not (marker.exists() and marker.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child = int(marker.read_text())
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+    time.sleep(0.2)
+    try:   # gone, or a zombie waiting for this machine's init to reap it
+        state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        state = "gone"
+    assert state in ("gone", "Z", "X"), state
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "dsfix-local-*"))) == before
