@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsfix.envs.base import EnvError
-from dsfix.envs.workspace import Workspace
+from dsfix.envs.workspace import Workspace, WorkspaceError
 from dsfix.prompts import render
 
 from . import __version__
@@ -72,6 +72,9 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> tuple[str 
 def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     t0 = time.monotonic()
     ws = Workspace(req.repo)            # bad input raises before anything is created
+    if (req.out / "trajectory.jsonl").exists() or (req.out / "report.json").exists():
+        raise WorkspaceError(f"{req.out} already holds a run; give another --out (or remove it): "
+                             "two runs are never mixed")
     req.out.mkdir(parents=True, exist_ok=True)
     redact = Redactor()
     traj = Trajectory(req.out / "trajectory.jsonl", redact)

@@ -21,6 +21,8 @@ class Workspace:
             self.repo = git.Repo(root, search_parent_directories=False)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise WorkspaceError(f"not a git repository: {root} (run `git init` there, or point dsfix at the repo root)")
+        if self.repo.bare or self.repo.working_tree_dir is None:
+            raise WorkspaceError(f"{root} is a bare git repository (no working tree): clone it and point dsfix at the clone")
         self.root = Path(self.repo.working_tree_dir).resolve()
         if self.root != root.resolve():
             raise WorkspaceError(f"{root} is inside the git repository {self.root}; point dsfix at the repo root")

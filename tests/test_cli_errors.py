@@ -67,3 +67,17 @@ def test_flags_that_do_not_fit_the_target(buggy_repo):
     assert "brings its own text" in one_line_error(dsfix("fix", url, "--issue", "x"))
     assert "--open-pr" in one_line_error(dsfix("fix", url, "--apply"))
     assert "need an issue URL" in one_line_error(dsfix("fix", str(buggy_repo), "--issue", "x", "--open-pr"))
+
+
+def test_bare_repository_negative_limits_and_a_used_out_dir(buggy_repo, tmp_path):
+    import subprocess
+    bare = tmp_path / "bare.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    assert "bare git repository" in one_line_error(dsfix("fix", str(bare), "--issue", "x"))
+    assert "max_steps" in one_line_error(dsfix("fix", str(buggy_repo), "--issue", "x", "--max-steps", "-1"))
+    assert "max_cost" in one_line_error(dsfix("fix", str(buggy_repo), "--issue", "x", "--max-cost", "-3"))
+    used = tmp_path / "out"
+    used.mkdir()
+    (used / "trajectory.jsonl").write_text('{"type": "run"}\n')
+    msg = one_line_error(dsfix("fix", str(buggy_repo), "--issue", "x", "--model", "scripted/none", "--out", str(used)))
+    assert "already holds a run" in msg and (used / "trajectory.jsonl").read_text() == '{"type": "run"}\n'
