@@ -60,6 +60,8 @@ def test_kill_9_then_rerun_loses_and_duplicates_nothing(docker_client, tmp_path)
             if len(read_preds(out / "preds.jsonl")) >= 1:
                 break
         time.sleep(0.05)
+    second = dsfix(*args)   # a second bench on the same output would run instances twice
+    assert second.returncode == 2 and "another dsfix bench is writing to" in second.stderr, second.stderr
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     first = read_preds(out / "preds.jsonl")

@@ -88,7 +88,7 @@ def report(output: Path = typer.Argument(..., help="A dsfix bench --output direc
     from .store import RunStore
     if not (output / "results.jsonl").is_file():
         _fail(f"no batch run in {output} (results.jsonl missing)")
-    store = RunStore(output)
+    store = RunStore(output, lock=False)
     info = json.loads((output / "run.json").read_text()) if (output / "run.json").is_file() else {}
     total = len(info.get("instance_ids", [])) or len(store.results())
     err.print(summary_table(store.results(), total, total - len(store.results())))

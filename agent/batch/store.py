@@ -2,6 +2,7 @@
 shared file is an atomic replace, so preds.jsonl is valid JSONL at every moment, even under kill -9."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
@@ -24,10 +25,24 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 
 class RunStore:
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, lock: bool = True):
+        """With ``lock`` (a run that writes), holds an exclusive lock on ``out`` for its life: a
+        second batch on the same output would run instances twice and mix their trajectories
+        (RuntimeError: the CLI's exit 2). Reading a report needs no lock."""
         self.out = out
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "instances").mkdir(exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "instances").mkdir(exist_ok=True)
+            if lock:
+                self._lock = open(out / ".lock", "w")
+        except OSError as e:
+            raise RuntimeError(f"cannot write the batch output {out}: {e.strerror or e}") from None
+        if lock:
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                self._lock.close()
+                raise RuntimeError(f"another dsfix bench is writing to {out}; wait for it or give another --output") from None
         self.preds_path = out / "preds.jsonl"
         self.results_path = out / "results.jsonl"
         self._preds = _read_jsonl(self.preds_path)

@@ -57,7 +57,6 @@ def run_instance(instance: dict, job: dict) -> dict:
         overrides = merge(merge(job["overrides"], instance_overrides(instance, job)),
                           {"model": {"name": job["model"].replace("{instance_id}", iid)}})
         settings = load_settings(None, overrides=overrides, environ=job.get("environ"))
-        shutil.rmtree(job["out"], ignore_errors=True)   # a rerun (resume): the unfinished try goes
         code, report = run_fix(FixRequest(tmp / "repo", instance["problem_statement"], Path(job["out"]), settings))
         patch = (Path(job["out"]) / "patch.diff").read_text()
         row.update(outcome="patched" if patch.strip() else "no_patch", status=report["status"],
