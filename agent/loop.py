@@ -13,6 +13,7 @@ from .errors import FormatError, LimitReached
 from .judge import TestRun, compare
 from .model import Model
 from .preflight import own_error
+from .status import Status
 from .trajectory import Trajectory
 
 REPRO_PATH = ".dsfix/repro.py"
@@ -25,7 +26,7 @@ SR_MARKER = "<<<<<<< SEARCH"
 
 @dataclass
 class Outcome:
-    status: str = "failed"          # verified | unverified | failed | limit_steps | limit_cost | model_error
+    status: Status = Status.FAILED
     patch: str = ""
     message: str = ""
     attempts: int = 0
@@ -67,11 +68,11 @@ class Agent:
     def _check_limits(self) -> None:
         t, lim = self.model.totals, self.cfg.limits
         if t.calls >= lim.max_steps:
-            raise LimitReached("limit_steps", f"step limit reached ({lim.max_steps} model calls)")
+            raise LimitReached(Status.LIMIT_STEPS, f"step limit reached ({lim.max_steps} model calls)")
         if t.cost_known and t.cost >= lim.max_cost:
-            raise LimitReached("limit_cost", f"cost limit reached (${t.cost:.4f} >= ${lim.max_cost})")
+            raise LimitReached(Status.LIMIT_COST, f"cost limit reached (${t.cost:.4f} >= ${lim.max_cost})")
         if lim.stop_file and os.path.exists(lim.stop_file):
-            raise LimitReached("stopped", f"stopped at a step boundary: {lim.stop_file} exists")
+            raise LimitReached(Status.STOPPED, f"stopped at a step boundary: {lim.stop_file} exists")
 
     # -- environment steps ---------------------------------------------------------
     def run_cmd(self, command: str, kind: str):
@@ -171,7 +172,7 @@ class Agent:
         if self.out.repro:
             self.out.repro["after_exit"] = repro.exit_code
         if not applied.syntax and repro_ok and tests_ok:
-            self.out.status = "verified" if proven else "unverified"
+            self.out.status = Status.VERIFIED if proven else Status.UNVERIFIED
             self.out.message = ("the reproduction now passes and no test regressed" if self.out.repro else
                                 f"{len(verdict.fixed)} failing test(s) now pass, none regressed" if proven else
                                 "tests pass, but nothing failed before the patch, so nothing proves the fix")

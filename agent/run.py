@@ -17,12 +17,13 @@ from .context import build_context
 from .errors import FormatError, LimitReached
 from .loop import Agent, Outcome
 from .preflight import why_tests_cannot_run
+from .status import Status
 from .model import LitellmModel, ModelError
 from .redact import Redactor
 from .report import build_report
 from .trajectory import Trajectory
 
-EXIT = {"verified": 0}
+EXIT = {Status.VERIFIED: 0}
 NOT_APPLIED = 3   # --apply: the patch is verified but could not be applied to the user's tree
 
 
@@ -128,15 +129,15 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         out.status, out.message = e.status, str(e)
     except (ModelError, FormatError) as e:
         out = agent.out
-        out.status = "model_error" if isinstance(e, ModelError) else "format_error"
+        out.status = Status.MODEL_ERROR if isinstance(e, ModelError) else Status.FORMAT_ERROR
         out.message = str(e)
     except EnvError as e:
         out = agent.out if agent else out
-        out.status, out.message = "env_error", str(e)
+        out.status, out.message = Status.ENV_ERROR, str(e)
         if agent is None or isinstance(e, PreflightError):
             raise  # could not set up, or the tests cannot run: exit code 2, before any model call
     except KeyboardInterrupt:
-        out.status, out.message = "interrupted", "stopped by the user (Ctrl-C)"
+        out.status, out.message = Status.INTERRUPTED, "stopped by the user (Ctrl-C)"
         raise
     finally:
         timings = env.timings.summary() if env else {}
@@ -222,7 +223,7 @@ def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome, redact: Redactor)
     """Apply to the user's tree only a verified patch, only after the checks any patch from outside
     gets (envs.finalpatch.check_patch), and only if it applies on top of their tree as it is now."""
     from dsfix.envs.finalpatch import UnsafePatch, check_patch, host_git
-    if out.status != "verified" or not out.patch:
+    if out.status != Status.VERIFIED or not out.patch:
         return {"applied": False, "why": "no verified patch"}
     if redact.secret_in(out.patch):
         return {"applied": False, "why": f"the patch contains the value of {redact.secret_in(out.patch)}"}
