@@ -96,7 +96,7 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
     except Exception as e:  # noqa: BLE001 - a weaker prompt beats no run; the trajectory says why
         rmap, views, ranked = "(unavailable)", [], []
         traj.event("localize_error", error=f"{type(e).__name__}: {e}")
-    traj.event("localize", files=ranked)
+    traj.event("localize", files=ranked, views=[{"path": v.path, "ranges": v.ranges} for v in views])
     test_cmd, parser, test_source = resolve_tests(ws, cfg, ranked)
     progress(f"tests: {test_cmd or 'none found'} ({test_source})")
     task = render("task", issue=req.issue, repo_map=rmap, files=views)
