@@ -58,7 +58,9 @@ def file_places(rel: str, lines: list[str], syms: list[Symbol], ranked: list[Sym
     out.append(Place(1, min(HEAD_LINES, len(lines)), WEIGHT["head"], "head"))
     if sum(len(s) + 1 for s in lines) <= SMALL_FILE:
         out.append(Place(1, len(lines), WEIGHT["whole"], "whole"))
-    return [p for p in out if p.start <= p.end and p.start <= len(lines)]
+    n = len(lines)
+    return [Place(max(p.start, 1), min(p.end, n), p.weight, p.why) for p in out
+            if max(p.start, 1) <= min(p.end, n)]
 
 
 def _span(s: Symbol, syms: list[Symbol], lines: list[str]) -> tuple[int, int]:
@@ -104,11 +106,13 @@ def _frames(rel: str, syms: list[Symbol], lines: list[str], sig: IssueSignals) -
         named = [s for s in syms if fr.func and s.name.rpartition(".")[2] == fr.func
                  and s.kind != "class"]
         hit = enclosing(syms, fr.line)
-        if named and (hit is None or hit not in named):
+        stale = bool(named) and hit not in named   # the line is in another function here
+        if stale:
             hit = min(named, key=lambda s: abs(s.start - fr.line))
         if hit is not None:
             out.append(Place(*_span(hit, syms, lines), w, "frame"))
-        out.append(Place(fr.line - FRAME_CONTEXT, fr.line + FRAME_CONTEXT, w, "frame"))
+        if not stale:
+            out.append(Place(fr.line - FRAME_CONTEXT, fr.line + FRAME_CONTEXT, w, "frame"))
     return out
 
 

@@ -1,9 +1,9 @@
 """Which windows of which files a prompt shows, within a budget of characters.
 
-Every place of every candidate file (places.py) is weighed: the file's weight (its score against
-the best file's, sharpened: the top file holds the fix far more often than the next ones) times
-the place's own, a little discounted for its length. The heaviest places go in first while they
-fit; then the class and def lines above each window; then context around the windows.
+Every place of every candidate file (places.py) is weighed: the file's weight (by its rank, from
+the scores against the best one, sharpened: the top file holds the fix far more often than the
+next ones) times the place's own, a little discounted for its length. The heaviest places go in
+first while they fit; then the class and def lines above each window; then context around them.
 """
 from __future__ import annotations
 
@@ -37,11 +37,12 @@ def plan_views(issue: str, loc: Localization, texts: dict[str, list[str]],
 def _candidates(issue: Issue, loc: Localization, files: list[str], texts, syms, plan: "_Plan",
                 budget: int) -> list[tuple[str, tuple[int, int]]]:
     """(file, span) of every place, best first."""
-    top = max((loc.scores.get(f, 0.0) for f in files), default=0.0)
+    # the r-th file gets the r-th best score's weight: narrowing puts the model's picks first
+    scores = sorted((loc.scores.get(f, 0.0) for f in files), reverse=True)
     narrowed = getattr(loc, "line_ranges", {})
     out = []
     for rank, rel in enumerate(files):
-        fw = (loc.scores.get(rel, 0.0) / top) ** FILE_SHARPNESS if top > 0 else 0.5 ** rank
+        fw = (scores[rank] / scores[0]) ** FILE_SHARPNESS if scores[0] > 0 else 0.5 ** rank
         ranked = [s for s in loc.symbols if s.file == rel]
         sizer = plan.sizers[rel]
         for p in file_places(rel, texts[rel], syms.get(rel, []), ranked, issue, narrowed.get(rel, [])):

@@ -75,6 +75,21 @@ def test_a_fix_site_far_from_the_named_entry_point_gets_its_own_window(engine, h
     assert re.search(r"^\s+\.\.\. \(lines \d+-\d+ not shown\)$", v.numbered, re.M)
 
 
+def test_a_frame_from_another_version_points_at_its_function_not_its_line(engine):
+    """The user ran another version: the stated line is in another function here."""
+    from dsfix.agent.places import Issue, file_places
+    from dsfix.tools.localize.index import get_index
+    repo, text = engine
+    far = _line_of(text, "return [w / total")
+    syms = [get_index(repo).symbols[i] for i in get_index(repo).file_syms["pkg/engine.py"]]
+    lines = text.splitlines()
+    for stated, stale in ((far, False), (far - 600, True)):
+        issue = Issue.of(TRACEBACK.format(line=stated))
+        frames = [p for p in file_places("pkg/engine.py", lines, syms, [], issue, []) if p.why == "frame"]
+        assert any(p.start <= far - 2 and far <= p.end for p in frames)   # _normalize_weights
+        assert any(p.start <= stated <= p.end for p in frames) != stale
+
+
 @pytest.fixture
 def store(repo):
     head = 'class Store:\n    """Rows on disk."""\n\n'
@@ -139,3 +154,19 @@ def test_up_to_five_files_are_shown_when_the_budget_allows(repo):
     _, views, files = build_context(repo, issue, 12000)
     assert len(views) == 5 and [v.path for v in views] == files[:5]
     assert all(not v.truncated for v in views)
+
+
+def test_narrowings_picks_lead_even_when_the_ranker_scored_them_low(engine, store):
+    from dsfix.tools.localize.index import get_index
+    from dsfix.tools.localize.narrow import Narrowed
+    repo, text = engine
+    far = _line_of(text, "return [w / total")
+    idx = get_index(repo)
+    methods = [idx.symbols[i] for i in idx.file_syms["pkg/store.py"]][1:]
+
+    def narrow(root, issue, loc):   # the model's pick first, though the ranker scored it low
+        return Narrowed(files=["pkg/engine.py", "pkg/store.py"],
+                        scores={"pkg/engine.py": 0.05, "pkg/store.py": 1.0}, symbols=methods,
+                        line_ranges={"pkg/engine.py": [(far - 1, far)]})
+    _, views, _ = build_context(repo, "weights", 800, narrow=narrow)
+    assert views[0].path == "pkg/engine.py" and _shown(views[0], far - 1) and _shown(views[0], far)
