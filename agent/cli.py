@@ -199,11 +199,20 @@ def apply_cmd(repo: Path = typer.Argument(...), patch: Path = typer.Argument(...
 def localize(repo: Path = typer.Argument(...), issue_file: Path = typer.Option(..., "--issue-file"),
              top_k: int = typer.Option(10, "--top-k"), as_json: bool = typer.Option(False, "--json"),
              model: Optional[str] = typer.Option(None, "--model", help="Narrow the ranking with this model "
-                                                 "(files, then symbols, then line ranges); absent: no model call.")
-             ) -> None:
+                                                 "(files, then symbols, then line ranges); absent: no model call."),
+             prompt: bool = typer.Option(False, "--prompt", help="Also the windows the first fix prompt shows "
+                                         "(views, prompt_tokens); localizes as `dsfix fix` does, so --top-k "
+                                         "is ignored.")) -> None:
     """Rank the files and symbols most likely to need a change; with --model, narrow them with the model."""
     from dsfix.tools.localize import localize_command
-    raise typer.Exit(localize_command(repo, issue_file, top_k, as_json, model))
+    if not prompt:
+        raise typer.Exit(localize_command(repo, issue_file, top_k, as_json, model))
+    from .context import MAX_SYMBOLS, TOP_K, prompt_preview
+    from .config import load_settings
+
+    def preview(root, text, loc):
+        return prompt_preview(root, text, loc, load_settings(root).context_tokens)
+    raise typer.Exit(localize_command(repo, issue_file, TOP_K, as_json, model, MAX_SYMBOLS, preview))
 
 
 @env_app.command("base")

@@ -1,79 +1,65 @@
-"""The code shown to the model up front: a repo map plus the most relevant files, within a budget."""
+"""The code shown to the model up front: a repo map plus windows on the most relevant files.
+
+A file view is a set of windows, one on every place the issue and the localization point at
+(places.py), fitted across files into the budget (viewplan.py), numbered with the file's own line
+numbers and with a marker where lines are left out (windows.py).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from dsfix.tools.localize.model import Localization
+
+from .viewplan import MAX_FILES, plan_views
+from .windows import FileView
+
 CHARS_PER_TOKEN = 4
-MAX_FILES = 3
+TOP_K = 10            # files ranked (the repo map shows them; the views the first MAX_FILES)
+MAX_SYMBOLS = 60      # ranked symbols asked for: a file's fifth relevant function is still a place
 
-
-@dataclass
-class FileView:
-    path: str
-    numbered: str
-    start: int
-    end: int
-    total: int
-    truncated: bool
-
-
-def number_lines(lines: list[str], start: int) -> str:
-    width = len(str(start + len(lines)))
-    return "\n".join(f"{i:>{width}} {line}" for i, line in enumerate(lines, start))
-
-
-def _window(lines: list[str], focus: list[tuple[int, int]], budget_chars: int) -> tuple[int, int]:
-    """Lines to show: the whole file if it fits, else the focus ranges (all of them if they
-    fit together, else the first) grown evenly up and down: context helps the model edit."""
-    n = len(lines)
-    cost = [len(s) + 6 for s in lines]
-    if sum(cost) <= budget_chars or n == 0:
-        return 1, n
-    spans = sorted((max(1, a), min(n, b)) for a, b in focus if a <= n) or [((n + 1) // 2, (n + 1) // 2)]
-    a, b = spans[0][0], max(e for _, e in spans)
-    if sum(cost[a - 1:b]) > budget_chars:
-        a, b = spans[0]
-    used = sum(cost[a - 1:b])
-    while b > a and used > budget_chars:  # one range too long alone: its head
-        used -= cost[b - 1]
-        b -= 1
-    grown = True
-    while grown:
-        grown = False
-        if a > 1 and used + cost[a - 2] <= budget_chars:
-            a, used, grown = a - 1, used + cost[a - 2], True
-        if b < n and used + cost[b] <= budget_chars:
-            b, used, grown = b + 1, used + cost[b], True
-    return a, b
-
-
-def file_view(root: Path, rel: str, budget_chars: int, focus: list[tuple[int, int]]) -> FileView | None:
-    try:
-        lines = (root / rel).read_text(errors="replace").splitlines()
-    except OSError:
-        return None
-    start, end = _window(lines, focus, budget_chars)
-    return FileView(rel, number_lines(lines[start - 1:end], start), start, end, len(lines),
-                    (start, end) != (1, len(lines)))
+__all__ = ["FileView", "build_context", "context_for", "first_prompt_tokens", "prompt_preview",
+           "CHARS_PER_TOKEN", "TOP_K", "MAX_SYMBOLS"]
 
 
 def build_context(root: Path, issue: str, budget_tokens: int,
                   narrow=None) -> tuple[str, list[FileView], list[str]]:
     """Returns (repo map, file views, ranked file list). `narrow(root, issue, loc)`, when
-    given, lets the model reorder files and point at line ranges the views then centre on."""
-    from dsfix.tools.localize import localize, repo_map
-    loc = localize(root, issue, top_k=10)
+    given, lets the model reorder files and point at line ranges the views then show first."""
+    from dsfix.tools.localize import localize
+    loc = localize(root, issue, top_k=TOP_K, max_symbols=MAX_SYMBOLS)
     if narrow is not None:
         loc = narrow(root, issue, loc)
-    ranges = getattr(loc, "line_ranges", {})
-    budget = budget_tokens * CHARS_PER_TOKEN
-    rmap = repo_map(root, loc.files, max_tokens=max(budget_tokens // 6, 300))
-    views, left = [], budget - len(rmap)
-    for rel in loc.files[:MAX_FILES]:
-        focus = ranges.get(rel) or [(s.start, s.end) for s in loc.symbols if s.file == rel][:1]
-        v = file_view(root, rel, left // max(MAX_FILES - len(views), 1), focus)
-        if v:
-            views.append(v)
-            left -= len(v.numbered)
+    rmap, views = context_for(root, issue, loc, budget_tokens)
     return rmap, views, loc.files
+
+
+def context_for(root: Path, issue: str, loc: Localization,
+                budget_tokens: int) -> tuple[str, list[FileView]]:
+    """The repo map and file views for a localization already made."""
+    from dsfix.tools.localize import repo_map
+    from dsfix.tools.localize.index import get_index
+    rmap = repo_map(root, loc.files, max_tokens=max(budget_tokens // 6, 300))
+    idx = get_index(root)
+    texts: dict[str, list[str]] = {}
+    for rel in loc.files[:MAX_FILES]:
+        try:
+            texts[rel] = (Path(root) / rel).read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+    syms = {rel: [idx.symbols[i] for i in idx.file_syms.get(rel, ())] for rel in texts}
+    return rmap, plan_views(issue, loc, texts, syms, budget_tokens * CHARS_PER_TOKEN - len(rmap))
+
+
+def first_prompt_tokens(issue: str, rmap: str, views: list[FileView]) -> int:
+    """Estimated tokens of the loop's first call: the system message and the reproduce step,
+    which carries the task (issue, repo map, views)."""
+    from dsfix.prompts import render
+    task = render("task", issue=issue, repo_map=rmap, files=views)
+    return (len(render("system")) + len(render("reproduce", task=task))) // CHARS_PER_TOKEN
+
+
+def prompt_preview(root: Path, issue: str, loc: Localization, budget_tokens: int) -> dict:
+    """What the first fix prompt shows for `loc`: `dsfix localize --prompt`'s extra keys."""
+    rmap, views = context_for(root, issue, loc, budget_tokens)
+    return {"views": [{"path": v.path, "ranges": [list(r) for r in v.ranges]} for v in views],
+            "prompt_tokens": first_prompt_tokens(issue, rmap, views)}

@@ -159,7 +159,8 @@ def _context(ws: Workspace, req: FixRequest, narrower, traj: Trajectory):
     except Exception as e:  # noqa: BLE001 - a weaker prompt beats no run; the trajectory says why
         rmap, views, ranked = "(unavailable)", [], []
         traj.event("localize_error", error=f"{type(e).__name__}: {e}")
-    traj.event("localize", files=ranked, narrowed=narrower is not None)
+    traj.event("localize", files=ranked, narrowed=narrower is not None,
+               views=[{"path": v.path, "ranges": v.ranges} for v in views])
     return rmap, views, ranked
 
 

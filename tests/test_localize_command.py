@@ -55,3 +55,59 @@ def test_repo_map_gives_every_file_its_top_level_before_methods(repo):
     assert all(f in text for f in files)
     assert "def slugify(text):" in text and "def load_config(text):" in text
     assert "more)" in text  # parser's methods did not fit and are counted
+
+
+def _cli(args):
+    from typer.testing import CliRunner
+    from dsfix.agent.cli import app
+    return CliRunner().invoke(app, args)
+
+
+def test_prompt_adds_the_first_prompts_windows(repo, tmp_path):
+    from dsfix.agent.config import Settings
+    from dsfix.agent.context import build_context
+    issue = tmp_path / "issue.md"
+    issue.write_text("`slugify` drops unicode; render_table ignores width")
+    r = _cli(["localize", str(repo), "--issue-file", str(issue), "--json", "--prompt"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert set(data) == {"files", "symbols", "views", "prompt_tokens"}
+    assert data["views"] and all(set(v) == {"path", "ranges"} for v in data["views"])
+    for v in data["views"]:
+        assert v["path"] in data["files"]
+        assert all(len(r) == 2 and 1 <= r[0] <= r[1] for r in v["ranges"])
+        assert v["ranges"] == sorted(v["ranges"])
+    _, views, files = build_context(repo, issue.read_text(), Settings().context_tokens)
+    assert data["views"] == [{"path": v.path, "ranges": [list(r) for r in v.ranges]} for v in views]
+    assert data["files"] == files
+    assert isinstance(data["prompt_tokens"], int) and data["prompt_tokens"] > sum(
+        len(v.numbered) for v in views) // 4
+
+
+def test_prompt_tokens_and_views_are_those_of_the_fix_runs_first_call(tmp_path):
+    """run_fix in the local environment with the inventory replay (a scripted model, which
+    counts a prompt as characters / 4, as the estimate does)."""
+    from clirun import script
+    from conftest import REPLAY, make_repo
+    from dsfix.agent.config import load_settings
+    from dsfix.agent.run import FixRequest, run_fix
+    repo = make_repo(tmp_path / "inventory")
+    r = _cli(["localize", str(repo), "--issue-file", str(repo / "ISSUE.md"), "--json", "--prompt"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    name = script(tmp_path / "replay.json", json.loads(REPLAY.read_text())["responses"])
+    settings = load_settings(repo, None, {"model": {"name": name}, "env": {"kind": "local"}}, environ={})
+    code, rep = run_fix(FixRequest(repo, (repo / "ISSUE.md").read_text(), tmp_path / "out", settings))
+    assert code == 0
+    assert rep["step_log"][0]["prompt_tokens"] == data["prompt_tokens"]
+    events = [json.loads(x) for x in (tmp_path / "out" / "trajectory.jsonl").read_text().splitlines()]
+    shown = next(e for e in events if e["type"] == "localize")["views"]
+    assert shown == data["views"]
+
+
+def test_prompt_text_output_lists_the_windows(repo, tmp_path):
+    issue = tmp_path / "issue.md"
+    issue.write_text("render_table ignores width")
+    r = _cli(["localize", str(repo), "--issue-file", str(issue), "--prompt"])
+    assert r.exit_code == 0, r.output
+    assert "First fix prompt (about" in r.output and "pkg/render.py: 1-" in r.output

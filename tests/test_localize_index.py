@@ -1,3 +1,5 @@
+import subprocess
+
 import pytest
 
 from dsfix.tools.localize import index as index_mod, localize
@@ -46,6 +48,26 @@ def test_cache_hit_on_requery_does_not_rebuild(tmp_path, monkeypatch):
     monkeypatch.setattr(index_mod, "build_index", boom)
     again = localize(repo, "render table width")
     assert again == first
+
+
+def test_two_checkouts_of_one_commit_share_the_cached_index(tmp_path, monkeypatch):
+    a = make_repo(tmp_path / "a")
+    b = tmp_path / "b"
+    subprocess.run(["git", "clone", "-q", str(a), str(b)], check=True, capture_output=True)
+    first = localize(a, "render table width")
+    index_mod._memo.clear()  # a new process, in the other checkout
+
+    def boom(*args, **kw):
+        raise AssertionError("index rebuilt")
+    monkeypatch.setattr(index_mod, "build_index", boom)
+    idx = index_mod.get_index(b)
+    assert idx.root == str(b.resolve())  # files are read from the checkout asked about
+    assert localize(b, "render table width") == first
+    monkeypatch.undo()
+    with open(b / "pkg/utils.py", "a") as fh:  # a dirty file makes b a state of its own
+        fh.write("\n\ndef only_in_b():\n    return 1\n")
+    assert "only_in_b" in index_mod.get_index(b).defs
+    assert "only_in_b" not in index_mod.get_index(a).defs
 
 
 def test_dirty_tree_invalidates_cache(tmp_path):
@@ -113,12 +135,21 @@ def test_multiline_signature_is_joined(tmp_path):
     assert (sym.signature, sym.start, sym.end) == ("def f(a, b=2):", 1, 5)
 
 
+def _distinct_repo(root, i: int):
+    """A fixture repo at a commit of its own (the cache is keyed by content, not by path)."""
+    repo = make_repo(root)
+    (repo / "pkg" / f"extra{i}.py").write_text(f"X = {i}\n")
+    for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    return repo
+
+
 def test_cache_is_pruned_least_recently_used_first(tmp_path, monkeypatch):
     """The index cache stays under DSFIX_INDEX_CACHE_MB: the oldest-used index goes, a re-used one stays."""
     import os
     import time
     from dsfix.tools.localize import cache
-    repos = [make_repo(tmp_path / f"r{i}") for i in range(3)]
+    repos = [_distinct_repo(tmp_path / f"r{i}", i) for i in range(3)]
     for r in repos[:2]:
         index_mod.get_index(r)
     older, newer = sorted(cache_root().glob("*.pkl"), key=lambda p: p.stat().st_mtime)

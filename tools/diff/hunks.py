@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from . import excerpt
 from .edits import Edit, EditError, hunk_edits
+from .elision import split_at_markers
 from .match import FileIndex, Placement, contiguous
 from .model import Hunk, HunkFailure
 from .resolve import find, origin, pick, predictions
@@ -15,6 +16,7 @@ def patch_text(path: str, text: str, hunks: list[Hunk],
 
     Hunks are placed on the original text. If that fails, they are tried one after
     another, for models whose later hunks quote lines an earlier hunk added."""
+    hunks = split_at_markers(hunks, FileText.parse(text).lines, path, notes)
     mine_f: list[HunkFailure] = []
     mine_n: list[str] = []
     new = _patch_together(path, text, hunks, mine_f, mine_n)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from .elision import parse_marker
 from .model import FilePatch, Hunk, Line, PatchError
 from .paths import check_rel_path, clean_header_path
 
@@ -172,7 +173,7 @@ class _Parser:
                 continue
             if tag in (" ", "-", "+"):
                 text = line[1:]
-            elif line == "" or remain:
+            elif line == "" or remain or parse_marker(line):
                 tag, text = " ", line  # blank or unprefixed context (models drop the space)
             else:
                 break

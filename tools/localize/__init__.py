@@ -1,6 +1,6 @@
 """dsfix.tools.localize: find the code an issue is about before the model spends a token.
 
-    localize(repo, issue_text, top_k)  -> Localization(files, scores, symbols)
+    localize(repo, issue_text, top_k, max_symbols) -> Localization(files, scores, symbols)
     repo_map(repo, files, max_tokens)  -> compact skeleton text for a prompt
     localize_command(repo, issue_file, top_k, as_json) -> exit code
 """
@@ -17,8 +17,10 @@ from .command import localize_command
 __all__ = ["Symbol", "Localization", "localize", "repo_map", "localize_command"]
 
 
-def localize(repo: Path, issue_text: str, top_k: int = 10) -> Localization:
-    """Rank the repo's Python files (and their functions) for an issue, no model call.
+def localize(repo: Path, issue_text: str, top_k: int = 10,
+             max_symbols: int | None = None) -> Localization:
+    """Rank the repo's Python files (and their functions) for an issue, no model call;
+    up to `max_symbols` symbols (default 2 * top_k) of the top files.
 
     The index is built once per commit (+ dirty state) and cached on disk, so
     repeated calls while the agent works cost a cache load and a query."""
@@ -29,6 +31,6 @@ def localize(repo: Path, issue_text: str, top_k: int = 10) -> Localization:
     sym_lex = fuse.symbol_lexical(idx, lexical_text)
     scores = fuse.rank_files(idx, lexical_text, ev, sym_lex)
     files = sorted(scores, key=lambda p: (-scores[p], p))[:top_k]
-    sids = fuse.rank_symbols(idx, files, scores, ev, sym_lex, limit=2 * top_k)
+    sids = fuse.rank_symbols(idx, files, scores, ev, sym_lex, limit=max_symbols or 2 * top_k)
     return Localization(files=files, scores={f: round(scores[f], 4) for f in files},
                         symbols=[idx.symbols[s] for s in sids])

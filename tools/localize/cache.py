@@ -39,12 +39,15 @@ def git_files(repo: Path) -> list[str] | None:
 
 
 def state_key(repo: Path, files: list[str]) -> str:
-    """HEAD commit + hash of dirty files' contents; content hash when not git."""
+    """What the index is built from, never where: HEAD commit, the indexed paths and the contents
+    of dirty files (every file's content when not git). Two checkouts of one commit share a key,
+    so a second clone, a CI runner or a batch worker reuses the first one's index."""
     h = hashlib.sha1(INDEX_VERSION.encode())
-    h.update(str(repo.resolve()).encode())
     head = _git(repo, "rev-parse", "HEAD")
     if head is not None:
         h.update(head.strip().encode())
+        # the paths too: a sparse or partly ignored checkout of the same commit indexes other files
+        h.update("\0".join(files).encode())
         status = _git(repo, "status", "--porcelain", "-z", "--untracked-files=all") or ""
         dirty = sorted(e[3:] for e in status.split("\0") if len(e) > 3)
         _hash_files(h, repo, [p for p in dirty if p.endswith(".py")])

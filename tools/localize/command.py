@@ -1,4 +1,4 @@
-"""`dsfix localize REPO --issue-file F [--top-k K] [--json] [--model NAME]` body."""
+"""`dsfix localize REPO --issue-file F [--top-k K] [--json] [--model NAME] [--prompt]` body."""
 from __future__ import annotations
 
 import json
@@ -12,8 +12,10 @@ def _err(msg: str) -> int:
 
 
 def localize_command(repo: Path, issue_file: Path, top_k: int, as_json: bool,
-                     model: str | None = None) -> int:
-    """Without `model` no model is constructed, let alone called."""
+                     model: str | None = None, max_symbols: int | None = None,
+                     extra=None) -> int:
+    """Without `model` no model is constructed, let alone called. `extra(repo, issue, loc)`,
+    when given, returns more keys for the output (`dsfix localize --prompt`: the prompt's views)."""
     from . import localize  # late: the package imports this module
 
     repo, issue_file = Path(repo), Path(issue_file)
@@ -24,16 +26,18 @@ def localize_command(repo: Path, issue_file: Path, top_k: int, as_json: bool,
     if top_k < 1:
         return _err(f"--top-k must be >= 1, got {top_k}")
     text = issue_file.read_text(encoding="utf-8", errors="replace")
-    loc = localize(repo, text, top_k=top_k)
+    loc = localize(repo, text, top_k=top_k, max_symbols=max_symbols)
     if model:
         try:
             loc = _narrow_with(repo, text, loc, model)
         except Exception as e:  # noqa: BLE001 - config or backend trouble: one line, exit 2
             return _err(str(e).splitlines()[0] if str(e) else type(e).__name__)
+    more = extra(repo, text, loc) if extra else {}
     if as_json:
-        print(json.dumps(_as_dict(loc), indent=2))
+        print(json.dumps({**_as_dict(loc), **more}, indent=2))
     else:
         _print_text(loc)
+        _print_extra(more)
     return 0
 
 
@@ -79,3 +83,10 @@ def _print_text(loc) -> None:
         for s in loc.stages:
             if s.fallback or s.notes:
                 print(f"  {s.name}: " + "; ".join(s.notes))
+
+
+def _print_extra(more: dict) -> None:
+    if "views" in more:
+        print(f"First fix prompt (about {more['prompt_tokens']} tokens) shows:")
+        for v in more["views"]:
+            print(f"  {v['path']}: " + ", ".join(f"{a}-{b}" for a, b in v["ranges"]))

@@ -278,4 +278,5 @@ def get_index(repo: Path) -> RepoIndex:
             cache.save(key, idx)
         _memo.clear()  # keep one index in memory; repos are large
         _memo[key] = idx
+    idx.root = str(repo)  # a shared cache entry may have been built in another checkout
     return idx
