@@ -169,11 +169,11 @@ def test_fix_gets_past_preflight_and_verifies(docker_client, index, tmp_path):
     repo = make_project(tmp_path / "calc")
     answer = f"The mean divides by one too many.\n\n```diff\n--- a/src/calc/__init__.py\n+++ b/src/calc/__init__.py\n" \
              f"@@ -1,2 +1,2 @@\n def mean(xs):\n-{BUG}+{FIX}```\n"
-    model = script(tmp_path / "replay.json", [answer])   # a scripted replay of this answer, not a model
+    repro = "A script that shows it:\n\n```python\nfrom calc import mean\n\nassert mean([1, 2, 3]) == 2, mean([1, 2, 3])\n```\n"
+    model = script(tmp_path / "replay.json", [repro, answer])   # a scripted replay of these answers, not a model
     out = tmp_path / "out"
     env = {"DSFIX_ENV__INDEX_URL": index}
     r = dsfix("fix", str(repo), "--issue-file", str(repo / "ISSUE.md"), "--model", model, "--out", str(out), env=env)
-    tag = next((l.split()[-1] for l in r.stderr.splitlines() if "building the environment image" in l), None)
     try:
         assert r.returncode == 0, r.stderr + r.stdout
         rep = report(out)
