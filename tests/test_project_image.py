@@ -17,7 +17,7 @@ from clirun import dsfix, report, script
 from conftest import git
 from dsfix.envs.layers.project import MARK, ProjectPlan
 from dsfix.envs.layers.project_build import ProjectBuildError, ensure_project_image, explain
-from dsfix.envs.specs.testdeps import test_deps
+from dsfix.envs.specs.testdeps import read_test_deps
 from dsfix.envs.workspace import Workspace
 from pyindex import Index, download, make_simple, write_wheel
 
@@ -80,7 +80,7 @@ tests = ["d", {include-group = "base"}]
                                       "  {env:X}\nextras = dev\ncommands = pytest\n")
     (tmp_path / "requirements-test.txt").write_text("f\n")
     (tmp_path / "requirements-docs.txt").write_text("sphinx\n")
-    d = test_deps(tmp_path)
+    d = read_test_deps(tmp_path)
     assert d.packaged and d.extras == ["test", "dev"]
     assert d.requirement_files == ["requirements-test.txt"]
     assert d.requirements == ["d", "c>=1", "e", "pytest"]
@@ -88,7 +88,7 @@ tests = ["d", {include-group = "base"}]
 
 
 def test_plan_steps_and_key_follow_dependencies_only(tmp_path):
-    d = test_deps(make_project(tmp_path / "p"))
+    d = read_test_deps(make_project(tmp_path / "p"))
     plan = ProjectPlan(d, {"pyproject.toml": "h1"}, "dsfix/base:bookworm", "sha256:b", "3.11",
                        packages=["x==1"], setup=["echo hi"])
     assert [n for n, _ in plan.steps()] == ["the project (editable)", "test dependencies", "env.packages",
@@ -172,7 +172,7 @@ def test_fix_gets_past_preflight_and_verifies(docker_client, index, tmp_path):
     repro = "A script that shows it:\n\n```python\nfrom calc import mean\n\nassert mean([1, 2, 3]) == 2, mean([1, 2, 3])\n```\n"
     model = script(tmp_path / "replay.json", [repro, answer])   # a scripted replay of these answers, not a model
     out = tmp_path / "out"
-    env = {"DSFIX_ENV__INDEX_URL": index}
+    env = {"DSFIX_ENV__INDEX_URL": index, "DSFIX_ENV__PROJECT_IMAGE": "true"}
     r = dsfix("fix", str(repo), "--issue-file", str(repo / "ISSUE.md"), "--model", model, "--out", str(out), env=env)
     try:
         assert r.returncode == 0, r.stderr + r.stdout

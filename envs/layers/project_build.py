@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..images import cache_dir
-from ..specs.testdeps import TestDeps, test_deps
+from ..specs.testdeps import TestDeps, read_test_deps
 from ..workspace import Workspace
 from .core import BUILD_ENV, LayerBuildError, _docker_build, _exists, _lock, build_ca, check_disk
 from .project import MARK, ProjectPlan, build_script, dockerfile, labels
@@ -35,7 +35,7 @@ def plan_project(client, ws: Workspace, *, python: str | None = None, packages=(
                  installer: str = "auto", index_url: str | None = None, workdir: str = "/repo",
                  auto_install: bool = True, log=print) -> ProjectPlan:
     snap = ws.snapshot()
-    deps = _copied_only(test_deps(ws.root), set(snap.names)) if auto_install else TestDeps()
+    deps = _copied_only(read_test_deps(ws.root), set(snap.names)) if auto_install else TestDeps()
     files = {f: hashlib.sha256(snap.entry(f).data).hexdigest() for f in deps.key_files if snap.entry(f)}
     want = python or deps.python
     try:

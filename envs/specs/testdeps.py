@@ -20,6 +20,7 @@ KEY_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini")
 
 @dataclass
 class TestDeps:
+    __test__ = False   # not a pytest class, despite the name
     packaged: bool = False
     extras: list[str] = field(default_factory=list)              # installed as -e .[extras]
     requirement_files: list[str] = field(default_factory=list)   # -r FILE, relative to the root
@@ -60,7 +61,7 @@ def _tox(repo: Path) -> tuple[list[str], list[str], list[str]]:
     return files, reqs, extras
 
 
-def test_deps(repo: Path) -> TestDeps:
+def read_test_deps(repo: Path) -> TestDeps:
     repo = Path(repo)
     info, spec = read_project(repo), detect_spec(repo)
     groups = load_toml(repo / "pyproject.toml").get("dependency-groups", {})
