@@ -29,8 +29,31 @@ def _mount_subcommands() -> None:
     app.command("serve")(serve_command)
     app.add_typer(model_app, name="model")
     app.command("eval")(eval_cli)
+    from dsfix.envs.layers import cli as layers_cli
+    layers_cli.repo_builder = _env_build_repo   # `env build REPO` needs the settings, which live here
     for cmd in env_cli.registered_commands:   # list | build | prune beside `env base`
         env_app.registered_commands.append(cmd)
+
+
+def _env_build_repo(repo: Path, config: Optional[Path], force: bool) -> int:
+    """`dsfix env build REPO`: the image `dsfix fix REPO` runs in, built now (or found cached)."""
+    import sys
+    from dsfix.envs.base import EnvError
+    from dsfix.envs.docker_env import docker_client
+    from dsfix.envs.layers.project_build import ensure_project_image
+    from dsfix.envs.workspace import Workspace, WorkspaceError
+    from .config import ConfigError, load_settings
+    from .run import project_options
+    try:
+        e = load_settings(repo, config).env
+        img = ensure_project_image(docker_client(timeout=600), Workspace(repo), force=force,
+                                   log=lambda m: print(f"env image: {m}", file=sys.stderr, flush=True),
+                                   **project_options(e))
+    except (ConfigError, WorkspaceError, EnvError) as err_:
+        fail(str(err_).splitlines()[0])
+    how = f"built in {img.seconds:.1f}s with {img.installer}" if img.built else f"cached ({img.seconds:.1f}s)"
+    out.print(f"{img.tag}: {how}; python {img.python}")
+    return 0
 
 
 _mount_subcommands()

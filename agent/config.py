@@ -58,9 +58,16 @@ class EnvSettings(_Strict):
     pids: int = 1024
     network: bool = False           # test runs get no network unless asked
     exec_timeout: int = 300
-    setup: list[str] = Field(default_factory=list)   # commands run once after copying the repo in
+    # commands run once: while building the project image (with network), else after copying the repo in
+    setup: list[str] = Field(default_factory=list)
+    # The default image: dsfix builds (once, cached) the project's own image on it -- a venv with
+    # the project installed editable and its test dependencies (dsfix.envs.layers.project).
+    project_image: bool = True      # False: run in env.image as it is
     packages: list[str] = Field(default_factory=list)   # extra pip requirements for the environment image
     python: str | None = None       # the environment's Python (X.Y); None: from the project's metadata
+    auto_install: bool = True       # install the detected test dependencies (False: only packages, setup)
+    installer: Literal["auto", "uv", "pip"] = "auto"   # auto: uv when it can be installed, else pip
+    index_url: str | None = None    # a package index for the build instead of PyPI (a mirror)
 
 
 class Limits(_Strict):
@@ -149,7 +156,7 @@ def _from_env(environ: dict[str, str]) -> dict:
 # the key is sent (model.*, local.*), or raise the budget (limits.*).
 REPO_KEYS: dict[str, set[str] | None] = {
     "test_cmd": None, "test_scope": None, "spec": None, "edit_format": None, "ignore": None,
-    "env": {"setup", "packages", "python"},
+    "env": {"setup", "packages", "python", "auto_install"},
 }
 
 

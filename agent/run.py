@@ -41,11 +41,34 @@ def make_env(ws: Workspace, cfg: Settings):
     if e.kind == "local":
         from dsfix.envs.local_env import LocalEnvironment
         return LocalEnvironment(ws, e.exec_timeout, e.setup)
-    from dsfix.envs.docker_env import DockerEnvironment
+    from dsfix.envs.docker_env import DockerEnvironment, docker_client
+    from dsfix.envs.images import BASE_IMAGE
     spec = cfg.spec or {}   # a SWE-bench row's spec: packets dropped, local services (as in dsfix eval)
-    return DockerEnvironment(ws, e.image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
-                             pids=e.pids, exec_timeout=e.exec_timeout, setup=e.setup, workdir=e.workdir,
-                             drop=spec.get("network") == "drop", services=spec.get("services") or None)
+    # --- project image (issue #17): on the default base, the project's own image, built once
+    image, setup, built = e.image, e.setup, None
+    if e.project_image and e.image == BASE_IMAGE:
+        from dsfix.envs.layers.project_build import ensure_project_image
+        built = ensure_project_image(docker_client(timeout=600), ws, **project_options(e), log=_stderr)
+        image, setup = built.tag, []   # env.setup ran in the build
+    # --- end project image
+    env = DockerEnvironment(ws, image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
+                            pids=e.pids, exec_timeout=e.exec_timeout, setup=setup, workdir=e.workdir,
+                            drop=spec.get("network") == "drop", services=spec.get("services") or None)
+    if built is not None:
+        env.timings.add("image_build" if built.built else "image_lookup", built.seconds)
+        env.image_source = "built" if built.built else "cached"
+    return env
+
+
+def project_options(e) -> dict:
+    """EnvSettings -> ensure_project_image's options (also `dsfix env build REPO`)."""
+    return dict(python=e.python, packages=e.packages, setup=e.setup, installer=e.installer,
+                index_url=e.index_url, workdir=e.workdir, auto_install=e.auto_install)
+
+
+def _stderr(msg: str) -> None:
+    import sys
+    print(f"env image: {msg}", file=sys.stderr, flush=True)
 
 
 def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> tuple[str | None, str | None, str]:

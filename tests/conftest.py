@@ -16,6 +16,9 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # Containers this test session causes carry this tag (subprocesses inherit it), so checks for
 # leftovers are not confused by anything else using the same engine.
 TAG = os.environ.setdefault("DSFIX_TAG", f"pytest-{uuid.uuid4().hex[:10]}")
+# Runs use the base image as it is unless a test asks for the project image (test_project_image.py
+# does, with its own loopback index): other tests' builds would need PyPI.
+os.environ.setdefault("DSFIX_ENV__PROJECT_IMAGE", "false")
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "inventory"
 REPLAY = ROOT / "examples" / "inventory.replay.json"

@@ -1,6 +1,7 @@
 """``dsfix env list | build | prune``: the layered images (a typer sub-app, ``env_cli``)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -54,9 +55,16 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
     c.print(f"free on the Docker data root {root}: {_gb(free) if free is not None else 'unknown (remote engine)'}")
 
 
+# `dsfix env build REPO`: set by the agent's CLI, which owns settings (dsfix.yaml, --config);
+# called as repo_builder(repo, config, force) -> exit code.
+repo_builder = None
+
+
 @env_cli.command("build")
 def build_cmd(
-    dataset: str = typer.Option(..., "--dataset", help="JSON/JSONL file or Hugging Face name."),
+    repo: Optional[Path] = typer.Argument(None, help="A repository: build (or reuse) its environment image."),
+    config: Optional[Path] = typer.Option(None, "--config", help="With REPO: a YAML config file."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="JSON/JSONL file or Hugging Face name."),
     instance_ids: Optional[List[str]] = typer.Option(None, "--instance-ids", help="Only these (repeat or comma-separate)."),
     mirrors: Optional[str] = typer.Option(None, "--mirrors", help="Dir of OWNER__REPO.git, or JSON map."),
     pull: bool = typer.Option(False, "--pull/--no-pull", help="Try the official SWE-bench image first."),
@@ -64,7 +72,12 @@ def build_cmd(
     force: bool = typer.Option(False, "--force", help="Rebuild env and instance layers even when cached."),
     min_free_gb: Optional[float] = typer.Option(None, "--min-free-gb", help="Refuse to build below this free space (default DSFIX_MIN_FREE_GB or 10)."),
 ) -> None:
-    """Build (or reuse) the base, env and instance images of dataset instances."""
+    """Build (or reuse) a repository's environment image, or the base, env and instance images of
+    dataset instances (--dataset)."""
+    if (repo is None) == (dataset is None):
+        _fail(ValueError("give a repository or --dataset, not both"))
+    if repo is not None:
+        raise typer.Exit(repo_builder(repo, config, force))
     from dsfix.envs.base import EnvError
     from dsfix.envs.evaluate.dataset import DatasetError, load_dataset
     from dsfix.envs.evaluate.run import spec_for
@@ -99,7 +112,7 @@ def build_cmd(
 
 @env_cli.command("prune")
 def prune_cmd(
-    layer: str = typer.Option("instance", "--layer", help="instance, env (and its instances), all (all but base), base (everything)."),
+    layer: str = typer.Option("instance", "--layer", help="instance, env (and its instances), project (repositories' images), all (all but base), base (everything)."),
     repo: Optional[str] = typer.Option(None, "--repo", help="Only images of this OWNER/REPO."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would be removed."),
 ) -> None:
@@ -131,7 +144,6 @@ def python_cmd(
     base: bool = typer.Option(False, "--base", help="Also build the base image for it now."),
 ) -> None:
     """CPython toolchains for versions no Debian release ships: list, pack a prefix, or fetch one."""
-    from pathlib import Path
 
     from dsfix.envs.base import EnvError
     from dsfix.envs.layers import toolchain

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .core import dangling, remove_dangling
 
-LAYERS = ("base", "env", "instance")
+LAYERS = ("base", "env", "instance", "project")   # project: a repository's own image (project.py)
 
 
 def _layer_of(img) -> str | None:
@@ -35,7 +35,7 @@ def list_images(client) -> list[dict]:
                     "python": labels.get("dsfix.python", ""), "spec": labels.get("dsfix.spec", ""),
                     "parent": labels.get("dsfix.parent", ""), "size": size, "own": own,
                     "created": img.attrs.get("Created", "")})
-    order = {"base": 0, "official": 1, "env": 2, "instance": 3}
+    order = {"base": 0, "official": 1, "env": 2, "instance": 3, "project": 4}
     return sorted(out, key=lambda r: (order[r["layer"]], r["repo"], r["tag"]))
 
 
@@ -50,14 +50,14 @@ def disk_by_layer(client) -> dict[str, dict[str, int]]:
 
 def prune(client, layer: str = "instance", *, repo: str | None = None, dry_run: bool = False,
           log=print) -> list[dict]:
-    """Remove dsfix images of ``layer`` ("instance", "env" — with their instances — or "all",
-    which keeps nothing but the base images); returns what was (or would be) removed."""
-    if layer not in ("instance", "env", "all", "base"):
-        raise ValueError(f"layer must be instance, env, base or all, not {layer!r}")
-    wanted = {"instance": {"instance"}, "env": {"env", "instance"}, "all": {"env", "instance"},
-              "base": {"base", "env", "instance"}}[layer]
+    """Remove dsfix images of ``layer`` ("instance", "env" — with their instances —, "project", or
+    "all", which keeps nothing but the base images); returns what was (or would be) removed."""
+    if layer not in ("instance", "env", "project", "all", "base"):
+        raise ValueError(f"layer must be instance, env, project, base or all, not {layer!r}")
+    wanted = {"instance": {"instance"}, "env": {"env", "instance"}, "project": {"project"},
+              "all": {"env", "instance", "project"}, "base": {"base", "env", "instance", "project"}}[layer]
     rows = [r for r in list_images(client) if r["layer"] in wanted and (repo is None or r["repo"] == repo)]
-    rows.sort(key=lambda r: {"instance": 0, "env": 1, "base": 2}[r["layer"]])
+    rows.sort(key=lambda r: {"instance": 0, "project": 0, "env": 1, "base": 2}[r["layer"]])
     removed = []
     for r in rows:
         if not dry_run:

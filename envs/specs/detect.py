@@ -32,7 +32,7 @@ def _test_files(repo: Path) -> list[Path]:
     return found
 
 
-def _requirement_files(repo: Path) -> list[str]:
+def requirement_files(repo: Path) -> list[str]:
     """Root requirements*.txt (requirements.txt first) and requirements/{test,dev}*.txt."""
     root = sorted((p.name for p in repo.glob("*requirements*.txt") if "doc" not in p.name),
                   key=lambda n: (n != "requirements.txt", n))
@@ -82,7 +82,7 @@ def detect_spec(repo: Path) -> RepoSpec:
     """Best-effort spec from the repo's own files; never runs its code."""
     repo = Path(repo)
     info = read_project(repo)
-    reqs = _requirement_files(repo)
+    reqs = requirement_files(repo)
     tests = _test_files(repo)
     python = pyversion.choose(info.requires_python, pyversion.classifier_versions(info.classifiers))
     install = [f"{PIP} -r {r}" for r in reqs]

@@ -61,7 +61,7 @@ def _tox_deps(deps: str) -> list[str]:
     return cmds + ([f"python -m pip install {shlex.join(pkgs)}"] if pkgs else [])
 
 
-def _tox_config(repo: Path) -> configparser.ConfigParser | None:
+def tox_config(repo: Path) -> configparser.ConfigParser | None:
     """tox.ini, else the ini text embedded in pyproject's [tool.tox] legacy_tox_ini."""
     text = ""
     if (repo / "tox.ini").is_file():
@@ -78,7 +78,7 @@ def _tox_config(repo: Path) -> configparser.ConfigParser | None:
 
 
 def from_tox(repo: Path) -> RunnerCommand | None:
-    cfg = _tox_config(repo)
+    cfg = tox_config(repo)
     if cfg is None:
         return None
     if not cfg.has_option("testenv", "commands"):
