@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .match import Placement
+from .match import FileIndex, Placement
 from .model import Hunk, Line
 
 
@@ -23,11 +23,17 @@ class Edit:
     order: int = 0             # hunk number, to keep insertions at one point stable
 
 
-def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], norms: list[str],
-               order: int) -> tuple[list[Edit], int]:
+def hunk_edits(hunk: Hunk, pl: Placement, idx: FileIndex, order: int) -> tuple[list[Edit], int]:
     """Edits for each run of changed lines, and the columns added lines were moved
-    by (non-zero when the whole hunk was consistently shifted from the file)."""
-    shift = indent_shift(hunk.old, pl, file_lines)
+    by (non-zero when the whole hunk was consistently shifted from the file). A hunk
+    placed in parts gets each part's edits."""
+    if pl.parts:
+        edits, shift = [], 0
+        for part, part_pl in pl.parts:
+            more, s = hunk_edits(part, part_pl, idx, order)
+            edits, shift = edits + more, shift or s
+        return edits, shift
+    shift = indent_shift(hunk.old, pl, idx.lines)
     edits, oi, block, before = [], 0, [], None
     for ln in hunk.lines + [Line(" ", "")]:  # sentinel flushes the last block
         if ln.tag != " ":
@@ -36,7 +42,7 @@ def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], norms: list[str
             continue
         if block:
             after = oi if oi < len(pl.align) else None
-            edits.append(_block_edit(block, before, after, pl, shift, order, norms))
+            edits.append(_block_edit(block, before, after, pl, shift, order, idx.norms))
             block = []
         before, oi = oi, oi + 1
     return edits, shift
@@ -48,6 +54,9 @@ def _block_edit(block, before, after, pl, shift, order, norms) -> Edit:
     p = _nearest(pl.align, before, -1)
     q = _nearest(pl.align, after, +1)
     if dels:
+        if dels != list(range(dels[0], dels[0] + len(dels))):
+            raise EditError(f"the removed lines are not one run of lines in the file "
+                            f"(lines {dels[0] + 1}-{dels[-1] + 1})", dels[0])
         # added lines before/after the removed ones go next to the context; if
         # context is missing there, they could belong on either side of the gap
         if block[0][0].tag == "+" and p is not None and not _slides(norms, p, dels[0], p):
@@ -61,6 +70,8 @@ def _block_edit(block, before, after, pl, shift, order, norms) -> Edit:
         return Edit(dels[0], dels[-1] + 1, new, order)
     if p is None and q is None:
         raise EditError("no context line next to the added text matches the file", None)
+    if p is None or q is None:
+        _check_anchor(pl.align, before if q is None else after, -1 if q is None else +1)
     if p is not None and q is not None and q != p + 1:
         if _slides(norms, p, q, p):      # "b b | Y": the hunk's b was the last one
             p = q - 1
@@ -69,6 +80,18 @@ def _block_edit(block, before, after, pl, shift, order, norms) -> Edit:
                             f"(lines {p + 1} and {q + 1}); context is missing between them", p)
     at = p + 1 if p is not None else q
     return Edit(at, at, new, order)
+
+
+def _check_anchor(align: list[int | None], i: int | None, step: int) -> None:
+    """Added lines with context found on one side only go next to that context. If two
+    or more lines written between them and it are not in the file there, the hunk's
+    picture of the place is wrong (two places written as one, say): refuse."""
+    run = 0
+    while i is not None and 0 <= i < len(align) and align[i] is None:
+        run, i = run + 1, i + step
+    if run >= 2:
+        raise EditError(f"{run} context lines between the added text and the context it "
+                        f"would go next to are not in the file there", align[i])
 
 
 def _nearest(align: list[int | None], i: int | None, step: int) -> int | None:
