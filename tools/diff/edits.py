@@ -34,6 +34,7 @@ def hunk_edits(hunk: Hunk, pl: Placement, idx: FileIndex, order: int) -> tuple[l
             edits, shift = edits + more, shift or s
         return edits, shift
     shift = indent_shift(hunk.old, pl, idx.lines)
+    strip = not idx.trailing_ws
     edits, oi, block, before = [], 0, [], None
     for ln in hunk.lines + [Line(" ", "")]:  # sentinel flushes the last block
         if ln.tag != " ":
@@ -42,15 +43,17 @@ def hunk_edits(hunk: Hunk, pl: Placement, idx: FileIndex, order: int) -> tuple[l
             continue
         if block:
             after = oi if oi < len(pl.align) else None
-            edits.append(_block_edit(block, before, after, pl, shift, order, idx.norms))
+            edits.append(_block_edit(block, before, after, pl, shift, order, idx.norms, strip))
             block = []
         before, oi = oi, oi + 1
     return edits, shift
 
 
-def _block_edit(block, before, after, pl, shift, order, norms) -> Edit:
+def _block_edit(block, before, after, pl, shift, order, norms, strip) -> Edit:
     dels = [pl.align[i] for _, i in block if i is not None]
-    new = [_reindent(ln.text, shift) for ln, _ in block if ln.tag == "+"]
+    # a file without trailing whitespace gets none from a model's indented blank lines
+    new = [_reindent(ln.text.rstrip() if strip else ln.text, shift)
+           for ln, _ in block if ln.tag == "+"]
     p = _nearest(pl.align, before, -1)
     q = _nearest(pl.align, after, +1)
     if dels:

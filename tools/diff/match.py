@@ -46,6 +46,8 @@ class FileIndex:
         for i, (s, n) in enumerate(zip(lines, self.norms)):
             self.exact_pos[s].append(i)
             self.norm_pos[n].append(i)
+        # whether the file has lines with trailing whitespace: if not, added lines get none
+        self.trailing_ws = any(s[-1:].isspace() for s in lines)
 
 
 def contiguous(old: list[Line], idx: FileIndex, level: str) -> list[Placement]:
