@@ -18,7 +18,7 @@ from .text import norm
 
 BAND = 2             # a line is on a diagonal when it matches within this many lines of it
 MIN_JUMP = 2 * BAND + 1  # smaller moves are slips the band (and the fuzzy matcher) absorbs
-JUMP_COST = 3.0      # matching lines a jump must gain: two lucky lines do not split a hunk
+JUMP_COST = 2.0      # matching lines a jump must gain: one lucky line does not split a hunk
 MAX_DIAGONALS = 24
 BLANK = 0.2          # blank lines match everywhere: they barely count
 

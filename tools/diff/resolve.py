@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .match import FileIndex, Placement, similar, contiguous, fuzzy
+from .match import SLACK, FileIndex, Placement, contiguous, fuzzy, similar
 from .model import Hunk, Line
 from .split import chains, cut, distinct, span
 from .text import norm
@@ -20,6 +20,7 @@ NEAR = 2        # how close (lines) to the predicted line an ambiguous pick must
 FAR = 30        # how far from the anchors' prediction an inexact placement may be
 FAR_STATED = 60  # the same when only its own stated line predicts it
 MARGIN = 2.0    # fuzzy score gap below the best that still counts as a rival
+QUOTED_MIN = 12  # characters (whitespace aside) a context line needs to be telling elsewhere
 
 
 @dataclass
@@ -102,7 +103,34 @@ def find_fuzzy(old: list[Line], idx: FileIndex) -> Found:
     other = _context_elsewhere(old, idx, rivals)
     if other is not None:
         return Found([], None, elsewhere=other)
+    # a rival that leaves out a context line found exactly elsewhere is a look-alike
+    quoted = [(pl, q) for pl in rivals if (q := _quoted_elsewhere(pl, old, idx))]
+    if len(quoted) == len(rivals):
+        pl, (k, line) = quoted[0]
+        a, b = span(pl)
+        return Found([], None, spans=[(a, b + 1), (line - 2, line + 6)], why=(
+            f"the hunk's context line {old[k].text.strip()!r} is not in the file where "
+            f"the rest matches (line {a + 1}) but at line {line + 1}: the hunk may "
+            f"describe two places as one"))
+    rivals = [pl for pl in rivals if all(pl is not q for q, _ in quoted)]
     return Found(sorted(rivals, key=origin), "fuzzy")
+
+
+def _quoted_elsewhere(pl: Placement, old: list[Line], idx: FileIndex
+                      ) -> tuple[int, int] | None:
+    """(hunk line, file line) of a context line the placement leaves unaligned, or
+    aligns to a merely similar line, whose exact text is a distinctive line elsewhere
+    in the file: a merged hunk's other half, matched here as a misremembered line."""
+    lo, hi = span(pl)
+    for k, (ln, a) in enumerate(zip(old, pl.align)):
+        key = norm(ln.text)
+        # short lines (`return ()`) recur by chance, a misremembered one included
+        if ln.tag != " " or len(key) < QUOTED_MIN or (a is not None and idx.norms[a] == key):
+            continue
+        pos = idx.norm_pos.get(key, ())
+        if 0 < len(pos) <= 2 and all(p < lo - SLACK or p > hi + SLACK for p in pos):
+            return k, pos[0]
+    return None
 
 
 def _context_elsewhere(old: list[Line], idx: FileIndex, cands: list[Placement]):
