@@ -1,23 +1,28 @@
 """apply_diff: pure application of a parsed diff to files served by read_file."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 from .hunks import patch_text
-from .model import ApplyResult, FilePatch, Hunk, HunkFailure, Line
+from .model import ApplyResult, FilePatch, Hunk, HunkFailure, Line, PatchError
 from .parse import parse_diff
+from .relocate import relocate
 from .paths import check_rel_path
 from .syntax import syntax_errors
 
 ReadFile = Callable[[str], "str | None"]
+ListFiles = Callable[[], "Iterable[str]"]
 
 
-def apply_diff(diff_text: str, read_file: ReadFile) -> ApplyResult:
-    """Apply a unified diff by content; PatchError/UnsafePathError on bad input."""
-    return apply_patches(parse_diff(diff_text), read_file)
+def apply_diff(diff_text: str, read_file: ReadFile,
+               list_files: ListFiles | None = None) -> ApplyResult:
+    """Apply a unified diff by content; PatchError/UnsafePathError on bad input.
+    list_files, when given, lets a patch naming a missing file find the one it meant."""
+    return apply_patches(parse_diff(diff_text), read_file, list_files)
 
 
-def apply_patches(patches: list[FilePatch], read_file: ReadFile) -> ApplyResult:
+def apply_patches(patches: list[FilePatch], read_file: ReadFile,
+                  list_files: ListFiles | None = None) -> ApplyResult:
     """Apply file patches in order; later ones see earlier results. All or nothing."""
     overlay: dict[str, str | None] = {}
     originals: dict[str, str | None] = {}
@@ -30,7 +35,7 @@ def apply_patches(patches: list[FilePatch], read_file: ReadFile) -> ApplyResult:
     failures: list[HunkFailure] = []
     notes: list[str] = []
     for fp in patches:
-        _apply_file(fp, read, overlay, failures, notes)
+        _apply_file(fp, read, overlay, failures, notes, list_files)
     check_syntax(overlay, originals, failures, notes)
     ok = not failures
     return ApplyResult(ok, dict(overlay) if ok else {}, failures, notes)
@@ -45,7 +50,7 @@ def resolve_path(raw: str, read) -> str:
     return check_rel_path(raw)
 
 
-def _apply_file(fp: FilePatch, read, overlay, failures, notes) -> None:
+def _apply_file(fp: FilePatch, read, overlay, failures, notes, list_files=None) -> None:
     fail = lambda msg, path: failures.append(HunkFailure(path, 0, msg))  # noqa: E731
     if fp.old_path is None:
         return _create(fp, read, overlay, failures, notes, fail)
@@ -57,6 +62,12 @@ def _apply_file(fp: FilePatch, read, overlay, failures, notes) -> None:
     if current is None and dst == src and fp.hunks and not any(h.old for h in fp.hunks):
         notes.append(f"{src} does not exist; created it from the patch's added lines")
         return _create(fp, read, overlay, failures, notes, fail)
+    if current is None and list_files is not None and dst == src:
+        src, why = _meant_file(src, fp.hunks, read, list_files)
+        if src is None:
+            return fail(why, dst)
+        notes.append(why)
+        dst, current = src, read(src)
     if current is None:
         return fail("file does not exist (to create it, use --- /dev/null)", src)
     new = patch_text(src, current, fp.hunks, failures, notes)
@@ -74,6 +85,17 @@ def _apply_file(fp: FilePatch, read, overlay, failures, notes) -> None:
             overlay[src] = None
     else:
         overlay[src] = new
+
+
+def _meant_file(path: str, hunks: list[Hunk], read, list_files: ListFiles):
+    """(the existing file a patch for the missing `path` meant, note) or (None, why)."""
+    def applies(f: str) -> bool:
+        try:
+            text = read(f)
+        except PatchError:  # a binary file, a directory: not the one meant
+            return False
+        return text is not None and patch_text(f, text, hunks, [], []) is not None
+    return relocate(path, list_files(), applies)
 
 
 def _create(fp, read, overlay, failures, notes, fail) -> None:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .match import Placement
+from .match import COMMON, FileIndex, Placement
+from .text import norm
 from .model import Hunk, Line
 
 
@@ -23,11 +24,30 @@ class Edit:
     order: int = 0             # hunk number, to keep insertions at one point stable
 
 
-def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], norms: list[str],
-               order: int) -> tuple[list[Edit], int]:
+@dataclass
+class _Placed:
+    """One hunk (or part) placed in the file: what its blocks' edits are made from."""
+    old: list[Line]
+    pl: Placement
+    idx: FileIndex
+    shift: int                 # columns to re-indent added lines by
+    strip: bool                # drop trailing whitespace of added lines
+    order: int
+
+
+def hunk_edits(hunk: Hunk, pl: Placement, idx: FileIndex, order: int) -> tuple[list[Edit], int]:
     """Edits for each run of changed lines, and the columns added lines were moved
-    by (non-zero when the whole hunk was consistently shifted from the file)."""
-    shift = indent_shift(hunk.old, pl, file_lines)
+    by (non-zero when the whole hunk was consistently shifted from the file). A hunk
+    placed in parts gets each part's edits."""
+    if pl.parts:
+        edits, shift = [], 0
+        for part, part_pl in pl.parts:
+            more, s = hunk_edits(part, part_pl, idx, order)
+            edits, shift = edits + more, shift or s
+        return edits, shift
+    # a file without trailing whitespace gets none from a model's indented blank lines
+    at = _Placed(hunk.old, pl, idx, indent_shift(hunk.old, pl, idx.lines),
+                 not idx.trailing_ws, order)
     edits, oi, block, before = [], 0, [], None
     for ln in hunk.lines + [Line(" ", "")]:  # sentinel flushes the last block
         if ln.tag != " ":
@@ -36,39 +56,72 @@ def hunk_edits(hunk: Hunk, pl: Placement, file_lines: list[str], norms: list[str
             continue
         if block:
             after = oi if oi < len(pl.align) else None
-            edits.append(_block_edit(block, before, after, pl, shift, order, norms))
+            edits.append(_block_edit(block, before, after, at))
             block = []
         before, oi = oi, oi + 1
-    return edits, shift
+    return edits, at.shift
 
 
-def _block_edit(block, before, after, pl, shift, order, norms) -> Edit:
-    dels = [pl.align[i] for _, i in block if i is not None]
-    new = [_reindent(ln.text, shift) for ln, _ in block if ln.tag == "+"]
-    p = _nearest(pl.align, before, -1)
-    q = _nearest(pl.align, after, +1)
+def _block_edit(block, before: int | None, after: int | None, at: _Placed) -> Edit:
+    new = [_reindent(ln.text.rstrip() if at.strip else ln.text, at.shift)
+           for ln, _ in block if ln.tag == "+"]
+    p = _nearest(at.pl.align, before, -1)
+    q = _nearest(at.pl.align, after, +1)
+    dels = [at.pl.align[i] for _, i in block if i is not None]
     if dels:
-        # added lines before/after the removed ones go next to the context; if
-        # context is missing there, they could belong on either side of the gap
-        if block[0][0].tag == "+" and p is not None and not _slides(norms, p, dels[0], p):
-            raise EditError(f"context is missing between line {p + 1} and the removed "
-                            f"line {dels[0] + 1}, so the added lines could go on either side",
-                            p)
-        if block[-1][0].tag == "+" and q is not None and not _slides(norms, dels[-1], q, q):
-            raise EditError(f"context is missing between the removed line {dels[-1] + 1} "
-                            f"and line {q + 1}, so the added lines could go on either side",
-                            q)
-        return Edit(dels[0], dels[-1] + 1, new, order)
+        return _replace(block, dels, p, q, new, at)
     if p is None and q is None:
         raise EditError("no context line next to the added text matches the file", None)
+    _check_sides(at, before, after, anchor=-1 if q is None else +1 if p is None else 0)
+    norms = at.idx.norms
     if p is not None and q is not None and q != p + 1:
         if _slides(norms, p, q, p):      # "b b | Y": the hunk's b was the last one
             p = q - 1
         elif not _slides(norms, p, q, q):
             raise EditError(f"the lines around the added text are not adjacent in the file "
                             f"(lines {p + 1} and {q + 1}); context is missing between them", p)
-    at = p + 1 if p is not None else q
-    return Edit(at, at, new, order)
+    line = p + 1 if p is not None else q
+    return Edit(line, line, new, at.order)
+
+
+def _replace(block, dels: list[int], p: int | None, q: int | None, new: list[str],
+             at: _Placed) -> Edit:
+    """The removed lines replaced by the added ones of the block."""
+    norms = at.idx.norms
+    if dels != list(range(dels[0], dels[0] + len(dels))):
+        raise EditError(f"the removed lines are not one run of lines in the file "
+                        f"(lines {dels[0] + 1}-{dels[-1] + 1})", dels[0])
+    # added lines before/after the removed ones go next to the context; if
+    # context is missing there, they could belong on either side of the gap
+    if block[0][0].tag == "+" and p is not None and not _slides(norms, p, dels[0], p):
+        raise EditError(f"context is missing between line {p + 1} and the removed "
+                        f"line {dels[0] + 1}, so the added lines could go on either side", p)
+    if block[-1][0].tag == "+" and q is not None and not _slides(norms, dels[-1], q, q):
+        raise EditError(f"context is missing between the removed line {dels[-1] + 1} "
+                        f"and line {q + 1}, so the added lines could go on either side", q)
+    return Edit(dels[0], dels[-1] + 1, new, at.order)
+
+
+def _check_sides(at: _Placed, before: int | None, after: int | None, anchor: int) -> None:
+    """Added lines go between the context written next to them. Two or more lines on
+    one side that are not in the file there mean the hunk's picture of the place is
+    wrong (two places written as one, say): refuse if that side is the only context
+    found (anchor: -1 before, +1 after), or if those lines are in the file elsewhere."""
+    align = at.pl.align
+    for i, step in ((before, -1), (after, +1)):
+        run = []
+        while i is not None and 0 <= i < len(align) and align[i] is None:
+            run.append(i)
+            i += step
+        if len(run) < 2:
+            continue
+        found = [at.idx.norm_pos.get(norm(at.old[k].text), ()) for k in run
+                 if at.old[k].text.strip()]
+        where = [pos[0] for pos in found if 0 < len(pos) <= COMMON]
+        if step == anchor or where:
+            also = f" (one is at line {where[0] + 1})" if where else ""
+            raise EditError(f"{len(run)} context lines next to the added text are not in the "
+                            f"file there{also}", align[i] if 0 <= i < len(align) else None)
 
 
 def _nearest(align: list[int | None], i: int | None, step: int) -> int | None:

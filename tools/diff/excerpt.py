@@ -65,15 +65,51 @@ def no_match(old: list[Line], idx: FileIndex, path: str) -> str:
 
 
 def ambiguous(cands: list[Placement], old: list[Line], idx: FileIndex, path: str) -> str:
-    """The hunk fits several places equally well: list them."""
-    spots = []
-    for pl in cands[:3]:
-        a = [x for x in pl.align if x is not None]
-        spots.append(show(idx, path, a[0], a[-1] + 1))
+    """The hunk fits several places equally well: list them (for a hunk in parts, the
+    parts whose place differs)."""
+    same = _same_parts(cands)
+    spots = [_at(pl, idx, path, same) for pl in cands[:3]]
     more = f" (and {len(cands) - 3} more)" if len(cands) > 3 else ""
     return (f"the hunk matches {len(cands)} places equally well{more}; add more "
             f"distinctive context lines (or fix the @@ line numbers). Candidates:\n"
             + "\n".join(spots))
+
+
+def _same_parts(cands: list[Placement]) -> set[int]:
+    """Parts (by id of their lines) placed alike in every candidate."""
+    where: dict[int, set] = defaultdict(set)
+    for pl in cands:
+        for part, part_pl in pl.parts:
+            where[id(part)].add(tuple(part_pl.align))
+    return {k for k, v in where.items() if len(v) == 1 and len(cands) > 1}
+
+
+def _at(pl: Placement, idx: FileIndex, path: str, skip: set[int] = frozenset()) -> str:
+    """Where a placement puts the hunk: its span, or for a hunk in parts each part's
+    (but those in skip)."""
+    if pl.parts:
+        shown = [_at(part_pl, idx, path) for part, part_pl in pl.parts if id(part) not in skip]
+        return "\n".join(shown or [_at(pl.parts[0][1], idx, path)])
+    a = [x for x in pl.align if x is not None]
+    return show(idx, path, a[0], a[-1] + 1)
+
+
+def far(pl: Placement, predicted: tuple[int, bool], idx: FileIndex, path: str) -> str:
+    """An inexact match far from where the line numbers and the other hunks put it."""
+    a = [x for x in pl.align if x is not None]
+    line, anchored = predicted
+    by = "its line numbers and the other hunks' places" if anchored else "its line numbers"
+    return (f"the hunk matches only with inexact context, at line {a[0] + 1}, which is "
+            f"{abs(a[0] - line)} lines from line {line + 1} where {by} put it; not applied, "
+            f"to avoid editing the wrong place. Did you mean {_at(pl, idx, path)}\n"
+            f"or {show(idx, path, line, line + 8)}")
+
+
+def reason(why: str, spans: list[tuple[int, int]], idx: FileIndex, path: str) -> str:
+    """A refusal with the file regions it is about, if any."""
+    if not spans:
+        return why
+    return f"{why}; did you mean " + "\nor ".join(show(idx, path, a, b) for a, b in spans)
 
 
 def elsewhere(pl: Placement, old: list[Line], idx: FileIndex, path: str) -> str:

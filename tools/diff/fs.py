@@ -39,6 +39,29 @@ def reader(root: Path):
     return read
 
 
+SKIP_DIRS = {"node_modules", "__pycache__", "venv", "site-packages"}
+MAX_LISTED = 100_000
+
+
+def lister(root: Path):
+    """list_files for apply_diff: the repository's files (not under dot-directories or
+    vendored trees, not through symlinks), listed once, on first use."""
+    cache: list[str] = []
+
+    def files() -> list[str]:
+        if not cache:
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames
+                                     if not d.startswith(".") and d not in SKIP_DIRS)
+                rel = Path(dirpath).relative_to(root)
+                cache.extend((rel / f).as_posix() for f in filenames
+                             if not (Path(dirpath) / f).is_symlink())
+                if len(cache) > MAX_LISTED:
+                    break
+        return cache
+    return files
+
+
 def apply_to_dir(root: Path, diff_text: str, *, check: bool = False,
                  fmt: str = "udiff") -> ApplyResult:
     """Apply to files under root; write only if everything applies and check is False.
@@ -50,7 +73,7 @@ def apply_to_dir(root: Path, diff_text: str, *, check: bool = False,
     if fmt == "auto":
         fmt = detect_format(diff_text)
     if fmt in ("udiff", "diff"):
-        result = apply_diff(diff_text, reader(root))
+        result = apply_diff(diff_text, reader(root), lister(root))
     elif fmt in ("search_replace", "search-replace", "sr"):
         result = apply_search_replace(diff_text, reader(root))
     else:

@@ -6,7 +6,9 @@ from .edits import Edit, EditError, hunk_edits
 from .elision import split_at_markers
 from .match import FileIndex, Placement, contiguous
 from .model import Hunk, HunkFailure
-from .resolve import find, origin, pick, predictions
+from .elisions import added_marker
+from .resolve import find, origin, pick, predictions, too_far
+from .split import span
 from .text import FileText
 
 
@@ -37,7 +39,7 @@ def _patch_together(path: str, text: str, hunks: list[Hunk],
                     failures: list[HunkFailure], notes: list[str]) -> str | None:
     ft = FileText.parse(text)
     idx = FileIndex(ft.lines)
-    founds = [find(h.old, idx) if h.old else None for h in hunks]
+    founds = [find(h, idx) if h.old else None for h in hunks]
     chosen: list[Placement | None] = [
         f.cands[0] if f and len(f.cands) == 1 else None for f in founds]
     preds = predictions(hunks, chosen)
@@ -45,32 +47,56 @@ def _patch_together(path: str, text: str, hunks: list[Hunk],
     n_fail = len(failures)
     for k, (h, f) in enumerate(zip(hunks, founds)):
         fail = lambda msg: failures.append(HunkFailure(path, k + 1, msg))  # noqa: E731
+        marker = added_marker(h.lines)
+        if marker is not None:
+            fail(f"the added line {marker.text.strip()!r} is an elision marker, not code; "
+                 f"write out the lines it stands for, or leave them as unchanged context")
+            continue
         if f is None:
             _insert_without_context(h, ft, k, edits, fail, notes, path)
             continue
-        pl = chosen[k] or pick(f, preds[k])
+        pl = _place(k, hunks, f, chosen, preds[k], idx, path, fail)
         if pl is None:
-            if f.elsewhere is not None:
-                fail(excerpt.elsewhere(f.elsewhere, h.old, idx, path))
-            elif f.cands:
-                fail(excerpt.ambiguous(f.cands, h.old, idx, path))
-            else:
-                fail(_already_applied(h, idx, path) or excerpt.no_match(h.old, idx, path))
             continue
         chosen[k] = pl
         _note(notes, path, k, h, pl, f, preds[k])
-        try:
-            new_edits, shift = hunk_edits(h, pl, ft.lines, idx.norms, k)
-            edits += new_edits
-            if shift:
-                notes.append(f"hunk {k + 1} of {path}: added lines re-indented by {shift:+d} "
-                             f"columns, like the hunk's context relative to the file")
-        except EditError as e:
-            at = origin(pl) if e.line is None else e.line - 4
-            fail(f"{e}; did you mean {excerpt.show(idx, path, at, at + 9)}")
+        _add_edits(h, pl, idx, k, edits, notes, path, fail)
     if len(failures) > n_fail or not _no_overlap(edits, path, failures):
         return None
     return _splice(ft, edits, _final_newline(ft, hunks, chosen))
+
+
+def _place(k, hunks, f, chosen, predicted, idx, path, fail) -> Placement | None:
+    """Hunk k's placement, or None after saying why (with the places meant)."""
+    h = hunks[k]
+    pl = chosen[k] or pick(f, predicted)
+    if pl is not None and too_far(k, pl, predicted, hunks, chosen):
+        fail(excerpt.far(pl, predicted, idx, path))
+        return None
+    if pl is None:
+        if f.elsewhere is not None:
+            fail(excerpt.elsewhere(f.elsewhere, h.old, idx, path))
+        elif f.cands:
+            fail(excerpt.ambiguous(f.cands, h.old, idx, path))
+        elif f.why:
+            fail(excerpt.reason(f.why, f.spans, idx, path))
+        else:
+            fail(_already_applied(h, idx, path) or excerpt.no_match(h.old, idx, path))
+        return None
+    return pl
+
+
+def _add_edits(h, pl, idx, k, edits, notes, path, fail) -> None:
+    try:
+        new_edits, shift = hunk_edits(h, pl, idx, k)
+    except EditError as e:
+        at = origin(pl) if e.line is None else e.line - 4
+        fail(f"{e}; did you mean {excerpt.show(idx, path, at, at + 9)}")
+        return
+    edits += new_edits
+    if shift:
+        notes.append(f"hunk {k + 1} of {path}: added lines re-indented by {shift:+d} "
+                     f"columns, like the hunk's context relative to the file")
 
 
 def _already_applied(h: Hunk, idx: FileIndex, path: str) -> str | None:
@@ -101,10 +127,14 @@ def _insert_without_context(h, ft, k, edits, fail, notes, path):
 def _note(notes, path, k, h, pl, f, pred):
     stated = f" (stated {h.old_start})" if h.old_start else ""
     where = origin(pl) + 1
-    if f.level != "exact" or (h.old_start and where != h.old_start):
+    extra = ", nearest of several" if len(f.cands) > 1 else ""
+    if pl.parts:
+        at = ", ".join(str(span(part_pl)[0] + 1) for _, part_pl in pl.parts)
+        notes.append(f"hunk {k + 1} of {path} matched in {len(pl.parts)} parts, at lines "
+                     f"{at}{stated}{extra}: the lines between them were left out")
+    elif f.level != "exact" or (h.old_start and where != h.old_start):
         how = {"exact": "exactly", "whitespace": "ignoring whitespace",
                "fuzzy": "with inexact context"}[f.level]
-        extra = ", nearest of several" if len(f.cands) > 1 else ""
         notes.append(f"hunk {k + 1} of {path} matched {how} at line {where}{stated}{extra}")
 
 

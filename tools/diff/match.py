@@ -8,7 +8,7 @@ candidates is left to the caller (see resolve.py), which knows the stated lines.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -25,8 +25,10 @@ SUBSTITUTE = -0.5  # a wrong context line standing in for a file line: cheaper t
 @dataclass
 class Placement:
     align: list[int | None]  # per old-side line: file index, or None (extra context)
-    level: str               # "exact" | "whitespace" | "fuzzy"
+    level: str               # "exact" | "whitespace" | "fuzzy" (the worst of its parts)
     score: float = 0.0
+    # a hunk matched in parts (split.py): each part's own lines and placement
+    parts: list = field(default_factory=list)
 
     @property
     def start(self) -> int:
@@ -44,6 +46,8 @@ class FileIndex:
         for i, (s, n) in enumerate(zip(lines, self.norms)):
             self.exact_pos[s].append(i)
             self.norm_pos[n].append(i)
+        # whether the file has lines with trailing whitespace: if not, added lines get none
+        self.trailing_ws = any(s[-1:].isspace() for s in lines)
 
 
 def contiguous(old: list[Line], idx: FileIndex, level: str) -> list[Placement]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from .elision import parse_marker
+from .elisions import is_marker
 from .model import FilePatch, Hunk, Line, PatchError
 from .paths import check_rel_path, clean_header_path
 
@@ -173,8 +174,10 @@ class _Parser:
                 continue
             if tag in (" ", "-", "+"):
                 text = line[1:]
-            elif line == "" or remain or parse_marker(line):
-                tag, text = " ", line  # blank or unprefixed context (models drop the space)
+            elif line == "" or remain or parse_marker(line) or is_marker(line):
+                # blank or unprefixed context (models drop the space), or an elision marker at
+                # column 0 (dsfix's own excerpt marker or a model's `# ...`): the hunk goes on after it
+                tag, text = " ", line
             else:
                 break
             hunk.lines.append(Line(tag, text))
