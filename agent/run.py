@@ -16,7 +16,7 @@ from .backend import local_model
 from .context import build_context
 from .errors import FormatError, LimitReached
 from .loop import Agent, Outcome
-from .preflight import why_tests_cannot_run
+from .preflight import own_packages, why_tests_cannot_run
 from .status import Status
 from .model import LitellmModel, ModelError
 from .redact import Redactor
@@ -139,7 +139,7 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         env = make_env(ws, cfg)
         agent = Agent(model, env, traj, cfg, ws, test_cmd, parser)
         progress("running the tests before any change")
-        problem = why_tests_cannot_run(agent.baseline())
+        problem = why_tests_cannot_run(agent.baseline(), own_packages(ws.files()))
         if problem:
             raise PreflightError(problem)
         narrower = _narrower(cfg, model, traj, redact)
@@ -249,8 +249,8 @@ def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome, redact: Redactor)
     from dsfix.envs.finalpatch import UnsafePatch, check_patch, host_git
     if out.status != Status.VERIFIED or not out.patch:
         return {"applied": False, "why": "no verified patch"}
-    if redact.secret_in(out.patch):
-        return {"applied": False, "why": f"the patch contains the value of {redact.secret_in(out.patch)}"}
+    if secret := redact.secret_in(out.patch):
+        return {"applied": False, "why": f"the patch contains the value of {secret}"}
     try:
         check_patch(out.patch)
         host_git(ws.root, "apply", "--check", "-", stdin=out.patch)

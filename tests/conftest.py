@@ -29,6 +29,17 @@ def git(cwd: Path, *args: str) -> str:
                           check=True, capture_output=True, text=True).stdout
 
 
+def commit_files(path: Path, files: dict[str, str]) -> Path:
+    """A real git repo at `path` holding `files` (relative path -> text), committed."""
+    for rel, text in files.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_text(text)
+    git(path, "init", "-q")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "initial")
+    return path
+
+
 def make_repo(path: Path, src: Path = EXAMPLE) -> Path:
     """A real git repo holding a copy of `src`, committed."""
     shutil.copytree(src, path, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))

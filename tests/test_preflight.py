@@ -6,7 +6,7 @@ import json
 from clirun import dsfix, report, script
 from conftest import REPLAY
 from dsfix.agent.judge import TestRun
-from dsfix.agent.preflight import own_error, why_tests_cannot_run
+from dsfix.agent.preflight import own_error, own_packages, why_tests_cannot_run
 
 
 def _run(exit_code: int, statuses: dict, tail: str, timed_out: bool = False) -> TestRun:
@@ -23,8 +23,21 @@ def test_no_test_only_collection_errors_or_a_timeout_stop_the_run():
     assert "collected no tests" in why_tests_cannot_run(_run(5, {}, "collected 0 items\n== no tests ran in 0.01s =="))
     missing = "E   ModuleNotFoundError: No module named 'attrs'\nImportError while loading conftest '/r/c.py'."
     assert "No module named 'attrs'" in why_tests_cannot_run(_run(4, {}, missing))
-    assert "2 collection errors" in why_tests_cannot_run(_run(2, {"tests/a.py": "ERROR", "tests/b.py": "ERROR"}, "boom"))
     assert "timed out" in why_tests_cannot_run(_run(124, {}, "", timed_out=True))
+
+
+def test_an_import_that_fails_in_the_repositorys_own_code_may_be_the_bug():
+    """Collection errors from the repository's own code go to the model; the package missing as a
+    whole, or a third-party module, is the environment's."""
+    own = own_packages(["src/calc/__init__.py", "src/calc/core.py", "setup.py", "tests/test_calc.py"])
+    assert own == {"calc", "setup"}
+    errors = {"tests/test_calc.py": "ERROR"}
+    assert why_tests_cannot_run(_run(2, errors, "ImportError: cannot import name 'mean' from 'calc'"), own) is None
+    assert why_tests_cannot_run(_run(2, errors, "ModuleNotFoundError: No module named 'calc.stats'"), own) is None
+    assert "No module named 'calc'" in why_tests_cannot_run(
+        _run(2, errors, "ModuleNotFoundError: No module named 'calc'"), own)
+    assert "No module named 'numpy'" in why_tests_cannot_run(
+        _run(2, errors, "ModuleNotFoundError: No module named 'numpy'"), own)
 
 
 def test_a_reproduction_dying_of_its_own_import_or_name_error_shows_nothing():

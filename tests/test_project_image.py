@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from clirun import dsfix, report, script
-from conftest import git
+from conftest import commit_files, git
 from dsfix.envs.layers.project import MARK, ProjectPlan
 from dsfix.envs.layers.project_build import ProjectBuildError, ensure_project_image, explain
 from dsfix.envs.specs.testdeps import read_test_deps
@@ -51,13 +51,7 @@ testpaths = ["tests"]
                               "def test_double():\n    assert double(2) == 4\n",
         "ISSUE.md": "calc.mean([1, 2, 3]) returns 1.5 instead of 2.\n",
     }
-    for name, text in files.items():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_text(text)
-    git(path, "init", "-q")
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "initial")
-    return path
+    return commit_files(path, files)
 
 
 # ---------------------------------------------------------------- static: no engine

@@ -1,7 +1,7 @@
 """The related tests the loop runs are test modules, never conftest.py or helpers."""
 from __future__ import annotations
 
-from conftest import git
+from conftest import commit_files
 
 from dsfix.agent.related import related_tests
 
@@ -15,10 +15,5 @@ def test_only_modules_with_tests_are_related(tmp_path):
         "pkg/testutils/lint_module_test.py": "from pkg.mod import f\n\nclass LintModuleTest:\n    pass\n",
         "tests/mod_test.py": "import pkg.mod\n\nclass TestMod:\n    def test_x(self):\n        pass\n",
     }
-    for rel, text in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(text)
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "x")
+    commit_files(tmp_path, files)
     assert sorted(related_tests(tmp_path, ["pkg/mod.py"])) == ["tests/mod_test.py", "tests/test_mod.py"]
