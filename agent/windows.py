@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dsfix.tools.diff.elision import marker
+from dsfix.tools.diff.elisions import marker
 
 GAP_FILL = 2  # a gap this short costs about what its marker does: show the lines instead
 

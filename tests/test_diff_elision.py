@@ -1,6 +1,6 @@
 """The prompt's `... (lines A-B not shown)` lines, copied into an edit, are not file content."""
 from dsfix.tools.diff import apply_diff, apply_search_replace
-from dsfix.tools.diff.elision import marker, parse_marker
+from dsfix.tools.diff.elisions import marker, parse_marker
 
 SRC = "".join(f"line {i}\n" for i in range(1, 41))
 GAP = marker(6, 30)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from . import excerpt
 from .edits import Edit, EditError, hunk_edits
-from .elision import split_at_markers
+from .elisions import added_marker, split_at_markers
 from .match import FileIndex, Placement, contiguous
 from .model import Hunk, HunkFailure
-from .elisions import added_marker
 from .resolve import find, origin, pick, predictions, too_far
 from .split import span
 from .text import FileText

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .elision import parse_marker
-from .elisions import is_marker
+from .elisions import is_marker, parse_marker
 from .model import FilePatch, Hunk, Line, PatchError
 from .paths import check_rel_path, clean_header_path
 
