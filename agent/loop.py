@@ -1,8 +1,8 @@
-"""The plan-edit-test loop: reproduce the issue, propose a diff, prove it with tests, repeat."""
+"""The plan-edit-test loop, today's strategy: ask for a reproduction, then for a diff, and let the
+verifier (agent.verifier) judge each patch; feed its findings back until one is proven."""
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 
 from dsfix.prompts import render
@@ -10,16 +10,13 @@ from dsfix.prompts import render
 from .blocks import extract_block
 from .config import Settings
 from .errors import FormatError, LimitReached
-from .judge import TestRun, compare
+from .judge import TestRun
 from .model import Model
-from .preflight import own_error
 from .status import Status
+from .testplan import TestPlan
+from .verifier import Verifier
 from .trajectory import Trajectory
 
-REPRO_PATH = ".dsfix/repro.py"
-# The repository's own code first (a src/ layout's too), ahead of anything installed in the image.
-REPRO_CMD = (f"PYTHONPATH=\"$([ -d src ] && printf %s \"$PWD/src:\")$PWD${{PYTHONPATH:+:$PYTHONPATH}}\" "
-             f"python3 {REPRO_PATH}")
 TAIL = 3000  # characters of command output shown to the model
 SR_MARKER = "<<<<<<< SEARCH"
 
@@ -34,18 +31,19 @@ class Outcome:
     final: TestRun | None = None
     repro: dict = field(default_factory=dict)
     steps: list[dict] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)   # per checked attempt: which tests ran, seconds
 
 
 class Agent:
-    def __init__(self, model: Model, env, traj: Trajectory, cfg: Settings, ws,
-                 test_cmd: str | None, parser: str | None):
-        """``ws``: the Workspace; edits are checked against its paths and read from its snapshot."""
+    def __init__(self, model: Model, env, traj: Trajectory, cfg: Settings, ws, plan: TestPlan):
+        """``ws``: the Workspace; edits are checked against its paths and read from its snapshot.
+        ``plan``: which tests to run when (agent.testplan)."""
         self.model, self.env, self.traj, self.cfg = model, env, traj, cfg
-        self.ws, self.test_cmd, self.parser = ws, test_cmd, parser
+        self.ws = ws
+        self.verifier = Verifier(env, plan, ws.root, self.run_cmd)
         self.out = Outcome()
         self.fmt = cfg.edit_format
         self.apply_failures = 0   # in a row
-        self._baselined = False
 
     # -- model steps -------------------------------------------------------------
     def ask(self, prompt: str, lang: str, phase: str) -> str:
@@ -82,19 +80,9 @@ class Agent:
                         seconds=r.seconds, timed_out=r.timed_out, output=r.output[-TAIL * 2:])
         return r
 
-    def run_tests(self) -> TestRun | None:
-        if not self.test_cmd:
-            return None
-        t0 = time.monotonic()
-        run = TestRun.from_exec(self.test_cmd, self.run_cmd(self.test_cmd, "tests"), self.parser)
-        self.env.timings.add("test_run", time.monotonic() - t0)
-        return run
-
     # -- the loop ------------------------------------------------------------------
     def baseline(self) -> TestRun | None:
-        """The tests before any change (run once; the preflight reads it before any model call)."""
-        if not self._baselined:
-            self.out.baseline, self._baselined = self.run_tests(), True
+        self.out.baseline = self.verifier.baseline()
         return self.out.baseline
 
     def run(self, task: str) -> Outcome:
@@ -118,17 +106,15 @@ class Agent:
         prompt = render("reproduce", task=task)
         for _ in range(2):
             script = self.ask(prompt, "python", "reproduce")
-            self.env.write_file(REPRO_PATH, script)
-            r = self.run_cmd(REPRO_CMD, "repro")
+            r = self.verifier.try_repro(script, task)
             self.out.repro = {"script": script, "before_exit": r.exit_code}
-            own = own_error(r.output, task) if r.exit_code != 0 else None
-            if r.exit_code != 0 and not r.timed_out and not own:
+            if r.accepted:
                 return r.output[-TAIL:]
-            if own:
-                self.traj.event("repro_refused", reason=f"{own} of the script's own making")
-            prompt = render("feedback_repro", code=r.exit_code, output=r.output[-TAIL:], own=own)
+            if r.own:
+                self.traj.event("repro_refused", reason=f"{r.own} of the script's own making")
+            prompt = render("feedback_repro", code=r.exit_code, output=r.output[-TAIL:], own=r.own)
         self.out.repro = {}  # no trustworthy reproduction: tests alone must prove the fix
-        self.env.write_file(REPRO_PATH, None)
+        self.verifier.drop_repro()
         return None
 
     def attempt(self, prompt: str) -> str | None:
@@ -162,24 +148,19 @@ class Agent:
         return text
 
     def check(self, applied) -> str | None:
-        repro = self.run_cmd(REPRO_CMD, "repro") if self.out.repro else None
-        after = self.run_tests()
-        self.out.final = after
-        verdict = compare(self.out.baseline, after) if after else None
-        repro_ok = repro is None or repro.exit_code == 0
-        tests_ok = verdict is None or verdict.tests_ok
-        proven = bool(self.out.repro) or bool(verdict and verdict.fixed)
-        if self.out.repro:
-            self.out.repro["after_exit"] = repro.exit_code
-        if not applied.syntax and repro_ok and tests_ok:
-            self.out.status = Status.VERIFIED if proven else Status.UNVERIFIED
-            self.out.message = ("the reproduction now passes and no test regressed" if self.out.repro else
-                                f"{len(verdict.fixed)} failing test(s) now pass, none regressed" if proven else
-                                "tests pass, but nothing failed before the patch, so nothing proves the fix")
+        """The verifier's verdict on a patch: None when accepted, else what to tell the model."""
+        c = self.verifier.check(applied.files, applied.syntax)
+        if c.repro is not None:
+            self.out.repro["after_exit"] = c.repro.exit_code
+        self.out.final = c.tests
+        self.out.checks.append({"attempt": self.out.attempts, **c.record})
+        if c.status is not None:
+            self.out.status, self.out.message = c.status, c.message
             return None
+        after, verdict, repro = c.tests, c.verdict, c.repro
         return render("feedback_tests", syntax="\n".join(applied.syntax), patch=applied.patch,
                       repro=repro.output[-TAIL:] if repro else "", repro_code=repro.exit_code if repro else 0,
                       tests=(f"dsfix: {after.problem}\n" if after and after.problem else "") +
                       (after.tail[-TAIL:] if after and not (verdict and verdict.tests_ok) else ""),
-                      tests_code=after.exit_code if after else 0, test_cmd=self.test_cmd or "",
+                      tests_code=after.exit_code if after else 0, test_cmd=after.command if after else "",
                       regressions=verdict.regressions if verdict else [])

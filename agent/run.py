@@ -18,6 +18,7 @@ from .errors import FormatError, LimitReached
 from .loop import Agent, Outcome
 from .preflight import own_packages, why_tests_cannot_run
 from .status import Status
+from .testplan import TestPlan, simple_pytest
 from .model import LitellmModel, ModelError
 from .redact import Redactor
 from .report import build_report
@@ -71,26 +72,28 @@ def _stderr(msg: str) -> None:
     print(f"env image: {msg}", file=sys.stderr, flush=True)
 
 
-def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> tuple[str | None, str | None, str]:
-    """(test command, log parser, where it came from)."""
+def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
+    """The test command, its log parser and where it came from; how attempts narrow it."""
     from dsfix.envs.specs import load_repo_spec
+    # SWE-bench rows keep the text parsers, whose ids the harness grades by; users' repos get JUnit
+    junit = not cfg.spec
     if cfg.test_cmd:
         parser = "pytest" if "pytest" in cfg.test_cmd else None
-        return cfg.test_cmd, parser, "user"
+        return TestPlan(cfg.test_cmd, parser, "--test-cmd / dsfix.yaml test_cmd",
+                        junit=junit and simple_pytest(cfg.test_cmd))
     spec = load_repo_spec(ws.root)
     if cfg.spec:  # e.g. a batch run's SWE-bench spec
         spec = spec.model_copy(update={**cfg.spec, "source": cfg.spec.get("source", "settings")})
+    junit = junit and spec.parser == "pytest" and simple_pytest(spec.test_cmd)
     if cfg.test_scope == "related" and spec.test_files_arg:
         from .related import related_tests
         files = related_tests(ws.root, ranked[:3])
         if not files:
-            return None, None, f"{spec.source}: no tests linked to {', '.join(ranked[:3]) or 'the localized files'}"
-        cmd = spec.test_cmd
-        if spec.parser.startswith("pytest") and "pytest" in cmd:
-            # one module that cannot import (a missing optional package) must not hide the others' results
-            cmd += " --continue-on-collection-errors"
-        return f"{cmd} {' '.join(files)}", spec.parser, f"{spec.source}, related tests"
-    return spec.test_cmd or None, spec.parser, spec.source
+            return TestPlan(None, None, f"{spec.source}: no tests linked to "
+                                        f"{', '.join(ranked[:3]) or 'the localized files'}")
+        return TestPlan(spec.test_cmd, spec.parser, f"{spec.source}, related tests", files_arg=True,
+                        scope="related", junit=junit, files=files)
+    return TestPlan(spec.test_cmd or None, spec.parser, spec.source, files_arg=spec.test_files_arg, junit=junit)
 
 
 def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
@@ -131,13 +134,13 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
     comes before any token is spent; then narrowing (model calls) shapes the prompt."""
     cfg = req.settings
     rmap, views, ranked = _context(ws, req, None, traj)
-    test_cmd, parser, test_source = resolve_tests(ws, cfg, ranked)
-    progress(f"tests: {test_cmd or 'none found'} ({test_source})")
+    plan = resolve_tests(ws, cfg, ranked)
+    progress(f"tests: {plan.shown() if plan.command else 'none found'} ({plan.source})")
     out, env, agent = Outcome(), None, None
     try:
         progress(f"starting {cfg.env.kind} environment")
         env = make_env(ws, cfg)
-        agent = Agent(model, env, traj, cfg, ws, test_cmd, parser)
+        agent = Agent(model, env, traj, cfg, ws, plan)
         progress("running the tests before any change")
         problem = why_tests_cannot_run(agent.baseline(), own_packages(ws.files()))
         if problem:
@@ -168,7 +171,7 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
             timings["image_source"] = env.image_source   # present | pulled | built: cache hits for batch stats
         if env is not None:
             env.close()
-        _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0)
+        _write_outputs(req, out, model, traj, redact, timings, plan, t0)
     return out
 
 
@@ -235,9 +238,9 @@ def _narrower(cfg: Settings, model, traj: Trajectory, redact: Redactor):
     return run
 
 
-def _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0) -> None:
+def _write_outputs(req, out, model, traj, redact, timings, plan, t0) -> None:
     (req.out / "patch.diff").write_text(out.patch)   # never altered: the loop refuses a patch holding a secret
-    report = build_report(out, model, req.settings, timings, test_cmd, test_source, time.monotonic() - t0)
+    report = build_report(out, model, req.settings, timings, plan, time.monotonic() - t0)
     traj.event("end", status=out.status, message=out.message)
     traj.close()
     (req.out / "report.json").write_text(json.dumps(redact.obj(report), indent=2, default=str))

@@ -110,6 +110,20 @@ def _worst(old: str | None, new: str) -> str:
     return new if old is None or _RANK[new] >= _RANK[old] else old
 
 
+def pytest_tally(text: str) -> dict[str, int] | None:
+    """The counts of pytest's own final tally lines ("3 passed, 1 failed in 0.2s"), summed over the
+    sessions in ``text``; None when no session reached its tally."""
+    tally, seen = dict.fromkeys(_TALLY.values(), 0), False
+    for _summary, final, _before in pytest_sections(text):
+        if final is None:
+            continue
+        seen = True
+        for n, word in re.findall(r"(\d+) (\w+)", _FINAL.match(final.strip())["tally"]):
+            if word in _TALLY:
+                tally[_TALLY[word]] += int(n)
+    return tally if seen else None
+
+
 def pytest_log_problem(text: str, exit_code: int | None = None) -> str | None:
     """Why a pytest log's results cannot be trusted, or None: the summary's lines disagree with
     pytest's own tally, or the exit code says failure while every parsed test passed. Such a run
