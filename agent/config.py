@@ -74,6 +74,7 @@ class Limits(_Strict):
     max_steps: int = Field(20, ge=1)        # model calls
     max_cost: float = Field(2.0, ge=0)      # USD; enforced only when the price is known
     max_attempts: int = Field(6, ge=1)      # edit attempts (each a full diff against the original)
+    max_lookups: int = Field(3, ge=0)       # answers that ask to see more code (tools.lookup) before a fix
     stop_file: str | None = None    # when this file exists the run stops at its next step (batch budgets)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from dsfix.envs.workspace import WorkspaceError
 from dsfix.prompts import render
+from dsfix.tools.lookup import Request, answer, find_requests
 
 from .blocks import extract_block
 from .config import Settings
@@ -31,6 +33,7 @@ class Outcome:
     final: TestRun | None = None
     repro: dict = field(default_factory=dict)
     steps: list[dict] = field(default_factory=list)
+    lookups: int = 0    # answers that asked to see more code instead of giving a fix
     checks: list[dict] = field(default_factory=list)   # per checked attempt: which tests ran, seconds
 
 
@@ -44,10 +47,12 @@ class Agent:
         self.out = Outcome()
         self.fmt = cfg.edit_format
         self.apply_failures = 0   # in a row
+        self.lookups_left = cfg.limits.max_lookups
 
     # -- model steps -------------------------------------------------------------
-    def ask(self, prompt: str, lang: str, phase: str) -> str:
-        """One model step: send, account, enforce limits, return the requested block."""
+    def ask(self, prompt: str, lang: str, phase: str, lookups: bool = False) -> str | list[Request]:
+        """One model step: send, account, enforce limits, return the requested block (or, when
+        ``lookups`` are allowed and the answer holds no such block, the look-ups it asks for)."""
         self.traj.add_message("user", prompt, phase=phase)
         for _ in range(3):  # three format errors in a row end the step
             self._check_limits()
@@ -60,6 +65,8 @@ class Agent:
             try:
                 return extract_block(reply.content, lang)
             except FormatError as e:
+                if lookups and (reqs := find_requests(reply.content)):
+                    return reqs
                 self.traj.add_message("user", render("feedback_format", error=str(e), lang=lang), phase="format")
         raise FormatError(f"three answers in a row without a ```{lang} block")
 
@@ -89,7 +96,7 @@ class Agent:
         self.traj.add_message("system", render("system"))
         self.baseline()
         repro_output = self.reproduce(task)
-        prompt = render(self._edit_template(), task="", repro=repro_output or "")
+        prompt = render(self._edit_template(), task="", repro=repro_output or "", lookups=self.lookups_left)
         while self.out.attempts < self.cfg.limits.max_attempts:
             self.out.attempts += 1
             prompt = self.attempt(prompt)
@@ -121,7 +128,7 @@ class Agent:
         """One edit attempt. Returns the next prompt, or None when verified."""
         from .edit import apply_edit
         lang = "diff" if self.fmt == "udiff" else "edit"
-        text = self.ask(prompt, lang, "edit")
+        text = self._edit_answer(prompt, lang)
         fmt = "search_replace" if SR_MARKER in text else "udiff"   # whichever the model actually wrote
         self.env.reset()
         applied = apply_edit(self.env, text, fmt, self.ws.check_path, self.ws.snapshot())
@@ -136,6 +143,26 @@ class Agent:
         self.out.patch = applied.patch
         return self.check(applied)
 
+    def _edit_answer(self, prompt: str, lang: str) -> str:
+        """The model's edit; first, while it has look-ups left, the code it asks to see."""
+        while True:
+            got = self.ask(prompt, lang, "edit", lookups=self.lookups_left > 0)
+            if isinstance(got, str):
+                return got
+            self.lookups_left -= 1
+            self.out.lookups += 1
+            self.traj.event("lookup", requests=[vars(r) for r in got], left=self.lookups_left)
+            prompt = render("lookup_answer", answer=answer(got, self._read, self.ws.snapshot().names),
+                            left=self.lookups_left, fence="diff" if lang == "diff" else "text")
+
+    def _read(self, path: str) -> str | None:
+        """A look-up's read: the host's snapshot, paths checked as an edit's are."""
+        try:
+            self.ws.check_path(path)
+        except WorkspaceError as e:
+            raise ValueError(str(e)) from None
+        return self.ws.snapshot().read_text(path)
+
     def _apply_feedback(self, lang: str, feedback: str) -> str:
         """Say what did not match; after repeated diff failures, ask for search/replace instead."""
         self.apply_failures += 1
@@ -144,7 +171,7 @@ class Agent:
         if self.fmt == "udiff" and n and self.apply_failures >= n:
             self.fmt = "search_replace"
             self.traj.event("switch_format", to=self.fmt, after_failures=self.apply_failures)
-            text += "\n" + render("edit_search_replace", task="", repro="")
+            text += "\n" + render("edit_search_replace", task="", repro="", lookups=self.lookups_left)
         return text
 
     def check(self, applied) -> str | None:

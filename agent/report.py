@@ -17,6 +17,7 @@ def build_report(out, model, cfg, timings: dict, plan, seconds: float) -> dict:
                         "network": cfg.env.network},
         "steps": len(out.steps),
         "attempts": out.attempts,
+        "lookups": out.lookups,
         "step_log": out.steps,
         "tokens": {"prompt": t.usage.prompt, "completion": t.usage.completion, "cache_hit": t.usage.cache_hit,
                    "reasoning": t.usage.reasoning},
