@@ -94,6 +94,10 @@ class Settings(_Strict):
     test_cmd: str | None = None
     test_scope: Literal["all", "related"] = "all"   # related: only tests linked to the localized files
     edit_format: Literal["udiff", "search_replace"] = "udiff"
+    # candidates per attempt (agent.candidates): sampled at sample_temperature from one shared prompt,
+    # each judged by the verifier, the best by evidence kept. 1: one answer at model.temperature.
+    samples: int = Field(1, ge=1, le=16)
+    sample_temperature: float = Field(0.8, ge=0, le=2)
     switch_format_after: int = 2    # failed diffs in a row before asking for search/replace instead (0: never)
     context_tokens: int = 12000     # budget for code shown in the first prompt
     spec: dict[str, Any] | None = None   # repo spec overrides; read by dsfix.envs.specs

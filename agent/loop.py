@@ -34,6 +34,7 @@ class Outcome:
     repro: dict = field(default_factory=dict)
     steps: list[dict] = field(default_factory=list)
     lookups: int = 0    # answers that asked to see more code instead of giving a fix
+    candidates: list[dict] = field(default_factory=list)   # per attempt with samples > 1: every candidate
     checks: list[dict] = field(default_factory=list)   # per checked attempt: which tests ran, seconds
 
 
@@ -57,11 +58,7 @@ class Agent:
         for _ in range(3):  # three format errors in a row end the step
             self._check_limits()
             reply = self.model.query(self.traj.messages)
-            self.traj.add_message("assistant", reply.content, phase=phase, tokens=vars(reply.usage),
-                                  cost=reply.cost, seconds=reply.seconds,
-                                  **({"reasoning": reply.reasoning} if reply.reasoning else {}))
-            self.out.steps.append({"phase": phase, "seconds": reply.seconds, "cost": reply.cost,
-                                   "prompt_tokens": reply.usage.prompt, "completion_tokens": reply.usage.completion})
+            self.traj.add_message("assistant", reply.content, **self._account(reply, phase))
             try:
                 return extract_block(reply.content, lang)
             except FormatError as e:
@@ -69,6 +66,25 @@ class Agent:
                     return reqs
                 self.traj.add_message("user", render("feedback_format", error=str(e), lang=lang), phase="format")
         raise FormatError(f"three answers in a row without a ```{lang} block")
+
+    def _account(self, reply, phase: str) -> dict:
+        """Count one answer in the steps; its metadata for the trajectory."""
+        self.out.steps.append({"phase": phase, "seconds": reply.seconds, "cost": reply.cost,
+                               "prompt_tokens": reply.usage.prompt, "completion_tokens": reply.usage.completion})
+        return dict(phase=phase, tokens=vars(reply.usage), cost=reply.cost, seconds=reply.seconds,
+                    **({"reasoning": reply.reasoning} if reply.reasoning else {}))
+
+    def sample(self, prefix: list[dict], lang: str, index: int):
+        """One more answer to the request that ends ``prefix``, sampled: recorded in the
+        trajectory, not in the conversation. (reply, its block or None)."""
+        self._check_limits()
+        reply = self.model.query(prefix, temperature=self.cfg.sample_temperature)
+        self.traj.event("message", role="assistant", content=self.traj.redact.text(reply.content),
+                        candidate=index, **self._account(reply, "sample"))
+        try:
+            return reply, extract_block(reply.content, lang)
+        except FormatError:
+            return reply, None
 
     def _check_limits(self) -> None:
         t, lim = self.model.totals, self.cfg.limits
@@ -125,10 +141,21 @@ class Agent:
         return None
 
     def attempt(self, prompt: str) -> str | None:
-        """One edit attempt. Returns the next prompt, or None when verified."""
-        from .edit import apply_edit
+        """One edit attempt (with ``samples`` > 1, several candidates). Returns the next prompt,
+        or None when accepted."""
         lang = "diff" if self.fmt == "udiff" else "edit"
         text = self._edit_answer(prompt, lang)
+        if self.cfg.samples > 1:
+            from .candidates import attempt_candidates
+            return attempt_candidates(self, text, lang)
+        applied = self.apply(text)
+        if not applied.ok:
+            return self._apply_feedback(lang, applied.feedback)
+        return self.check(applied)
+
+    def apply(self, text: str):
+        """The model's edit on the original files, checked; the patch is computed on the host."""
+        from .edit import apply_edit
         fmt = "search_replace" if SR_MARKER in text else "udiff"   # whichever the model actually wrote
         self.env.reset()
         applied = apply_edit(self.env, text, fmt, self.ws.check_path, self.ws.snapshot())
@@ -137,11 +164,7 @@ class Agent:
             applied.ok, applied.feedback = False, f"the patch was refused: it contains the value of {leaked}"
         self.traj.event("action", kind="apply", format=fmt, ok=applied.ok, notes=applied.notes,
                         feedback=applied.feedback)
-        if not applied.ok:
-            return self._apply_feedback(lang, applied.feedback)
-        self.apply_failures = 0
-        self.out.patch = applied.patch
-        return self.check(applied)
+        return applied
 
     def _edit_answer(self, prompt: str, lang: str) -> str:
         """The model's edit; first, while it has look-ups left, the code it asks to see."""
@@ -175,8 +198,12 @@ class Agent:
         return text
 
     def check(self, applied) -> str | None:
+        return self.conclude(applied, self.verifier.check(applied.files, applied.syntax))
+
+    def conclude(self, applied, c) -> str | None:
         """The verifier's verdict on a patch: None when accepted, else what to tell the model."""
-        c = self.verifier.check(applied.files, applied.syntax)
+        self.apply_failures = 0
+        self.out.patch = applied.patch
         if c.repro is not None:
             self.out.repro["after_exit"] = c.repro.exit_code
         self.out.final = c.tests

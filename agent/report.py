@@ -18,6 +18,7 @@ def build_report(out, model, cfg, timings: dict, plan, seconds: float) -> dict:
         "steps": len(out.steps),
         "attempts": out.attempts,
         "lookups": out.lookups,
+        "candidates": out.candidates,    # samples > 1: every candidate per attempt, and why it won or lost
         "step_log": out.steps,
         "tokens": {"prompt": t.usage.prompt, "completion": t.usage.completion, "cache_hit": t.usage.cache_hit,
                    "reasoning": t.usage.reasoning},

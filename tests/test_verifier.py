@@ -66,10 +66,11 @@ class Replay:
     def __init__(self, answers: list[str]):
         self.answers, self.totals = list(answers), RunTotals()
 
-    def query(self, messages):
+    def query(self, messages, temperature=None):
         from dsfix.agent.model import Usage
         self.totals.calls += 1
-        return Reply(self.answers.pop(0), Usage(), 0.0, 0.0)
+        self.asked = getattr(self, "asked", []) + [(list(messages), temperature)]
+        return Reply(self.answers.pop(0), Usage(prompt=100, cache_hit=80 if temperature else 0), 0.0, 0.0)
 
 
 def _setup(tmp_path):
