@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .blocks import obsolete_tests
 from .status import Status
 
 
@@ -106,7 +107,7 @@ def attempt_candidates(agent, first: str, lang: str) -> str | None:
             twin.votes, c.same_as = twin.votes + 1, twin.index
             continue
         seen[normalized(c.applied.patch)] = c
-        c.check = agent.verifier.check(c.applied.files, c.applied.syntax)
+        c.check = agent.verifier.check(c.applied.files, c.applied.syntax, obsolete_tests(c.raw))
     best = choose(cands)
     record = {"attempt": agent.out.attempts, "chosen": best.index if best else None,
               "candidates": [c.summary() for c in cands]}

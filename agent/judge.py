@@ -71,10 +71,13 @@ class Verdict:
     tests_ok: bool
     regressions: list[str]
     fixed: list[str]
+    excused: list[str] = field(default_factory=list)   # passed before, fail now, named obsolete
 
 
-def compare(before: TestRun | None, after: TestRun) -> Verdict:
-    """Tests are fine when nothing that passed before fails now and every failure is pre-existing."""
+def compare(before: TestRun | None, after: TestRun, obsolete: frozenset[str] = frozenset()) -> Verdict:
+    """Tests are fine when nothing that passed before fails now and every failure is pre-existing.
+    ``obsolete``: tests the issue makes obsolete (they assert the behaviour it asks to change):
+    their failing is excused, and said."""
     if after.timed_out or after.problem:
         return Verdict(False, [], [])
     if after.statuses and all(s == "ERROR" for s in after.statuses.values()):
@@ -83,7 +86,9 @@ def compare(before: TestRun | None, after: TestRun) -> Verdict:
         return Verdict(False, [], [])   # tests that had results have none now: nothing ran
     if before is None or not (before.statuses and after.statuses):
         return Verdict(after.exit_code == 0, [], [])
-    regressions = sorted(before.passed() - after.passed())   # includes tests that vanished
+    lost = before.passed() - after.passed()   # includes tests that vanished
+    excused = sorted(lost & obsolete)
+    regressions = sorted(lost - obsolete)
     fixed = sorted(before.failed() & after.passed())
-    new_failures = after.failed() - before.failed()
-    return Verdict(not regressions and not new_failures, regressions, fixed)
+    new_failures = after.failed() - before.failed() - obsolete
+    return Verdict(not regressions and not new_failures, regressions, fixed, excused)

@@ -9,7 +9,7 @@ from dsfix.envs.workspace import WorkspaceError
 from dsfix.prompts import render
 from dsfix.tools.lookup import Request, answer, find_requests
 
-from .blocks import extract_block
+from .blocks import extract_block, obsolete_tests
 from .config import Settings
 from .errors import FormatError, LimitReached
 from .judge import TestRun
@@ -198,7 +198,10 @@ class Agent:
         return text
 
     def check(self, applied) -> str | None:
-        return self.conclude(applied, self.verifier.check(applied.files, applied.syntax))
+        obsolete = obsolete_tests(self.traj.messages[-1]["content"])   # the answer that held the edit
+        if obsolete:
+            self.traj.event("obsolete_named", tests=obsolete)
+        return self.conclude(applied, self.verifier.check(applied.files, applied.syntax, obsolete))
 
     def conclude(self, applied, c) -> str | None:
         """The verifier's verdict on a patch: None when accepted, else what to tell the model."""
@@ -207,7 +210,8 @@ class Agent:
         if c.repro is not None:
             self.out.repro["after_exit"] = c.repro.exit_code
         self.out.final = c.tests
-        self.out.checks.append({"attempt": self.out.attempts, **c.record})
+        self.out.checks.append({"attempt": self.out.attempts, **c.record,
+                                **({"excused": c.verdict.excused} if c.verdict and c.verdict.excused else {})})
         if c.status is not None:
             self.out.status, self.out.message = c.status, c.message
             return None

@@ -48,6 +48,7 @@ class Verifier:
         self.before: TestRun | None = None
         self._baselined = False
         self.has_repro = False
+        self.obsolete: frozenset[str] = frozenset()
 
     def baseline(self) -> TestRun | None:
         """The tests before any change (run once; the preflight reads it before any model call)."""
@@ -83,9 +84,12 @@ class Verifier:
         self.env.write_file(REPRO_PATH, None)
 
     # -- a patch -------------------------------------------------------------------------
-    def check(self, files: list[str], syntax: list[str]) -> Check:
+    def check(self, files: list[str], syntax: list[str], obsolete: dict[str, str] | None = None) -> Check:
         """Reproduction, then the tests related to the changed ``files``, then (only for a patch
-        that passed those) the whole suite: a verdict always rests on the whole suite."""
+        that passed those) the whole suite: a verdict always rests on the whole suite.
+        ``obsolete``: tests the model says the issue makes obsolete (id -> why); their failing is
+        excused only for a patch something else proves (the reproduction, or fixed tests)."""
+        self.obsolete = frozenset(obsolete or ())
         repro = self.run_cmd(REPRO_CMD, "repro") if self.has_repro else None
         repro_ok = repro is None or repro.exit_code == 0
         fast = self.plan.fast_files(self.repo, files, self.before)
@@ -95,10 +99,14 @@ class Verifier:
             after, verdict = self._judge(None)
             record["suite_seconds"] = after.seconds
         c = Check(None, repro=repro, tests=after, verdict=verdict, record=record)
-        if not syntax and repro_ok and (verdict is None or verdict.tests_ok):
-            proven = self.has_repro or bool(verdict and verdict.fixed)
+        proven = self.has_repro or bool(verdict and verdict.fixed)
+        excused = verdict.excused if verdict else []
+        if not syntax and repro_ok and (verdict is None or verdict.tests_ok) and (proven or not excused):
             c.status = Status.VERIFIED if proven else Status.UNVERIFIED
             c.message = self._message(proven, verdict, after)
+            if excused:
+                c.message += (f"; {len(excused)} test(s) the model named obsolete (they assert what the "
+                              f"issue changes) now fail: {', '.join(excused)}")
         return c
 
     def _judge(self, files: list[str] | None):
@@ -107,7 +115,7 @@ class Verifier:
         if after is None:
             return None, None
         before = self.before.only(files) if files and self.before else self.before
-        return after, compare(before, after)
+        return after, compare(before, after, self.obsolete)
 
     def _message(self, proven: bool, verdict: Verdict | None, after: TestRun | None) -> str:
         ran = f" ({len(after.statuses)} tests ran)" if after and after.statuses else ""

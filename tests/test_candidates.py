@@ -69,3 +69,29 @@ def test_candidates_end_to_end_in_a_container(docker_client, tmp_path):
     events = [json.loads(line) for line in (out / "trajectory.jsonl").read_text().splitlines()]
     assert [e["candidate"] for e in events if e.get("phase") == "sample"] == [1, 2]
     assert "# average" not in (out / "patch.diff").read_text()
+
+
+CHANGES_FMT = BREAKS_FMT.replace("```\n", "```\n", 1) + (
+    "\nThe issue asks for one decimal, which test_summary asserts against:\n"
+    "```obsolete\ntests/test_report.py::test_summary - asserts the old format the issue changes\n```")
+
+
+def test_tests_the_issue_makes_obsolete_are_excused_and_said(tmp_path):
+    ws, env, plan, traj = _setup(tmp_path)
+    out = Agent(Replay([REPRO, BREAKS_FMT, CHANGES_FMT]), env, traj, Settings(), ws, plan).run(_task())
+    assert out.status is Status.VERIFIED and out.attempts == 2   # the first, unexplained, was a regression
+    assert "named obsolete" in out.message and "tests/test_report.py::test_summary" in out.message
+    assert out.checks[-1]["excused"] == ["tests/test_report.py::test_summary"]
+    assert out.checks[0].get("excused") is None
+
+
+def test_an_excuse_proves_nothing_by_itself(tmp_path):
+    ws, env, plan, traj = _setup(tmp_path)
+    noop_excused = NOOP + "\n```obsolete\ntests/test_report.py::test_summary\n```"
+    env.files["calc/core.py"] = FILES["calc/core.py"]
+    agent = Agent(Replay([]), env, traj, Settings(), ws, plan)
+    agent.baseline()
+    from dsfix.agent.blocks import obsolete_tests
+    env.files["calc/core.py"] = FILES["calc/core.py"].replace("{x}", "{x:.1f}")   # breaks it, fixes nothing
+    c = agent.verifier.check(["calc/core.py"], [], obsolete_tests(noop_excused))
+    assert c.status is None
