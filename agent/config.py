@@ -94,6 +94,9 @@ class Settings(_Strict):
     test_cmd: str | None = None
     test_scope: Literal["all", "related"] = "all"   # related: only tests linked to the localized files
     edit_format: Literal["udiff", "search_replace"] = "udiff"
+    # pipeline: dsfix asks for a reproduction and diffs (best for models weak at tool use, e.g. the
+    # bundled Coder-V2); bash: the model acts through shell commands in the container (agent.bash_agent)
+    agent: Literal["pipeline", "bash"] = "pipeline"
     # candidates per attempt (agent.candidates): sampled at sample_temperature from one shared prompt,
     # each judged by the verifier, the best by evidence kept. 1: one answer at model.temperature.
     samples: int = Field(1, ge=1, le=16)

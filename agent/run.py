@@ -140,7 +140,7 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
     try:
         progress(f"starting {cfg.env.kind} environment")
         env = make_env(ws, cfg)
-        agent = Agent(model, env, traj, cfg, ws, plan)
+        agent = _agent(cfg, model, env, traj, ws, plan)
         progress("running the tests before any change")
         problem = why_tests_cannot_run(agent.baseline(), own_packages(ws.files()))
         if problem:
@@ -169,10 +169,18 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         timings = env.timings.summary() if env else {}
         if getattr(env, "image_source", None):
             timings["image_source"] = env.image_source   # present | pulled | built: cache hits for batch stats
-        if env is not None:
-            env.close()
+        for e in {id(x): x for x in (env, getattr(agent, "env", None)) if x is not None}.values():
+            e.close()   # agent mode judges in a fresh environment: both go
         _write_outputs(req, out, model, traj, redact, timings, plan, t0)
     return out
+
+
+def _agent(cfg: Settings, model, env, traj: Trajectory, ws: Workspace, plan: TestPlan) -> Agent:
+    """The strategy: today's pipeline, or agent mode (the model acts through shell commands)."""
+    if cfg.agent == "bash":
+        from .bash_agent import BashAgent
+        return BashAgent(model, env, traj, cfg, ws, plan, fresh_env=lambda: make_env(ws, cfg))
+    return Agent(model, env, traj, cfg, ws, plan)
 
 
 class PreflightError(EnvError):
