@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 
 from dsfix.agent.judge import TestRun, compare
 from dsfix.envs.base import ExecResult
