@@ -22,3 +22,18 @@ def test_ruff_finds_nothing():
     r = subprocess.run([ruff, "check", "--no-cache", "agent", "envs", "tools", "prompts", "bench", "tests"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+def test_every_package_folder_is_in_the_wheel():
+    """pyproject lists dsfix's packages one by one (top-level folders mapped into the namespace):
+    a new folder left out works in an editable checkout and is missing from every installed wheel."""
+    import tomllib
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(conf["packages"])
+    dirs = {v: k for k, v in conf["package-dir"].items()}
+    found = set()
+    for top, name in dirs.items():
+        for init in (ROOT / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / top)
+            found.add(".".join([name, *rel.parts]))
+    assert found - listed == set(), f"add to [tool.setuptools] packages: {sorted(found - listed)}"
