@@ -45,11 +45,13 @@ CORRUPTIONS = {
     "reordered_hunks": sl.c_reorder, "crlf_diff": sl.c_crlf_diff, "crlf_file": None,
     "model_mix": sl.c_model_mix, "model_heavy": sl.c_heavy,
     "merged_hunks": hb.c_merged, "merged_hunks_marker": hb.c_merged_marker,
+    "merged_hunks_sloppy": hb.c_merged_sloppy, "merged_hunks_heavy": hb.c_merged_heavy, "context_one_side": hb.c_one_side,
     "wrong_file_name": hb.c_wrong_file, "minus_plus_pair": hb.c_minus_plus,
     "trailing_whitespace": hb.c_trailing_ws, "partial_last_line": hb.c_partial_last,
     "fenced_with_prose": hb.c_fenced,
     "drift_older": None, "drift_newer": None,  # edits_drift: the repository's own versions
     "altered_removed(refuse)": sl.c_altered_removed,
+    "unmarked_added(ambiguous)": hb.c_unmarked_added,
 }
 ONE_SEED = {"clean", "crlf_file", "crlf_diff", "no_counts", "abbrev_counts",
             "no_headers_prefixes", "reordered_hunks", "merged_hunks"}

@@ -57,12 +57,38 @@ def drift_case(inst: Instance, commit: str) -> Variant | None:
         if text is None:
             return None
         merged = merge(text, base_text, inst.expected[path])
-        if merged is None or merged == text:
-            return None  # conflicts, or the gold change is already in that version
+        if merged is None or merged == text or _partly_there(inst, path, text):
+            return None  # conflicts, or the gold change (or a part) is already in that version
         src[path], exp[path] = text, merged
     if src == inst.src:
         return None
     return Variant(render(inst.files), src, exp)
+
+
+def _added_runs(inst: Instance, path: str) -> list[list[str]]:
+    """Runs of added lines of the gold patch for `path`, whitespace removed."""
+    runs = []
+    for f in inst.files:
+        if f.path != path:
+            continue
+        for h in f.hunks:
+            cur = []
+            for ln in h.body + [" "]:
+                if ln[:1] == "+" and ln[1:].strip():
+                    cur.append("".join(ln[1:].split()))
+                elif ln[:1] != "+" and cur:
+                    runs.append(cur)
+                    cur = []
+    return runs
+
+
+def _partly_there(inst: Instance, path: str, text: str) -> bool:
+    """A run of the gold's added lines present in that version but not at base_commit."""
+    def has(run, lines):
+        return any(lines[i:i + len(run)] == run for i in range(len(lines) - len(run) + 1))
+    now = ["".join(s.split()) for s in text.split("\n")]
+    before = ["".join(s.split()) for s in inst.src[path].split("\n")]
+    return any(has(r, now) and not has(r, before) for r in _added_runs(inst, path))
 
 
 def drift_cases(inst: Instance, newer: bool) -> list[Variant]:

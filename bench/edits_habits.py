@@ -50,6 +50,46 @@ def c_merged_marker(fs, rng, inst):
     return _merge_nearby(fs, rng, marker=True)
 
 
+def c_merged_sloppy(fs, rng, inst):
+    """Merged hunks as models write them with other slips: `@@ ... @@` headers, no git
+    header or prefixes, and a context line dropped on each side of the seam."""
+    for f in fs:
+        for h in f.hunks:
+            h.body = [ln.rstrip() if ln[:1] == " " else ln for ln in h.body]
+    seams = []
+    for f in fs:
+        for h in f.hunks:
+            seams.append((h, len(h.body)))
+    if _merge_nearby(fs, rng, marker=rng.random() < 0.5) is None:
+        return None
+    for f in fs:
+        for h in f.hunks:
+            _drop_at_seam(h, seams, rng)
+    return render(fs, git_header=False, prefixes=False, counts="none")
+
+
+def c_merged_heavy(fs, rng, inst):
+    """Merged hunks (marker or not) plus model_heavy's slips: jittered lines, an invented,
+    a misremembered and a missing context line, whitespace drift, `@@` headers."""
+    from edits_slips import c_heavy
+    if _merge_nearby(fs, rng, marker=rng.random() < 0.5) is None:
+        return None
+    return c_heavy(fs, rng, inst)
+
+
+def _drop_at_seam(h, seams, rng):
+    """Drop the context line just before and just after where two hunks were joined."""
+    for first, n in seams:
+        if h.body[:n] == first.body and len(h.body) > n:
+            b = h.body
+            after = n + (1 if b[n][1:].strip() in MARKERS or not b[n][1:].strip() else 0)
+            drop = [k for k in (n - 1, after) if 0 < k < len(b) - 1 and b[k][:1] == " "
+                    and b[k - 1][:1] == " " and b[k + 1][:1] == " "]
+            for k in sorted(drop, reverse=True):
+                del b[k]
+            return
+
+
 def c_minus_plus(fs, rng, inst):
     """One unchanged line per hunk written as removed and added again: in place, or
     folded into the change block next to it (the model rewrites the block from there)."""
@@ -110,6 +150,22 @@ def c_partial_last(fs, rng, inst):
     return render(fs) if cut else None
 
 
+def c_one_side(fs, rng, inst):
+    """All context on one side of each hunk left out (models quote just the line they
+    anchor on): a hunk that only adds lines keeps its other side only."""
+    for f in fs:
+        for h in f.hunks:
+            b = h.body
+            lead = next((i for i, ln in enumerate(b) if ln[:1] != " "), len(b))
+            trail = next((i for i, ln in enumerate(reversed(b)) if ln[:1] != " "), len(b))
+            if rng.random() < 0.5 and lead:
+                h.body = b[lead:]
+                h.old_start, h.new_start = h.old_start + lead, h.new_start + lead
+            elif trail and trail < len(b):
+                h.body = b[:len(b) - trail]
+    return render(fs)
+
+
 def _misname(path: str, rng, exists) -> str | None:
     """A path a model might write for `path`: a directory dropped or added, a `src/`
     layout assumed, the name made plural or singular."""
@@ -141,6 +197,21 @@ def c_wrong_file(fs, rng, inst):
               for ln in f.meta]
     f.old, f.new = "a/" + wrong, "b/" + wrong
     return render(fs)
+
+
+def c_unmarked_added(fs, rng, inst):
+    """One added line per hunk written without its `+` (as context). It reads exactly
+    like an invented context line (hallucinated_context), which appliers rightly skip:
+    no tool can tell them apart, so this row is information, not in the totals."""
+    hit = False
+    for f in fs:
+        for h in f.hunks:
+            adds = [i for i, ln in enumerate(h.body) if ln[:1] == "+" and ln[1:].strip()]
+            if adds:
+                i = rng.choice(adds)
+                h.body[i] = " " + h.body[i][1:]
+                hit = True
+    return render(fs) if hit else None
 
 
 PROSE_BEFORE = ("Here is the patch that fixes the issue:\n\n```diff\n",
