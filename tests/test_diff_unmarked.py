@@ -64,3 +64,12 @@ def test_unchanged_line_as_minus_plus_pair_keeps_its_trailing_whitespace():
     r = run(d)
     assert r.ok, r.feedback()
     assert r.changes["m.py"] == SRC.replace("return 0\n", "return 0.0\n")
+
+
+def test_file_whose_hunks_change_nothing_is_not_among_the_changes():
+    d = ("--- a/m.py\n+++ b/m.py\n@@ -10,2 +10,2 @@\n def mean(items):\n"
+         "     return total(items) / len(items)\n"
+         "--- a/n.py\n+++ b/n.py\n@@ -1 +1 @@\n-x = 1\n+x = 2\n")
+    r = apply_diff(d, {"m.py": SRC, "n.py": "x = 1\n"}.get)
+    assert r.ok, r.feedback()
+    assert r.changes == {"n.py": "x = 2\n"}

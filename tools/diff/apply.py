@@ -74,6 +74,8 @@ def _apply_file(fp: FilePatch, read, overlay, failures, notes, list_files=None) 
         return fail("file does not exist (to create it, use --- /dev/null)", src)
     if (why := _inert_line(fp.inert, current)) is not None:
         return fail(why, src)
+    if not fp.hunks and dst == src:
+        return  # its hunks change nothing
     new = patch_text(src, current, fp.hunks, failures, notes)
     if new is None:
         return

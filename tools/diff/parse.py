@@ -31,7 +31,7 @@ def parse_diff(text: str) -> list[FilePatch]:
     changing = [fp for fp in patches if fp.hunks or fp.is_new or fp.is_delete or _renames(fp)]
     # a file whose hunks change nothing is kept when others change something: its lines
     # are checked against the file (apply.py), for '+' lines written without their '+'
-    useful = [fp for fp in patches if fp in changing or fp.inert]
+    useful = [fp for fp in patches if fp.inert or any(fp is c for c in changing)]
     if not changing:
         raise PatchError("no file changes found in patch (no '@@' hunks or file headers)")
     for fp in useful:
