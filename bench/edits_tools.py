@@ -12,7 +12,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from dsfix.tools import diff as current  # noqa: E402
 
 GIT = ["git", "apply", "-p1", "--whitespace=nowarn"]
 PATCH = ["patch", "-p1", "--fuzz=3", "--batch", "--forward", "--no-backup-if-mismatch",
