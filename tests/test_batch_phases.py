@@ -40,7 +40,7 @@ def test_progress_lines_and_phases_in_a_non_terminal_log(docker_client, tmp_path
         assert row["image_source"] == "reused" and set(row["phases"]) == set(PHASES)
         assert abs(sum(row["phases"].values()) - row["seconds"]) < 0.05, row
         assert float(ends[iid][1].group(3)) == pytest.approx(row["seconds"], abs=0.06)
-        assert all(row["phases"][k] > 0 for k in ("checkout", "container", "baseline", "model")), row
+        assert all(row["phases"][k] > 0 for k in ("checkout", "localize", "container", "baseline", "model")), row
         assert row["near_timeout"] == [] and row["test_timeout"] == 300
     assert res["inv-1"]["phases"]["verdict"] > 0 and res["inv-1"]["phases"]["tests"] > 0
     rep = json.loads((out / "instances/inv-1/report.json").read_text())

@@ -2,15 +2,35 @@
 (checkout, layered image), and where its image came from."""
 from __future__ import annotations
 
-PHASES = ("checkout", "image", "container", "baseline", "model", "tests", "verdict", "other")
+import json
+from pathlib import Path
+
+PHASES = ("checkout", "image", "localize", "container", "baseline", "model", "tests", "verdict", "other")
 
 
-def row_phases(report: dict | None, checkout: float, image: float, total: float) -> dict[str, float]:
+def localize_seconds(trajectory: Path) -> float:
+    """The ranking before any model call: from the run's start to its first "localize" event."""
+    start = None
+    try:
+        with trajectory.open() as f:
+            for line in f:
+                e = json.loads(line)
+                if e.get("type") == "run":
+                    start = e["t"]
+                elif e.get("type") == "localize" and start is not None:
+                    return max(0.0, e["t"] - start)
+    except (OSError, ValueError, KeyError):
+        pass
+    return 0.0
+
+
+def row_phases(report: dict | None, checkout: float, image: float, localize: float, total: float) -> dict[str, float]:
     """Seconds by phase; they add up to ``total``. ``image`` is the layer build or lookup here plus
-    the run's own image step; ``other`` is what no phase measures (localization, cleanup)."""
+    the run's own image step; ``localize`` comes out of the run's ``other``, which keeps what no
+    phase measures (related-test lookup, edits on the host, cleanup)."""
     p = dict.fromkeys(PHASES, 0.0)
     p.update({k: v for k, v in ((report or {}).get("phases") or {}).items() if k in p})
-    p["checkout"] = checkout
+    p["checkout"], p["localize"] = checkout, localize
     p["image"] += image
     p["other"] = max(0.0, total - sum(v for k, v in p.items() if k != "other"))
     return {k: round(v, 3) for k, v in p.items()}

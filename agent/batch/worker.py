@@ -11,7 +11,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .phases import near_timeout_rows, row_image_source, row_phases
+from .phases import localize_seconds, near_timeout_rows, row_image_source, row_phases
 
 
 def checkout(repo: str, commit: str, dest: Path, mirrors: str | None) -> None:
@@ -109,12 +109,14 @@ def run_instance(instance: dict, job: dict) -> dict:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     row["seconds"] = round(time.monotonic() - t0, 3)
-    _add_timings(row, _report_of(out), built, checkout_s, settings)
+    _add_timings(row, out, built, checkout_s, settings)
     return row
 
 
-def _add_timings(row: dict, report: dict | None, built: dict, checkout_s: float, settings) -> None:
+def _add_timings(row: dict, out: Path, built: dict, checkout_s: float, settings) -> None:
+    report = _report_of(out)
     row["image_source"] = row_image_source(built.get("layers"), report)
-    row["phases"] = row_phases(report, checkout_s, built.get("seconds", 0.0), row["seconds"])
+    row["phases"] = row_phases(report, checkout_s, built.get("seconds", 0.0),
+                               localize_seconds(out / "trajectory.jsonl"), row["seconds"])
     row["near_timeout"] = near_timeout_rows(report)
     row["test_timeout"] = settings.env.exec_timeout if settings else None
