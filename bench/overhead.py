@@ -103,8 +103,24 @@ def write_scripts(rows: list[dict], out: Path) -> Path:
     return ds
 
 
+def warm_index(rows: list[dict], mirrors: Path, out: Path) -> None:
+    """Localize each instance once (this code), so the shared index cache (keyed by commit and
+    index version) is warm for every revision: the first to run would otherwise pay for all."""
+    import shutil
+
+    from dsfix.agent.batch.worker import checkout
+    from dsfix.agent.context import build_context
+    for inst in rows:
+        dest = out / "warm" / inst["instance_id"]
+        shutil.rmtree(dest, ignore_errors=True)
+        checkout(inst["repo"], inst["base_commit"], dest, str(mirrors))
+        build_context(dest, inst["problem_statement"], 12000)
+        shutil.rmtree(dest, ignore_errors=True)
+
+
 def warm_images(rows: list[dict], mirrors: Path, console: Console) -> dict[str, float]:
-    """Build (or find) every instance's layered image once, so no revision pays for a build."""
+    """Build (or find) every instance's layered image, so no revision pays for a build (called
+    before each revision: another session's `dsfix env prune` may have removed a layer)."""
     from dsfix.envs.docker_env import docker_client
     from dsfix.envs.evaluate.run import spec_for
     from dsfix.envs.layers import build
@@ -215,8 +231,8 @@ def collect(res: Path) -> list[dict]:
         rep = json.loads((d / "report.json").read_text()) if (d / "report.json").is_file() else None
         out.append({**row, **phases_of(row, rep, _events(d / "trajectory.jsonl")),
                     "patch": preds.get(row["instance_id"], {}).get("model_patch", ""),
-                    "image": (rep or {}).get("image_source") or ((rep or {}).get("timings", {}).get("environment", {})
-                                                                  .get("image_source"))})
+                    "image": row.get("image_source") or (rep or {}).get("image_source")
+                    or (rep or {}).get("timings", {}).get("environment", {}).get("image_source")})
     return out
 
 
@@ -268,13 +284,15 @@ def main() -> int:
     console = Console(width=250)
     mirrors = link_mirrors(Path(a.mirror_root), out / "mirrors")
     ds = write_scripts(rows, out)
-    warm_images(rows, mirrors, console)
+    warm_index(rows, mirrors, out)
     revs = dict(pair.split("=", 1) for pair in a.revs.split(","))
     results, commits = {}, {n: commit_of(r) for n, r in revs.items()}
     for name, rev in revs.items():
-        t0 = time.monotonic()
+        warm_images(rows, mirrors, console)
+        t0, load = time.monotonic(), os.getloadavg()[0]
         results[name] = collect(run_revision(name, rev, ds, mirrors, out, a.workers))
-        console.print(f"revision {name} ({rev} {commits[name]}): {len(rows)} instances in {time.monotonic() - t0:.0f}s",
+        console.print(f"revision {name} ({rev} {commits[name]}): {len(rows)} instances in {time.monotonic() - t0:.0f}s, "
+                      f"load {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} CPUs)",
                       highlight=False)
     console.print(table(results, {r["instance_id"]: r["patch"] for r in rows}, commits))
     (out / "overhead.json").write_text(json.dumps({"commits": commits, "results": results}, indent=2, default=str))
