@@ -218,7 +218,7 @@ def _test_ratio(events: list[dict]) -> float | None:
     """The slowest test run's seconds over the limit it ran under (the run's env.exec_timeout)."""
     run = next((e for e in events if e.get("type") == "run"), None)
     limit = ((run or {}).get("settings") or {}).get("env", {}).get("exec_timeout")
-    tests = [e["seconds"] for e in events if e.get("kind") == "tests" and "seconds" in e]
+    tests = [e["seconds"] for e in events if str(e.get("kind")).startswith("tests") and "seconds" in e]
     return round(max(tests) / limit, 3) if tests and limit else None
 
 
