@@ -49,9 +49,9 @@ def _total(env: dict, *kinds: str) -> float:
 
 def phases(out, env: dict, model_seconds: float, total: float) -> dict[str, float]:
     """Seconds of one run by phase; they add up to its total. ``baseline``: the tests before any
-    change; ``verdict``: the last test run (the one the outcome rests on); ``tests``: the rest of
-    the environment's work inside the loop (reproductions, earlier test runs, edits); ``other``:
-    what no phase measures (localization, bookkeeping)."""
+    change; ``verdict``: the last test run (the whole suite, when a patch got that far);
+    ``tests``: the rest of the environment's work inside the loop (reproductions, related-test
+    runs of attempts, edits); ``other``: what no phase measures (localization, bookkeeping)."""
     baseline = out.baseline.seconds if out.baseline else 0.0
     verdict = out.final.seconds if out.final else 0.0
     p = {"image": _total(env, "image", "image_build", "image_lookup"),
