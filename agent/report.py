@@ -37,4 +37,35 @@ def build_report(out, model, cfg, timings: dict, plan, seconds: float) -> dict:
         },
         "reproduction": {k: v for k, v in out.repro.items() if k != "script"} or None,
         "timings": {"total_seconds": round(seconds, 3), "model_seconds": model_seconds, "environment": timings},
+        "phases": phases(out, timings, model_seconds, seconds),
+        "image_source": image_source(timings.get("image_source")),
+        "near_timeout": timings.get("near_timeout", []),   # runs that finished past 80% of their limit
     }
+
+
+def _total(env: dict, *kinds: str) -> float:
+    return sum(env[k]["total"] for k in kinds if isinstance(env.get(k), dict))
+
+
+def phases(out, env: dict, model_seconds: float, total: float) -> dict[str, float]:
+    """Seconds of one run by phase; they add up to its total. ``baseline``: the tests before any
+    change; ``verdict``: the last test run (the whole suite, when a patch got that far);
+    ``tests``: the rest of the environment's work inside the loop (reproductions, related-test
+    runs of attempts, edits); ``other``: what no phase measures (localization, bookkeeping)."""
+    baseline = out.baseline.seconds if out.baseline else 0.0
+    verdict = out.final.seconds if out.final else 0.0
+    p = {"image": _total(env, "image", "image_build", "image_lookup"),
+         "container": _total(env, "container_start", "copy", "setup"),
+         "baseline": baseline, "model": model_seconds,
+         "tests": max(0.0, _total(env, "exec") - _total(env, "setup") - baseline - verdict),
+         "verdict": verdict}
+    p["other"] = max(0.0, total - sum(p.values()))
+    return {k: round(v, 3) for k, v in p.items()}
+
+
+# The environment's words for where its image came from -> the report's (built / reused / pulled).
+SOURCES = {"present": "reused", "cached": "reused", "built": "built", "pulled": "pulled"}
+
+
+def image_source(raw: str | None) -> str | None:
+    return SOURCES.get(raw or "", raw)

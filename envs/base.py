@@ -18,19 +18,39 @@ class ExecResult:
     output: str
     seconds: float
     timed_out: bool = False
+    timeout: int | None = None      # the limit it ran under
+
+    @property
+    def near_timeout(self) -> bool:
+        """Finished, but close enough to its limit that a slower machine would have cut it off."""
+        return bool(self.timeout) and not self.timed_out and self.seconds >= NEAR_TIMEOUT * self.timeout
+
+
+NEAR_TIMEOUT = 0.8   # share of its timeout past which a run is reported as near it
 
 
 @dataclass
 class Timings:
     """Seconds spent outside the model, by kind, for the report."""
     spent: dict[str, list[float]] = field(default_factory=dict)
+    near: list[dict] = field(default_factory=list)   # commands that finished close to their timeout
 
     def add(self, kind: str, seconds: float) -> None:
         self.spent.setdefault(kind, []).append(round(seconds, 3))
 
-    def summary(self) -> dict[str, dict[str, float]]:
-        return {k: {"count": len(v), "total": round(sum(v), 3), "mean": round(sum(v) / len(v), 3)}
-                for k, v in self.spent.items()}
+    def exec(self, command: str, r: ExecResult) -> None:
+        """One command run: counted under "exec"; noted when it came close to its timeout."""
+        self.add("exec", r.seconds)
+        if r.near_timeout:
+            self.near.append({"command": command, "seconds": r.seconds, "timeout": r.timeout})
+
+    def summary(self) -> dict:
+        """kind -> {count, total, mean}; and "near_timeout": the runs that came close, when any."""
+        out: dict = {k: {"count": len(v), "total": round(sum(v), 3), "mean": round(sum(v) / len(v), 3)}
+                     for k, v in self.spent.items()}
+        if self.near:
+            out["near_timeout"] = list(self.near)
+        return out
 
 
 class Environment(Protocol):

@@ -46,8 +46,20 @@ def owner_alive(labels: dict[str, str]) -> bool:
 
 def orphans(client) -> list:
     """dsfix's containers whose owner process is gone."""
-    return [c for c in client.containers.list(all=True, filters={"label": "dsfix=1"})
-            if not owner_alive(c.labels or {})]
+    return [c for c in _dsfix_containers(client) if not owner_alive(c.labels or {})]
+
+
+def _dsfix_containers(client) -> list:
+    """Each inspected on its own: a full list inspects every container and fails as a whole when
+    one is removed meanwhile (another run, worker or session ending), which would fail this run."""
+    import docker.errors
+    out = []
+    for s in client.containers.list(all=True, sparse=True, filters={"label": "dsfix=1"}):
+        try:
+            out.append(client.containers.get(s.id))
+        except docker.errors.NotFound:
+            pass   # gone since the list: nothing to judge
+    return out
 
 
 def remove_orphans(client, log=lambda m: None) -> int:

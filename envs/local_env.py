@@ -24,9 +24,10 @@ class LocalEnvironment:
         try:
             ws.snapshot().extract(self.root)
             self.timings.add("copy", time.monotonic() - t0)
-            self._must(BASELINE)
-            for cmd in setup or []:
+            t0 = time.monotonic()
+            for cmd in [BASELINE, *(setup or [])]:
                 self._must(cmd)
+            self.timings.add("setup", time.monotonic() - t0)
         except BaseException:
             self.close()   # a failed setup (or Ctrl-C) leaves no copy behind
             raise
@@ -54,8 +55,10 @@ class LocalEnvironment:
             proc.wait()
             raise
         dt = time.monotonic() - t0
-        self.timings.add("exec", dt)
-        return ExecResult(proc.returncode if not timed_out else 124, out.decode(errors="replace"), round(dt, 3), timed_out)
+        r = ExecResult(proc.returncode if not timed_out else 124, out.decode(errors="replace"), round(dt, 3),
+                       timed_out, timeout or self.exec_timeout)
+        self.timings.exec(command, r)
+        return r
 
     def read_file(self, path: str) -> str | None:
         p = self.root / path

@@ -35,6 +35,8 @@ def _bench_then_eval(docker_client, tmp_path, repo):
     results = {x["instance_id"]: x for x in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
     assert results["local__calc-1"]["verified"], results
     assert results["local__calc-broken-env"]["outcome"] == "error"  # its image cannot be built
+    calc = results["local__calc-1"]   # its layers are this test's own: built now, and timed
+    assert calc["image_source"] == "built" and calc["phases"]["image"] > 0, calc
     rep = json.loads((out / "instances/local__calc-1/report.json").read_text())
     assert rep["environment"]["image"].startswith("dsfix/inst:")
     assert rep["tests"]["command"].endswith("--continue-on-collection-errors tests/test_calc.py")  # related tests only

@@ -84,7 +84,7 @@ def official_command(dataset: str, preds: Path, run_id: str) -> str:
 @bench_app.command("report")
 def report(output: Path = typer.Argument(..., help="A dsfix bench --output directory.")) -> None:
     """Print the summary of a batch run again."""
-    from .dashboard import summary_table
+    from .dashboard import phases_table, summary_table
     from .store import RunStore
     if not (output / "results.jsonl").is_file():
         _fail(f"no batch run in {output} (results.jsonl missing)")
@@ -92,4 +92,6 @@ def report(output: Path = typer.Argument(..., help="A dsfix bench --output direc
     info = json.loads((output / "run.json").read_text()) if (output / "run.json").is_file() else {}
     total = len(info.get("instance_ids", [])) or len(store.results())
     err.print(summary_table(store.results(), total, total - len(store.results())))
+    if any(r.get("phases") for r in store.results()):
+        err.print(phases_table(store.results()))
     _print_next_steps(output, info.get("dataset", "DATASET"))

@@ -11,11 +11,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.live import Live
 
 from .budget import Budget
-from .dashboard import live_table, summary_table
+from .dashboard import summary_table
 from .executors import make_executor
+from .progress import Progress
 from .store import RunStore
 
 
@@ -83,37 +83,46 @@ def run_batch(o: BatchOptions, console: Console | None = None) -> dict:
     pending = [i for i in o.instances if i["instance_id"] not in skip]
     store.write_run_json(_run_info(o))
     budget = Budget(o.max_total_cost, o.output / "STOP")
-    finished_cost = lambda: sum(r.get("cost_usd") or 0.0 for r in store.results())  # noqa: E731
     stack = ExitStack()
     model = _shared_model(o, stack)
     executor = make_executor(o.executor, o.workers, o.ray_address)
-    running: dict = {}
-    started, finished_now = time.monotonic(), 0
     try:
-        with Live(console=console, refresh_per_second=2, transient=False) as live:
-            while pending or running:
-                dirs = [store.instance_dir(i) for i in running.values()]
-                while pending and len(running) < o.workers and not budget.exhausted(finished_cost(), dirs):
-                    inst = pending.pop(0)
-                    iid = inst["instance_id"]
-                    shutil.rmtree(store.instance_dir(iid), ignore_errors=True)  # a retried instance starts clean
-                    running[executor.submit(inst, _job(o, store, iid, budget.stop_file, model))] = iid
-                    dirs = [store.instance_dir(i) for i in running.values()]
-                if not running:
-                    break  # budget reached: what is pending stays not started
-                done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    iid = running.pop(fut)
-                    try:
-                        row = fut.result()
-                    except BaseException as e:  # noqa: BLE001 - a dead worker is an infrastructure error
-                        row = _failed_row(iid, o.model, e)
-                    store.record(row)
-                    finished_now += 1
-                budget.exhausted(finished_cost(), [store.instance_dir(i) for i in running.values()])
-                live.update(live_table(store.results(), len(o.instances), list(running.values()), started, finished_now))
+        with Progress(console, len(o.instances)) as progress:
+            _drive(o, store, budget, executor, model, pending, progress)
     finally:
         executor.shutdown()
         stack.close()   # stops a shared local model server
     console.print(summary_table(store.results(), len(o.instances), len(pending)))
     return {"results": store.results(), "not_started": [i["instance_id"] for i in pending]}
+
+
+def _drive(o: BatchOptions, store: RunStore, budget: Budget, executor, model: str, pending: list[dict],
+           progress: Progress) -> None:
+    """Start instances while workers and budget allow, record each as it ends; ``pending`` keeps
+    what never started."""
+    finished_cost = lambda: sum(r.get("cost_usd") or 0.0 for r in store.results())  # noqa: E731
+    running: dict = {}
+    while pending or running:
+        dirs = [store.instance_dir(i) for i in running.values()]
+        while pending and len(running) < o.workers and not budget.exhausted(finished_cost(), dirs):
+            iid = pending[0]["instance_id"]
+            shutil.rmtree(store.instance_dir(iid), ignore_errors=True)  # a retried instance starts clean
+            running[executor.submit(pending.pop(0), _job(o, store, iid, budget.stop_file, model))] = iid
+            progress.started(iid)
+            dirs = [store.instance_dir(i) for i in running.values()]
+        if not running:
+            break  # budget reached: what is pending stays not started
+        done, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
+        for fut in done:
+            row = _result(fut, running.pop(fut), o.model)
+            store.record(row)
+            progress.finished(row)
+        budget.exhausted(finished_cost(), [store.instance_dir(i) for i in running.values()])
+        progress.refresh(store.results(), list(running.values()))
+
+
+def _result(fut, iid: str, model: str) -> dict:
+    try:
+        return fut.result()
+    except BaseException as e:  # noqa: BLE001 - a dead worker is an infrastructure error
+        return _failed_row(iid, model, e)

@@ -26,6 +26,9 @@ class RepoSpec(BaseModel):
     time out as on a real network; ``dsfix.envs.evaluate.dropnet``). ``services`` names local
     stand-ins the tests talk to (``dsfix.envs.specs.services``, e.g. ``httpbin`` for
     httpbin.org), installed beside the tested environment and started before the tests.
+    ``test_timeout`` (seconds) is how long one test run may take in this repository (a large
+    suite needs more than the default ``env.exec_timeout``); an explicit ``env.exec_timeout``
+    setting still wins (``run_timeout``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -41,6 +44,7 @@ class RepoSpec(BaseModel):
     network: Literal["none", "drop"] = "none"
     services: list[str] = Field(default_factory=list)
     source: str = "detected"
+    test_timeout: int | None = Field(None, ge=1)
 
     @field_validator("python", mode="before")
     @classmethod
@@ -78,3 +82,9 @@ class RepoSpec(BaseModel):
         for name in v or []:
             get(name)       # ValueError for an unknown service
         return v
+
+
+def run_timeout(exec_timeout: int, explicit: bool, spec_timeout: int | None) -> int:
+    """The limit for a run's commands: ``env.exec_timeout`` when a setting gave it (settings
+    override), else the spec's ``test_timeout``, else the default ``exec_timeout``."""
+    return exec_timeout if explicit or not spec_timeout else int(spec_timeout)

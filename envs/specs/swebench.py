@@ -45,6 +45,12 @@ OFFLINE: dict[str, dict] = {
                                                                   "2.0", "2.2", "2.3", "2.4", "2.5", "2.7", "2.8"]}},
 }
 
+# Seconds one test run may take, for repositories whose related tests can outrun the default 300 s
+# on a loaded 2-core machine (a seaborn run took 270 s; SWE-bench's harness allows 1800 s for all).
+TEST_TIMEOUTS: dict[str, int] = {repo: 900 for repo in (
+    "astropy/astropy", "django/django", "matplotlib/matplotlib", "mwaskom/seaborn", "pydata/xarray",
+    "pylint-dev/pylint", "scikit-learn/scikit-learn", "sphinx-doc/sphinx", "sympy/sympy")}
+
 
 @functools.cache
 def _shipped() -> dict[str, dict]:
@@ -99,8 +105,11 @@ def _eval_commands(raw: dict) -> tuple[dict[str, str], list[str]]:
 
 
 def _offline(repo_name: str, version: str) -> dict:
+    """dsfix's own additions for one repo and version: network, services, test timeout."""
     extra = OFFLINE.get(repo_name) or {}
     out: dict = {"network": extra["network"]} if "network" in extra else {}
+    if repo_name in TEST_TIMEOUTS:
+        out["test_timeout"] = TEST_TIMEOUTS[repo_name]
     services = [s for s, versions in (extra.get("services") or {}).items() if version in versions]
     return {**out, "services": services} if services else out
 
