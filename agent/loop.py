@@ -101,6 +101,8 @@ class Agent:
         r.output = self.traj.redact.text(r.output)   # before any cut: half a key is still a key
         self.traj.event("observation", kind=kind, command=command, exit_code=r.exit_code,
                         seconds=r.seconds, timed_out=r.timed_out, output=r.output[-TAIL * 2:])
+        if r.near_timeout:   # slow enough that the next run may not finish: said, with its time
+            self.traj.event("near_timeout", kind=kind, command=command, seconds=r.seconds, timeout=r.timeout)
         return r
 
     # -- the loop ------------------------------------------------------------------

@@ -38,10 +38,13 @@ class FixRequest:
 
 
 def make_env(ws: Workspace, cfg: Settings):
+    from dsfix.envs.specs.model import run_timeout
     e = cfg.env
+    # a large suite's spec may ask for more time; an explicit env.exec_timeout still wins
+    timeout = run_timeout(e.exec_timeout, "exec_timeout" in e.model_fields_set, (cfg.spec or {}).get("test_timeout"))
     if e.kind == "local":
         from dsfix.envs.local_env import LocalEnvironment
-        return LocalEnvironment(ws, e.exec_timeout, e.setup)
+        return LocalEnvironment(ws, timeout, e.setup)
     from dsfix.envs.docker_env import DockerEnvironment, docker_client
     from dsfix.envs.images import BASE_IMAGE
     spec = cfg.spec or {}   # a SWE-bench row's spec: packets dropped, local services (as in dsfix eval)
@@ -53,7 +56,7 @@ def make_env(ws: Workspace, cfg: Settings):
         image, setup = built.tag, []   # env.setup ran in the build
     # --- end project image
     env = DockerEnvironment(ws, image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
-                            pids=e.pids, exec_timeout=e.exec_timeout, setup=setup, workdir=e.workdir,
+                            pids=e.pids, exec_timeout=timeout, setup=setup, workdir=e.workdir,
                             drop=spec.get("network") == "drop", services=spec.get("services") or None)
     if built is not None:
         env.timings.add("image_build" if built.built else "image_lookup", built.seconds)
