@@ -45,8 +45,9 @@ def _env_build_repo(repo: Path, config: Optional[Path], force: bool) -> int:
     from .config import ConfigError, load_settings
     from .run import project_options
     try:
-        e = load_settings(repo, config).env
-        img = ensure_project_image(docker_client(timeout=600), Workspace(repo), force=force,
+        ws = Workspace(repo)   # bad input first: no engine is asked about a folder that is no repository
+        e = load_settings(ws.root, config).env
+        img = ensure_project_image(docker_client(timeout=600), ws, force=force,
                                    log=lambda m: print(f"env image: {m}", file=sys.stderr, flush=True),
                                    **project_options(e))
     except (ConfigError, WorkspaceError, EnvError) as err_:

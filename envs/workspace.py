@@ -5,6 +5,8 @@ from pathlib import Path, PurePosixPath
 
 import git
 
+from dsfix.common.worktree import NotAWorkTree, work_tree_root
+
 from .snapshot import Snapshot
 
 
@@ -14,18 +16,11 @@ class WorkspaceError(ValueError):
 
 class Workspace:
     def __init__(self, root: Path):
-        root = Path(root).expanduser()
-        if not root.is_dir():
-            raise WorkspaceError(f"not a directory: {root}")
         try:
-            self.repo = git.Repo(root, search_parent_directories=False)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise WorkspaceError(f"not a git repository: {root} (run `git init` there, or point dsfix at the repo root)")
-        if self.repo.bare or self.repo.working_tree_dir is None:
-            raise WorkspaceError(f"{root} is a bare git repository (no working tree): clone it and point dsfix at the clone")
-        self.root = Path(self.repo.working_tree_dir).resolve()
-        if self.root != root.resolve():
-            raise WorkspaceError(f"{root} is inside the git repository {self.root}; point dsfix at the repo root")
+            self.root = work_tree_root(root)
+        except NotAWorkTree as e:
+            raise WorkspaceError(str(e)) from None
+        self.repo = git.Repo(self.root, search_parent_directories=False)
         self._snapshot: Snapshot | None = None
 
     def files(self) -> list[str]:

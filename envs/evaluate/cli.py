@@ -38,6 +38,7 @@ def eval_cli(
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, _term)
     try:
+        _writable_dir(output)
         rows = load_dataset(dataset, split)
         preds = load_predictions(predictions, rows)
         ids = [i for chunk in (instance_ids or []) for i in chunk.split(",") if i.strip()] or None
@@ -54,6 +55,14 @@ def eval_cli(
         raise typer.Exit(130)
     print_table(summary, Console())
     raise typer.Exit(0)
+
+
+def _writable_dir(output: Path) -> None:
+    """--output must be (or become) a directory, before any instance runs."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"cannot write the evaluation output {output}: {e.strerror or e}") from None
 
 
 app = typer.Typer(add_completion=False, help="Evaluate predictions as SWE-bench does.")
