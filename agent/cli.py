@@ -252,10 +252,6 @@ def env_base() -> None:
     out.print(f"{BASE_IMAGE}: {how}")
 
 
-def _terminate(signum, frame):
-    raise KeyboardInterrupt  # so `finally` blocks remove containers on SIGTERM too
-
-
 def setup_logging() -> None:
     """dsfix's warnings as one plain line each on stderr ("warning: ..."), for people."""
     import logging
@@ -270,9 +266,9 @@ def setup_logging() -> None:
 
 
 def main() -> None:
-    import signal
+    from dsfix.common.interrupts import stop_on_signals
     setup_logging()
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_on_signals()   # Ctrl-C and SIGTERM: `finally` blocks write report.json and remove containers
     try:
         app()
     except KeyboardInterrupt:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsfix.common.atomic import write_atomic
 from dsfix.envs.base import EnvError
 from dsfix.envs.workspace import Workspace, WorkspaceError
 from dsfix.prompts import render
@@ -113,7 +114,7 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     report = json.loads((req.out / "report.json").read_text())
     if applied is not None:
         report["applied"] = applied
-        (req.out / "report.json").write_text(json.dumps(report, indent=2))
+        write_atomic(req.out / "report.json", json.dumps(report, indent=2))
     return exit_code(out.status, applied), report
 
 
@@ -166,9 +167,11 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         timings = env.timings.summary() if env else {}
         if getattr(env, "image_source", None):
             timings["image_source"] = env.image_source   # present | pulled | built: cache hits for batch stats
-        if env is not None:
-            env.close()
-        _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0)
+        try:
+            _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0)
+        finally:   # after the outputs: a Ctrl-C that cuts this short loses no report
+            if env is not None:
+                env.close()
     return out
 
 
@@ -236,11 +239,12 @@ def _narrower(cfg: Settings, model, traj: Trajectory, redact: Redactor):
 
 
 def _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0) -> None:
-    (req.out / "patch.diff").write_text(out.patch)   # never altered: the loop refuses a patch holding a secret
+    """Whole files or none (tmp + rename): a reader, or a run stopped mid-write, never sees half a report."""
+    write_atomic(req.out / "patch.diff", out.patch)   # never altered: the loop refuses a patch holding a secret
     report = build_report(out, model, req.settings, timings, test_cmd, test_source, time.monotonic() - t0)
     traj.event("end", status=out.status, message=out.message)
     traj.close()
-    (req.out / "report.json").write_text(json.dumps(redact.obj(report), indent=2, default=str))
+    write_atomic(req.out / "report.json", json.dumps(redact.obj(report), indent=2, default=str))
 
 
 def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome, redact: Redactor) -> dict:

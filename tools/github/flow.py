@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from dsfix.common.atomic import write_atomic
+
 from .api import (AuthError, ForbiddenError, GitHubClient, GitHubError, IssueRef, NotFoundError,
                   api_base_for, clone_url_for, git_origins, origin, parse_issue_url, token_from_env)
 from .gitops import Git, valid_branch
@@ -264,5 +266,5 @@ def _record(out: Path, result: Result) -> dict:
     report["github"] = result.summary()
     path = out / "report.json"
     if path.parent.is_dir():
-        path.write_text(json.dumps(report, indent=2, default=str))
+        write_atomic(path, json.dumps(report, indent=2, default=str))
     return report
