@@ -74,13 +74,11 @@ def _stderr(msg: str) -> None:
 
 def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> tuple[str | None, str | None, str]:
     """(test command, log parser, where it came from)."""
-    from dsfix.envs.specs import load_repo_spec
+    from dsfix.envs.specs import resolve_spec
     if cfg.test_cmd:
         parser = "pytest" if "pytest" in cfg.test_cmd else None
         return cfg.test_cmd, parser, "user"
-    spec = load_repo_spec(ws.root)
-    if cfg.spec:  # e.g. a batch run's SWE-bench spec
-        spec = spec.model_copy(update={**cfg.spec, "source": cfg.spec.get("source", "settings")})
+    spec = resolve_spec(ws.root, cfg.spec)   # cfg.spec: dsfix.yaml/--config's spec:, or a batch row's, checked
     if cfg.test_scope == "related" and spec.test_files_arg:
         from .related import related_tests
         files = related_tests(ws.root, ranked[:3])
