@@ -32,11 +32,8 @@ def eval_cli(
     from dsfix.envs.sources import Sources
 
     err = Console(stderr=True)
-    import signal
-
-    def _term(signum, frame):  # SIGTERM ends the run like Ctrl-C: containers removed
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, _term)
+    from dsfix.common.interrupts import stop_on_signals
+    stop_on_signals()   # SIGTERM ends the run like Ctrl-C: containers removed
     try:
         _writable_dir(output)
         rows = load_dataset(dataset, split)
