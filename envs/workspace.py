@@ -1,10 +1,11 @@
 """A read-only view of the user's repository: which files to copy, and path safety checks."""
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import git
 
+from dsfix.common.paths import UnsafePath, normalize_rel, symlink_on_path
 from dsfix.common.worktree import NotAWorkTree, work_tree_root
 
 from .snapshot import Snapshot
@@ -37,15 +38,14 @@ class Workspace:
         return self._snapshot
 
     def check_path(self, rel: str) -> None:
-        """Refuse paths that leave the repo or pass through a symlink."""
-        p = PurePosixPath(rel)
-        if p.is_absolute() or ".." in p.parts or not p.parts:
-            raise WorkspaceError(f"path outside the repository: {rel}")
-        cur = self.root
-        for part in p.parts:
-            cur = cur / part
-            if cur.is_symlink():
-                raise WorkspaceError(f"path goes through a symlink: {rel}")
+        """Refuse paths that leave the repo, name git metadata or pass through a symlink
+        (the applier's rules: dsfix.common.paths)."""
+        try:
+            norm = normalize_rel(rel)
+        except UnsafePath as e:
+            raise WorkspaceError(str(e)) from None
+        if symlink_on_path(self.root, norm) is not None:
+            raise WorkspaceError(f"path goes through a symlink: {rel}")
 
     def snapshot_sha(self) -> str:
         try:
