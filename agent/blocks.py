@@ -26,3 +26,21 @@ def extract_block(answer: str, lang: str) -> str:
             return "\n".join(hits)  # several per-file diffs (or block groups): one edit
         raise FormatError(f"found {len(hits)} ```{lang} blocks; send exactly one")
     return hits[0]
+
+
+MAX_OBSOLETE = 5   # tests one answer may name obsolete: an excuse for a few, never for the suite
+_OBSOLETE = re.compile(r"^```obsolete[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
+
+
+def obsolete_tests(answer: str) -> dict[str, str]:
+    """Test ids the answer names in an ```obsolete block (``id - reason`` per line): tests that
+    assert the very behaviour the issue asks to change."""
+    m = _OBSOLETE.search(answer)
+    if not m:
+        return {}
+    out: dict[str, str] = {}
+    for line in (l.strip() for l in m.group(1).splitlines()):
+        test_id, _, reason = line.partition(" - ")
+        if test_id.strip() and len(out) < MAX_OBSOLETE:
+            out[test_id.strip()] = reason.strip()
+    return out

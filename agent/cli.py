@@ -117,6 +117,11 @@ def fix(
     image: Optional[str] = typer.Option(None, "--image", help="Container image for the docker environment."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Most model calls."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Most USD to spend."),
+    agent: Optional[str] = typer.Option(None, "--agent", help="pipeline (default: dsfix asks for a reproduction "
+                                        "and diffs) or bash (the model acts through shell commands; for "
+                                        "models trained for tool use)."),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Candidate patches per attempt, sampled from "
+                                          "one prompt and chosen by test evidence (default 1)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Where to write patch.diff, trajectory.jsonl, report.json."),
     config: Optional[Path] = typer.Option(None, "--config", help="A YAML config file."),
     apply: bool = typer.Option(False, "--apply", help="Apply a verified patch to your working tree."),
@@ -132,7 +137,8 @@ def fix(
     from .run import EnvError
     from dsfix.envs.workspace import WorkspaceError
     overrides = _overrides(test_cmd=test_cmd, model__name=model, model__api_base=api_base, env__kind=env,
-                           env__image=image, limits__max_steps=max_steps, limits__max_cost=max_cost)
+                           env__image=image, limits__max_steps=max_steps, limits__max_cost=max_cost,
+                           samples=samples, agent=agent)
     is_url = repo.startswith(("http://", "https://"))
     if is_url and (issue or issue_file):
         fail("an issue URL brings its own text: drop --issue/--issue-file")

@@ -74,6 +74,7 @@ class Limits(_Strict):
     max_steps: int = Field(20, ge=1)        # model calls
     max_cost: float = Field(2.0, ge=0)      # USD; enforced only when the price is known
     max_attempts: int = Field(6, ge=1)      # edit attempts (each a full diff against the original)
+    max_lookups: int = Field(3, ge=0)       # answers that ask to see more code (tools.lookup) before a fix
     stop_file: str | None = None    # when this file exists the run stops at its next step (batch budgets)
 
 
@@ -93,6 +94,13 @@ class Settings(_Strict):
     test_cmd: str | None = None
     test_scope: Literal["all", "related"] = "all"   # related: only tests linked to the localized files
     edit_format: Literal["udiff", "search_replace"] = "udiff"
+    # pipeline: dsfix asks for a reproduction and diffs (best for models weak at tool use, e.g. the
+    # bundled Coder-V2); bash: the model acts through shell commands in the container (agent.bash_agent)
+    agent: Literal["pipeline", "bash"] = "pipeline"
+    # candidates per attempt (agent.candidates): sampled at sample_temperature from one shared prompt,
+    # each judged by the verifier, the best by evidence kept. 1: one answer at model.temperature.
+    samples: int = Field(1, ge=1, le=16)
+    sample_temperature: float = Field(0.8, ge=0, le=2)
     switch_format_after: int = 2    # failed diffs in a row before asking for search/replace instead (0: never)
     context_tokens: int = 12000     # budget for code shown in the first prompt
     spec: dict[str, Any] | None = None   # repo spec overrides; read by dsfix.envs.specs

@@ -18,6 +18,7 @@ class Applied:
     notes: list[str] = field(default_factory=list)
     feedback: str = ""
     syntax: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)   # the repository paths the patch changes
 
 
 def apply_edit(env, text: str, fmt: str, check_path, snapshot) -> Applied:
@@ -49,4 +50,4 @@ def apply_edit(env, text: str, fmt: str, check_path, snapshot) -> Applied:
         env.write_file(path, content)
         if content is not None:
             syntax += syntax_errors(path, content)
-    return Applied(True, patch, result.notes, "", syntax)
+    return Applied(True, patch, result.notes, "", syntax, sorted(result.changes))

@@ -1,7 +1,7 @@
 """Decide from test results whether a patch is proven, and say what changed."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from dsfix.envs.base import ExecResult
 
@@ -19,8 +19,20 @@ class TestRun:
     tail: str = ""
     problem: str = ""        # why the log's results cannot be trusted (then it proves nothing)
 
+    results_from: str = "exit code"   # "junit", "log" (a text parser) or "exit code"
+
     @classmethod
-    def from_exec(cls, command: str, r: ExecResult, parser: str | None) -> "TestRun":
+    def from_exec(cls, command: str, r: ExecResult, parser: str | None, junit: str | None = None) -> "TestRun":
+        """``junit``: the JUnit XML report the run wrote, when it was asked for one (then the
+        results come from it, checked against the log's own tally); else the log's text."""
+        if junit is not None:
+            from dsfix.envs.specs.junit import junit_problem, parse_junit
+            try:
+                statuses = parse_junit(junit)
+                problem = junit_problem(statuses, r.output, r.exit_code) or ""
+            except ValueError as e:
+                statuses, problem = {}, f"the JUnit report could not be read: {e}"
+            return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem, "junit")
         statuses: dict[str, str] = {}
         problem = ""
         if parser:
@@ -30,7 +42,17 @@ class TestRun:
             except Exception:  # noqa: BLE001 - an unknown log shape falls back to the exit code
                 statuses = {}
             problem = log_problem(parser, r.output, r.exit_code) or ""
-        return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem)
+        return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem,
+                   "log" if statuses else "exit code")
+
+    def only(self, files: list[str]) -> "TestRun":
+        """The results of the tests in ``files`` (pytest node ids, or a file's collection error)."""
+        keep = set(files)
+        statuses = {t: s for t, s in self.statuses.items() if t.split("::")[0] in keep}
+        return replace(self, statuses=statuses)
+
+    def failing(self) -> list[str]:
+        return sorted(self.failed())
 
     def passed(self) -> set[str]:
         return {t for t, s in self.statuses.items() if s in PASSING}
@@ -49,15 +71,24 @@ class Verdict:
     tests_ok: bool
     regressions: list[str]
     fixed: list[str]
+    excused: list[str] = field(default_factory=list)   # passed before, fail now, named obsolete
 
 
-def compare(before: TestRun | None, after: TestRun) -> Verdict:
-    """Tests are fine when nothing that passed before fails now and every failure is pre-existing."""
+def compare(before: TestRun | None, after: TestRun, obsolete: frozenset[str] = frozenset()) -> Verdict:
+    """Tests are fine when nothing that passed before fails now and every failure is pre-existing.
+    ``obsolete``: tests the issue makes obsolete (they assert the behaviour it asks to change):
+    their failing is excused, and said."""
     if after.timed_out or after.problem:
         return Verdict(False, [], [])
+    if after.statuses and all(s == "ERROR" for s in after.statuses.values()):
+        return Verdict(False, [], [])   # collection errors only (pytest interrupted): no test ran
+    if before is not None and before.statuses and not after.statuses:
+        return Verdict(False, [], [])   # tests that had results have none now: nothing ran
     if before is None or not (before.statuses and after.statuses):
         return Verdict(after.exit_code == 0, [], [])
-    regressions = sorted(before.passed() - after.passed())   # includes tests that vanished
+    lost = before.passed() - after.passed()   # includes tests that vanished
+    excused = sorted(lost & obsolete)
+    regressions = sorted(lost - obsolete)
     fixed = sorted(before.failed() & after.passed())
-    new_failures = after.failed() - before.failed()
-    return Verdict(not regressions and not new_failures, regressions, fixed)
+    new_failures = after.failed() - before.failed() - obsolete
+    return Verdict(not regressions and not new_failures, regressions, fixed, excused)

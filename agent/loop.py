@@ -1,25 +1,24 @@
-"""The plan-edit-test loop: reproduce the issue, propose a diff, prove it with tests, repeat."""
+"""The plan-edit-test loop, today's strategy: ask for a reproduction, then for a diff, and let the
+verifier (agent.verifier) judge each patch; feed its findings back until one is proven."""
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 
+from dsfix.envs.workspace import WorkspaceError
 from dsfix.prompts import render
+from dsfix.tools.lookup import Request, answer, find_requests
 
-from .blocks import extract_block
+from .blocks import extract_block, obsolete_tests
 from .config import Settings
 from .errors import FormatError, LimitReached
-from .judge import TestRun, compare
+from .judge import TestRun
 from .model import Model
-from .preflight import own_error
 from .status import Status
+from .testplan import TestPlan
+from .verifier import Verifier
 from .trajectory import Trajectory
 
-REPRO_PATH = ".dsfix/repro.py"
-# The repository's own code first (a src/ layout's too), ahead of anything installed in the image.
-REPRO_CMD = (f"PYTHONPATH=\"$([ -d src ] && printf %s \"$PWD/src:\")$PWD${{PYTHONPATH:+:$PYTHONPATH}}\" "
-             f"python3 {REPRO_PATH}")
 TAIL = 3000  # characters of command output shown to the model
 SR_MARKER = "<<<<<<< SEARCH"
 
@@ -34,36 +33,58 @@ class Outcome:
     final: TestRun | None = None
     repro: dict = field(default_factory=dict)
     steps: list[dict] = field(default_factory=list)
+    lookups: int = 0    # answers that asked to see more code instead of giving a fix
+    candidates: list[dict] = field(default_factory=list)   # per attempt with samples > 1: every candidate
+    checks: list[dict] = field(default_factory=list)   # per checked attempt: which tests ran, seconds
 
 
 class Agent:
-    def __init__(self, model: Model, env, traj: Trajectory, cfg: Settings, ws,
-                 test_cmd: str | None, parser: str | None):
-        """``ws``: the Workspace; edits are checked against its paths and read from its snapshot."""
+    def __init__(self, model: Model, env, traj: Trajectory, cfg: Settings, ws, plan: TestPlan):
+        """``ws``: the Workspace; edits are checked against its paths and read from its snapshot.
+        ``plan``: which tests to run when (agent.testplan)."""
         self.model, self.env, self.traj, self.cfg = model, env, traj, cfg
-        self.ws, self.test_cmd, self.parser = ws, test_cmd, parser
+        self.ws = ws
+        self.verifier = Verifier(env, plan, ws.root, self.run_cmd)
         self.out = Outcome()
         self.fmt = cfg.edit_format
         self.apply_failures = 0   # in a row
-        self._baselined = False
+        self.lookups_left = cfg.limits.max_lookups
 
     # -- model steps -------------------------------------------------------------
-    def ask(self, prompt: str, lang: str, phase: str) -> str:
-        """One model step: send, account, enforce limits, return the requested block."""
+    def ask(self, prompt: str, lang: str, phase: str, lookups: bool = False) -> str | list[Request]:
+        """One model step: send, account, enforce limits, return the requested block (or, when
+        ``lookups`` are allowed and the answer holds no such block, the look-ups it asks for)."""
         self.traj.add_message("user", prompt, phase=phase)
         for _ in range(3):  # three format errors in a row end the step
             self._check_limits()
             reply = self.model.query(self.traj.messages)
-            self.traj.add_message("assistant", reply.content, phase=phase, tokens=vars(reply.usage),
-                                  cost=reply.cost, seconds=reply.seconds,
-                                  **({"reasoning": reply.reasoning} if reply.reasoning else {}))
-            self.out.steps.append({"phase": phase, "seconds": reply.seconds, "cost": reply.cost,
-                                   "prompt_tokens": reply.usage.prompt, "completion_tokens": reply.usage.completion})
+            self.traj.add_message("assistant", reply.content, **self._account(reply, phase))
             try:
                 return extract_block(reply.content, lang)
             except FormatError as e:
+                if lookups and (reqs := find_requests(reply.content)):
+                    return reqs
                 self.traj.add_message("user", render("feedback_format", error=str(e), lang=lang), phase="format")
         raise FormatError(f"three answers in a row without a ```{lang} block")
+
+    def _account(self, reply, phase: str) -> dict:
+        """Count one answer in the steps; its metadata for the trajectory."""
+        self.out.steps.append({"phase": phase, "seconds": reply.seconds, "cost": reply.cost,
+                               "prompt_tokens": reply.usage.prompt, "completion_tokens": reply.usage.completion})
+        return dict(phase=phase, tokens=vars(reply.usage), cost=reply.cost, seconds=reply.seconds,
+                    **({"reasoning": reply.reasoning} if reply.reasoning else {}))
+
+    def sample(self, prefix: list[dict], lang: str, index: int):
+        """One more answer to the request that ends ``prefix``, sampled: recorded in the
+        trajectory, not in the conversation. (reply, its block or None)."""
+        self._check_limits()
+        reply = self.model.query(prefix, temperature=self.cfg.sample_temperature)
+        self.traj.event("message", role="assistant", content=self.traj.redact.text(reply.content),
+                        candidate=index, **self._account(reply, "sample"))
+        try:
+            return reply, extract_block(reply.content, lang)
+        except FormatError:
+            return reply, None
 
     def _check_limits(self) -> None:
         t, lim = self.model.totals, self.cfg.limits
@@ -82,26 +103,16 @@ class Agent:
                         seconds=r.seconds, timed_out=r.timed_out, output=r.output[-TAIL * 2:])
         return r
 
-    def run_tests(self) -> TestRun | None:
-        if not self.test_cmd:
-            return None
-        t0 = time.monotonic()
-        run = TestRun.from_exec(self.test_cmd, self.run_cmd(self.test_cmd, "tests"), self.parser)
-        self.env.timings.add("test_run", time.monotonic() - t0)
-        return run
-
     # -- the loop ------------------------------------------------------------------
     def baseline(self) -> TestRun | None:
-        """The tests before any change (run once; the preflight reads it before any model call)."""
-        if not self._baselined:
-            self.out.baseline, self._baselined = self.run_tests(), True
+        self.out.baseline = self.verifier.baseline()
         return self.out.baseline
 
     def run(self, task: str) -> Outcome:
         self.traj.add_message("system", render("system"))
         self.baseline()
         repro_output = self.reproduce(task)
-        prompt = render(self._edit_template(), task="", repro=repro_output or "")
+        prompt = render(self._edit_template(), task="", repro=repro_output or "", lookups=self.lookups_left)
         while self.out.attempts < self.cfg.limits.max_attempts:
             self.out.attempts += 1
             prompt = self.attempt(prompt)
@@ -118,24 +129,33 @@ class Agent:
         prompt = render("reproduce", task=task)
         for _ in range(2):
             script = self.ask(prompt, "python", "reproduce")
-            self.env.write_file(REPRO_PATH, script)
-            r = self.run_cmd(REPRO_CMD, "repro")
+            r = self.verifier.try_repro(script, task)
             self.out.repro = {"script": script, "before_exit": r.exit_code}
-            own = own_error(r.output, task) if r.exit_code != 0 else None
-            if r.exit_code != 0 and not r.timed_out and not own:
+            if r.accepted:
                 return r.output[-TAIL:]
-            if own:
-                self.traj.event("repro_refused", reason=f"{own} of the script's own making")
-            prompt = render("feedback_repro", code=r.exit_code, output=r.output[-TAIL:], own=own)
+            if r.own:
+                self.traj.event("repro_refused", reason=f"{r.own} of the script's own making")
+            prompt = render("feedback_repro", code=r.exit_code, output=r.output[-TAIL:], own=r.own)
         self.out.repro = {}  # no trustworthy reproduction: tests alone must prove the fix
-        self.env.write_file(REPRO_PATH, None)
+        self.verifier.drop_repro()
         return None
 
     def attempt(self, prompt: str) -> str | None:
-        """One edit attempt. Returns the next prompt, or None when verified."""
-        from .edit import apply_edit
+        """One edit attempt (with ``samples`` > 1, several candidates). Returns the next prompt,
+        or None when accepted."""
         lang = "diff" if self.fmt == "udiff" else "edit"
-        text = self.ask(prompt, lang, "edit")
+        text = self._edit_answer(prompt, lang)
+        if self.cfg.samples > 1:
+            from .candidates import attempt_candidates
+            return attempt_candidates(self, text, lang)
+        applied = self.apply(text)
+        if not applied.ok:
+            return self._apply_feedback(lang, applied.feedback)
+        return self.check(applied)
+
+    def apply(self, text: str):
+        """The model's edit on the original files, checked; the patch is computed on the host."""
+        from .edit import apply_edit
         fmt = "search_replace" if SR_MARKER in text else "udiff"   # whichever the model actually wrote
         self.env.reset()
         applied = apply_edit(self.env, text, fmt, self.ws.check_path, self.ws.snapshot())
@@ -144,11 +164,27 @@ class Agent:
             applied.ok, applied.feedback = False, f"the patch was refused: it contains the value of {leaked}"
         self.traj.event("action", kind="apply", format=fmt, ok=applied.ok, notes=applied.notes,
                         feedback=applied.feedback)
-        if not applied.ok:
-            return self._apply_feedback(lang, applied.feedback)
-        self.apply_failures = 0
-        self.out.patch = applied.patch
-        return self.check(applied)
+        return applied
+
+    def _edit_answer(self, prompt: str, lang: str) -> str:
+        """The model's edit; first, while it has look-ups left, the code it asks to see."""
+        while True:
+            got = self.ask(prompt, lang, "edit", lookups=self.lookups_left > 0)
+            if isinstance(got, str):
+                return got
+            self.lookups_left -= 1
+            self.out.lookups += 1
+            self.traj.event("lookup", requests=[vars(r) for r in got], left=self.lookups_left)
+            prompt = render("lookup_answer", answer=answer(got, self._read, self.ws.snapshot().names),
+                            left=self.lookups_left, fence="diff" if lang == "diff" else "text")
+
+    def _read(self, path: str) -> str | None:
+        """A look-up's read: the host's snapshot, paths checked as an edit's are."""
+        try:
+            self.ws.check_path(path)
+        except WorkspaceError as e:
+            raise ValueError(str(e)) from None
+        return self.ws.snapshot().read_text(path)
 
     def _apply_feedback(self, lang: str, feedback: str) -> str:
         """Say what did not match; after repeated diff failures, ask for search/replace instead."""
@@ -158,28 +194,31 @@ class Agent:
         if self.fmt == "udiff" and n and self.apply_failures >= n:
             self.fmt = "search_replace"
             self.traj.event("switch_format", to=self.fmt, after_failures=self.apply_failures)
-            text += "\n" + render("edit_search_replace", task="", repro="")
+            text += "\n" + render("edit_search_replace", task="", repro="", lookups=self.lookups_left)
         return text
 
     def check(self, applied) -> str | None:
-        repro = self.run_cmd(REPRO_CMD, "repro") if self.out.repro else None
-        after = self.run_tests()
-        self.out.final = after
-        verdict = compare(self.out.baseline, after) if after else None
-        repro_ok = repro is None or repro.exit_code == 0
-        tests_ok = verdict is None or verdict.tests_ok
-        proven = bool(self.out.repro) or bool(verdict and verdict.fixed)
-        if self.out.repro:
-            self.out.repro["after_exit"] = repro.exit_code
-        if not applied.syntax and repro_ok and tests_ok:
-            self.out.status = Status.VERIFIED if proven else Status.UNVERIFIED
-            self.out.message = ("the reproduction now passes and no test regressed" if self.out.repro else
-                                f"{len(verdict.fixed)} failing test(s) now pass, none regressed" if proven else
-                                "tests pass, but nothing failed before the patch, so nothing proves the fix")
+        obsolete = obsolete_tests(self.traj.messages[-1]["content"])   # the answer that held the edit
+        if obsolete:
+            self.traj.event("obsolete_named", tests=obsolete)
+        return self.conclude(applied, self.verifier.check(applied.files, applied.syntax, obsolete))
+
+    def conclude(self, applied, c) -> str | None:
+        """The verifier's verdict on a patch: None when accepted, else what to tell the model."""
+        self.apply_failures = 0
+        self.out.patch = applied.patch
+        if c.repro is not None:
+            self.out.repro["after_exit"] = c.repro.exit_code
+        self.out.final = c.tests
+        self.out.checks.append({"attempt": self.out.attempts, **c.record,
+                                **({"excused": c.verdict.excused} if c.verdict and c.verdict.excused else {})})
+        if c.status is not None:
+            self.out.status, self.out.message = c.status, c.message
             return None
+        after, verdict, repro = c.tests, c.verdict, c.repro
         return render("feedback_tests", syntax="\n".join(applied.syntax), patch=applied.patch,
                       repro=repro.output[-TAIL:] if repro else "", repro_code=repro.exit_code if repro else 0,
                       tests=(f"dsfix: {after.problem}\n" if after and after.problem else "") +
                       (after.tail[-TAIL:] if after and not (verdict and verdict.tests_ok) else ""),
-                      tests_code=after.exit_code if after else 0, test_cmd=self.test_cmd or "",
+                      tests_code=after.exit_code if after else 0, test_cmd=after.command if after else "",
                       regressions=verdict.regressions if verdict else [])

@@ -53,7 +53,7 @@ class Model(Protocol):
     name: str
     totals: RunTotals
 
-    def query(self, messages: list[dict]) -> Reply: ...
+    def query(self, messages: list[dict], temperature: float | None = None) -> Reply: ...
 
 
 def _retryable(exc: Exception) -> bool:
@@ -99,20 +99,22 @@ class LitellmModel:
         self._price = price_for(cfg.name, cfg.price)
         self._sleep = sleep
 
-    def _call(self, messages: list[dict]):
+    def _call(self, messages: list[dict], temperature: float | None = None):
         import litellm
-        kwargs = dict(model=self.cfg.name, messages=messages, temperature=self.cfg.temperature,
+        temperature = self.cfg.temperature if temperature is None else temperature
+        kwargs = dict(model=self.cfg.name, messages=messages, temperature=temperature,
                       max_tokens=max_tokens(self.cfg), timeout=self.cfg.timeout, num_retries=0)
         if self.cfg.api_base:
             kwargs["api_base"] = self.cfg.api_base
         kwargs.update(thinking_kwargs(self.cfg))
         return litellm.completion(**kwargs)
 
-    def query(self, messages: list[dict]) -> Reply:
+    def query(self, messages: list[dict], temperature: float | None = None) -> Reply:
+        """One answer; ``temperature`` overrides the configured one (candidates are sampled)."""
         t0, wait = time.monotonic(), self.cfg.backoff
         for attempt in range(self.cfg.retries + 1):
             try:
-                resp = self._call(messages)
+                resp = self._call(messages, temperature)
                 break
             except Exception as e:  # noqa: BLE001 - classified below
                 if attempt == self.cfg.retries or not _retryable(e):

@@ -19,6 +19,7 @@ from .errors import FormatError, LimitReached
 from .loop import Agent, Outcome
 from .preflight import own_packages, why_tests_cannot_run
 from .status import Status
+from .testplan import TestPlan, simple_pytest
 from .model import LitellmModel, ModelError
 from .redact import Redactor
 from .report import build_report
@@ -72,24 +73,26 @@ def _stderr(msg: str) -> None:
     print(f"env image: {msg}", file=sys.stderr, flush=True)
 
 
-def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> tuple[str | None, str | None, str]:
-    """(test command, log parser, where it came from)."""
+def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
+    """The test command, its log parser and where it came from; how attempts narrow it."""
     from dsfix.envs.specs import resolve_spec
+    # SWE-bench rows keep the text parsers, whose ids the harness grades by; users' repos get JUnit
+    junit = not cfg.spec
     if cfg.test_cmd:
         parser = "pytest" if "pytest" in cfg.test_cmd else None
-        return cfg.test_cmd, parser, "user"
+        return TestPlan(cfg.test_cmd, parser, "--test-cmd / dsfix.yaml test_cmd",
+                        junit=junit and simple_pytest(cfg.test_cmd))
     spec = resolve_spec(ws.root, cfg.spec)   # cfg.spec: dsfix.yaml/--config's spec:, or a batch row's, checked
+    junit = junit and spec.parser == "pytest" and simple_pytest(spec.test_cmd)
     if cfg.test_scope == "related" and spec.test_files_arg:
         from .related import related_tests
         files = related_tests(ws.root, ranked[:3])
         if not files:
-            return None, None, f"{spec.source}: no tests linked to {', '.join(ranked[:3]) or 'the localized files'}"
-        cmd = spec.test_cmd
-        if spec.parser.startswith("pytest") and "pytest" in cmd:
-            # one module that cannot import (a missing optional package) must not hide the others' results
-            cmd += " --continue-on-collection-errors"
-        return f"{cmd} {' '.join(files)}", spec.parser, f"{spec.source}, related tests"
-    return spec.test_cmd or None, spec.parser, spec.source
+            return TestPlan(None, None, f"{spec.source}: no tests linked to "
+                                        f"{', '.join(ranked[:3]) or 'the localized files'}")
+        return TestPlan(spec.test_cmd, spec.parser, f"{spec.source}, related tests", files_arg=True,
+                        scope="related", junit=junit, files=files)
+    return TestPlan(spec.test_cmd or None, spec.parser, spec.source, files_arg=spec.test_files_arg, junit=junit)
 
 
 def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
@@ -130,13 +133,13 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
     comes before any token is spent; then narrowing (model calls) shapes the prompt."""
     cfg = req.settings
     rmap, views, ranked = _context(ws, req, None, traj)
-    test_cmd, parser, test_source = resolve_tests(ws, cfg, ranked)
-    progress(f"tests: {test_cmd or 'none found'} ({test_source})")
+    plan = resolve_tests(ws, cfg, ranked)
+    progress(f"tests: {plan.shown() if plan.command else 'none found'} ({plan.source})")
     out, env, agent = Outcome(), None, None
     try:
         progress(f"starting {cfg.env.kind} environment")
         env = make_env(ws, cfg)
-        agent = Agent(model, env, traj, cfg, ws, test_cmd, parser)
+        agent = _agent(cfg, model, env, traj, ws, plan)
         progress("running the tests before any change")
         problem = why_tests_cannot_run(agent.baseline(), own_packages(ws.files()))
         if problem:
@@ -166,11 +169,19 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         if getattr(env, "image_source", None):
             timings["image_source"] = env.image_source   # present | pulled | built: cache hits for batch stats
         try:
-            _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0)
+            _write_outputs(req, out, model, traj, redact, timings, plan, t0)
         finally:   # after the outputs: a Ctrl-C that cuts this short loses no report
-            if env is not None:
-                env.close()
+            for e in {id(x): x for x in (env, getattr(agent, "env", None)) if x is not None}.values():
+                e.close()   # agent mode judges in a fresh environment: both go
     return out
+
+
+def _agent(cfg: Settings, model, env, traj: Trajectory, ws: Workspace, plan: TestPlan) -> Agent:
+    """The strategy: today's pipeline, or agent mode (the model acts through shell commands)."""
+    if cfg.agent == "bash":
+        from .bash_agent import BashAgent
+        return BashAgent(model, env, traj, cfg, ws, plan, fresh_env=lambda: make_env(ws, cfg))
+    return Agent(model, env, traj, cfg, ws, plan)
 
 
 class PreflightError(EnvError):
@@ -236,10 +247,10 @@ def _narrower(cfg: Settings, model, traj: Trajectory, redact: Redactor):
     return run
 
 
-def _write_outputs(req, out, model, traj, redact, timings, test_cmd, test_source, t0) -> None:
+def _write_outputs(req, out, model, traj, redact, timings, plan, t0) -> None:
     """Whole files or none (tmp + rename): a reader, or a run stopped mid-write, never sees half a report."""
     write_atomic(req.out / "patch.diff", out.patch)   # never altered: the loop refuses a patch holding a secret
-    report = build_report(out, model, req.settings, timings, test_cmd, test_source, time.monotonic() - t0)
+    report = build_report(out, model, req.settings, timings, plan, time.monotonic() - t0)
     traj.event("end", status=out.status, message=out.message)
     traj.close()
     write_atomic(req.out / "report.json", json.dumps(redact.obj(report), indent=2, default=str))

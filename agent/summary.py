@@ -18,7 +18,12 @@ def print_summary(console, report: dict, out_dir: Path) -> None:
     thought = f", {tok['reasoning']} of them reasoning" if tok.get("reasoning") else ""
     t.add_row("tokens", f"{tok['prompt']} prompt ({tok['cache_hit']} cached), {tok['completion']} completion{thought}")
     t.add_row("cost", f"${report['cost_usd']:.4f}" if report["cost_known"] else "unknown (no price for this model)")
-    after = (report["tests"] or {}).get("after")
+    tests = report.get("tests") or {}
+    if tests.get("command"):
+        t.add_row("test command", f"{tests['command']}  [dim](from {tests.get('source')})[/]")
+    if tests.get("before"):
+        t.add_row("before", _baseline(tests))
+    after = tests.get("after")
     if after:
         t.add_row("tests", f"`{after['command']}` exit {after['exit_code']} {after.get('counts') or ''}")
     t.add_row("time", f"{report['timings']['total_seconds']:.1f}s (model {report['timings']['model_seconds']:.1f}s)")
@@ -27,3 +32,12 @@ def print_summary(console, report: dict, out_dir: Path) -> None:
         t.add_row("applied", "yes, to your working tree" if a["applied"] else f"no: {a['why']}")
     t.add_row("output", str(out_dir))
     console.print(t)
+
+
+def _baseline(tests: dict) -> str:
+    """What the tests said before any change: a red baseline is said as such, by name."""
+    failing, n = tests.get("failing_before") or [], len(tests["before"].get("statuses") or {})
+    if not failing:
+        return f"{n} tests passed before any change" if n else f"exit {tests['before']['exit_code']}"
+    names = ", ".join(failing[:3]) + (f" and {len(failing) - 3} more" if len(failing) > 3 else "")
+    return f"[yellow]{len(failing)} of {n} tests failed before any change[/]: {names}"

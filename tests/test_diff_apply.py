@@ -284,9 +284,17 @@ def test_git_quoted_utf8_path():
 
 
 def test_context_only_hunk_is_ignored():
-    d = "--- a/f.txt\n+++ b/f.txt\n@@\n not in file\n@@\n line 1\n-line 2\n+two\n"
+    d = "--- a/f.txt\n+++ b/f.txt\n@@\n line 3\n@@\n line 1\n-line 2\n+two\n"
     r = run(d, {"f.txt": SRC})
     assert r.ok and r.changes["f.txt"] == SRC.replace("line 2\n", "two\n")
+
+
+def test_context_only_hunk_with_a_line_not_in_the_file_is_refused():
+    # "not in file" is most likely an added line written without its '+': dropping the
+    # hunk would lose it, so nothing is applied (the other hunk neither)
+    d = "--- a/f.txt\n+++ b/f.txt\n@@\n line 3\n not in file\n@@\n line 1\n-line 2\n+two\n"
+    r = run(d, {"f.txt": SRC})
+    assert not r.ok and "'not in file' is not in the file" in r.feedback()
 
 
 def test_later_hunk_quoting_earlier_hunk_applies_sequentially():

@@ -16,7 +16,7 @@ import pytest
 from clirun import dsfix, report, script
 from conftest import commit_files, git
 from dsfix.envs.layers.project import MARK, ProjectPlan
-from dsfix.envs.layers.project_build import ProjectBuildError, ensure_project_image, explain
+from dsfix.envs.layers.project_build import ensure_project_image, explain
 from dsfix.envs.specs.testdeps import read_test_deps
 from dsfix.envs.workspace import Workspace
 from pyindex import Index, download, make_simple, write_wheel

@@ -199,7 +199,30 @@ def test_unittest_on_real_output(tmp_path):
     assert got[ids["test_err"]] == "ERROR"
     assert got[ids["test_skip"]] == "SKIPPED"
     assert got[ids["test_xf"]] == "XFAIL"
-    assert "Docstring line." in got
+    assert "Docstring line." in parse_log("django", proc.stderr)   # SWE-bench's Django ids
+    assert got[f"test_doc {name.format('test_u', 'test_doc')}"] == "PASSED"
+
+
+def test_unittest_tests_sharing_a_docstring_keep_their_own_ids(tmp_path):
+    # a real suite with repeated docstrings collapsed 879 tests into 868 when ids were docstrings
+    (tmp_path / "test_same.py").write_text(textwrap.dedent('''\
+        import unittest
+        class T(unittest.TestCase):
+            def test_a(self):
+                """Same words."""
+            def test_b(self):
+                """Same words."""
+                self.fail("b")
+            def test_c(self):
+                """Same words."""
+                print("noise")
+        '''))
+    proc = subprocess.run([sys.executable, "-m", "unittest", "-v", "test_same"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    got = parse_log("unittest", proc.stderr)
+    name = "{t} (test_same.T.{t})" if sys.version_info >= (3, 11) else "{t} (test_same.T)"
+    assert got == {name.format(t="test_a"): "PASSED", name.format(t="test_b"): "FAILED",
+                   name.format(t="test_c"): "PASSED"}
 
 
 SYMPY_LOG = textwrap.dedent("""\

@@ -110,6 +110,20 @@ def _worst(old: str | None, new: str) -> str:
     return new if old is None or _RANK[new] >= _RANK[old] else old
 
 
+def pytest_tally(text: str) -> dict[str, int] | None:
+    """The counts of pytest's own final tally lines ("3 passed, 1 failed in 0.2s"), summed over the
+    sessions in ``text``; None when no session reached its tally."""
+    tally, seen = dict.fromkeys(_TALLY.values(), 0), False
+    for _summary, final, _before in pytest_sections(text):
+        if final is None:
+            continue
+        seen = True
+        for n, word in re.findall(r"(\d+) (\w+)", _FINAL.match(final.strip())["tally"]):
+            if word in _TALLY:
+                tally[_TALLY[word]] += int(n)
+    return tally if seen else None
+
+
 def pytest_log_problem(text: str, exit_code: int | None = None) -> str | None:
     """Why a pytest log's results cannot be trusted, or None: the summary's lines disagree with
     pytest's own tally, or the exit code says failure while every parsed test passed. Such a run
@@ -201,31 +215,45 @@ def _strip_migration(test_id: str) -> str:
     return test_id
 
 
-def parse_unittest(text: str) -> dict[str, str]:
+_UNITTEST_NAME = re.compile(r"^(\w+) \(([\w.]+)\)$")   # "test_x (pkg.mod.Class.test_x)", a docstring follows
+
+
+def parse_unittest(text: str, docstring_ids: bool = True) -> dict[str, str]:
     """unittest / Django ``runtests.py --verbosity 2`` output.
 
     ``name (module.Class) ... ok``; a test that prints leaves ``name ... ``
     hanging and its result on a later line.  When a test has a docstring the
-    runner prints it instead of the name, and SWE-bench ids use that text.
+    runner prints ``name (module.Class)`` on a line of its own and the docstring's
+    first line before `` ... ok``. SWE-bench's Django ids use that text
+    (``docstring_ids``); for anyone else it is no id at all: two tests with the
+    same docstring would collapse into one, so ``parse_unittest_names`` keeps the name.
     """
     out: dict[str, str] = {}
     pending = None  # test whose " ... " line had no result yet
+    named = None    # the "name (module.Class)" line just before a docstring line
     for raw in text.splitlines():
         line = raw.strip()
         if m := _UNITTEST_LINE.match(line):
-            out[_strip_migration(m["id"])] = _unittest_status(m["st"])
+            test_id = m["id"] if docstring_ids or not named else named
+            out[_strip_migration(test_id)] = _unittest_status(m["st"])
             pending = None
         elif " ... " in line:
-            pending = line.split(" ... ")[0]
+            pending = line.split(" ... ")[0] if docstring_ids or not named else named
         elif pending and (m := re.match(r"^(ok|FAIL|ERROR|skipped.*)$", line)):
             out[pending] = _unittest_status(m[1])
             pending = None
         if m := _UNITTEST_HEADER.match(line):
             out[m[2]] = FAILED if m[1] == "FAIL" else ERROR
+        named = line if _UNITTEST_NAME.match(line) else None
         # A multi-line docstring Django prints across lines; SWE-bench pins it.
         if "--version is equivalent to version" in line:
             out.setdefault("--version is equivalent to version", PASSED)
     return out
+
+
+def parse_unittest_names(text: str) -> dict[str, str]:
+    """unittest ``-v`` output with ``name (module.Class.name)`` ids, docstrings or not."""
+    return parse_unittest(text, docstring_ids=False)
 
 
 # "test_x ok", "test_y F", a skip "test_z why s" (older SymPy: "test_z s - why"),
@@ -260,7 +288,7 @@ PARSERS: dict[str, Callable[[str], dict[str, str]]] = {
     "matplotlib": parse_matplotlib,
     "seaborn": parse_seaborn,
     "django": parse_unittest,
-    "unittest": parse_unittest,
+    "unittest": parse_unittest_names,
     "sympy": parse_sympy,
 }
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
+from .elisions import is_marker, parse_marker
 from .hunks import patch_text
 from .model import ApplyResult, FilePatch, Hunk, HunkFailure, Line, PatchError
 from .parse import parse_diff
 from .relocate import relocate
 from .paths import check_rel_path
 from .syntax import syntax_errors
+from .text import norm
 
 ReadFile = Callable[[str], "str | None"]
 ListFiles = Callable[[], "Iterable[str]"]
@@ -70,6 +72,10 @@ def _apply_file(fp: FilePatch, read, overlay, failures, notes, list_files=None) 
         dst, current = src, read(src)
     if current is None:
         return fail("file does not exist (to create it, use --- /dev/null)", src)
+    if (why := _inert_line(fp.inert, current)) is not None:
+        return fail(why, src)
+    if not fp.hunks and dst == src:
+        return  # its hunks change nothing
     new = patch_text(src, current, fp.hunks, failures, notes)
     if new is None:
         return
@@ -85,6 +91,20 @@ def _apply_file(fp: FilePatch, read, overlay, failures, notes, list_files=None) 
             overlay[src] = None
     else:
         overlay[src] = new
+
+
+def _inert_line(inert: list[Hunk], text: str) -> str | None:
+    """Why a hunk that changes nothing is refused: one of its lines is not in the file,
+    so it is most likely an added line written without its '+' (dropping the hunk
+    would lose that code). Hunks whose lines are all in the file are left out."""
+    have = {norm(s) for s in text.split("\n")}
+    for h in inert:
+        for ln in h.lines:
+            key = norm(ln.text)
+            if key and key not in have and not is_marker(ln.text) and not parse_marker(ln.text):
+                return (f"a hunk has no '+' or '-' lines, and its line {ln.text.strip()!r} is "
+                        f"not in the file: if it is new code, mark it '+'")
+    return None
 
 
 def _meant_file(path: str, hunks: list[Hunk], read, list_files: ListFiles):

@@ -45,11 +45,11 @@ def hunk_edits(hunk: Hunk, pl: Placement, idx: FileIndex, order: int) -> tuple[l
             more, s = hunk_edits(part, part_pl, idx, order)
             edits, shift = edits + more, shift or s
         return edits, shift
-    # a file without trailing whitespace gets none from a model's indented blank lines
+    # a file whose lines do not end in whitespace gets none from a model's added lines
     at = _Placed(hunk.old, pl, idx, indent_shift(hunk.old, pl, idx.lines),
                  not idx.trailing_ws, order)
     edits, oi, block, before = [], 0, [], None
-    for ln in hunk.lines + [Line(" ", "")]:  # sentinel flushes the last block
+    for k, ln in enumerate(hunk.lines + [Line(" ", "")]):  # sentinel flushes the last block
         if ln.tag != " ":
             block.append((ln, oi if ln.tag == "-" else None))
             oi += ln.tag == "-"
@@ -58,13 +58,30 @@ def hunk_edits(hunk: Hunk, pl: Placement, idx: FileIndex, order: int) -> tuple[l
             after = oi if oi < len(pl.align) else None
             edits.append(_block_edit(block, before, after, at))
             block = []
+        if k < len(hunk.lines):
+            _unmarked_between(at, hunk.lines, k, oi)
         before, oi = oi, oi + 1
     return edits, at.shift
 
 
+def _unmarked_between(at: _Placed, lines: list[Line], k: int, oi: int) -> None:
+    """A context line with changed lines on both sides that is not in the file there is an
+    added line written without its '+' (invented context sits next to context): applying
+    without it would lose that code."""
+    if 0 < k < len(lines) - 1 and lines[k - 1].tag != " " and lines[k + 1].tag != " " \
+            and at.pl.align[oi] is None and lines[k].text.strip():
+        near = _nearest(at.pl.align, oi, -1)
+        raise EditError(f"the line {lines[k].text.strip()!r} between changed lines is not in "
+                        f"the file; if it is new code, mark it '+'", near)
+
+
 def _block_edit(block, before: int | None, after: int | None, at: _Placed) -> Edit:
-    new = [_reindent(ln.text.rstrip() if at.strip else ln.text, at.shift)
-           for ln, _ in block if ln.tag == "+"]
+    # a file line removed and added again as it is (an unchanged line written as a -/+
+    # pair) keeps its text, trailing whitespace included
+    again = {at.idx.lines[at.pl.align[i]] for ln, i in block
+             if ln.tag == "-" and at.pl.align[i] is not None}
+    new = [_reindent(ln.text.rstrip() if at.strip and ln.text not in again else ln.text,
+                     at.shift) for ln, _ in block if ln.tag == "+"]
     p = _nearest(at.pl.align, before, -1)
     q = _nearest(at.pl.align, after, +1)
     dels = [at.pl.align[i] for _, i in block if i is not None]

@@ -46,8 +46,10 @@ class FileIndex:
         for i, (s, n) in enumerate(zip(lines, self.norms)):
             self.exact_pos[s].append(i)
             self.norm_pos[n].append(i)
-        # whether the file has lines with trailing whitespace: if not, added lines get none
-        self.trailing_ws = any(s[-1:].isspace() for s in lines)
+        # trailing whitespace as the file's convention (most of its lines end in it):
+        # otherwise a model's stray trailing spaces are not added (no gold patch adds any)
+        text_lines = [s for s in lines if s.strip()]
+        self.trailing_ws = sum(s[-1:].isspace() for s in text_lines) * 2 > len(text_lines)
 
 
 def contiguous(old: list[Line], idx: FileIndex, level: str) -> list[Placement]:

@@ -68,6 +68,7 @@ class FilePatch:
     old_path: str | None  # None: /dev/null (new file)
     new_path: str | None  # None: /dev/null (deleted file)
     hunks: list[Hunk] = field(default_factory=list)
+    inert: list[Hunk] = field(default_factory=list)  # hunks without '+'/'-' lines
     explicit_rename: bool = False  # "rename from/to" lines, not just differing paths
     copy: bool = False
     is_new: bool = False

@@ -28,8 +28,11 @@ def parse_diff(text: str) -> list[FilePatch]:
     if "\x00" in text:
         raise PatchError("binary patch (NUL bytes) is not supported")
     patches = _Parser(split_diff_lines(text)).run()
-    useful = [fp for fp in patches if fp.hunks or fp.is_new or fp.is_delete or _renames(fp)]
-    if not useful:
+    changing = [fp for fp in patches if fp.hunks or fp.is_new or fp.is_delete or _renames(fp)]
+    # a file whose hunks change nothing is kept when others change something: its lines
+    # are checked against the file (apply.py), for '+' lines written without their '+'
+    useful = [fp for fp in patches if fp.inert or any(fp is c for c in changing)]
+    if not changing:
         raise PatchError("no file changes found in patch (no '@@' hunks or file headers)")
     for fp in useful:
         if fp.old_path is None and fp.new_path is None:
@@ -156,7 +159,9 @@ class _Parser:
         self.i += 1
         self._hunk_body(hunk, counts)
         if any(ln.tag != " " or ln.no_newline for ln in hunk.lines):
-            self.cur.hunks.append(hunk)  # context-only hunks change nothing: dropped
+            self.cur.hunks.append(hunk)
+        elif hunk.lines:
+            self.cur.inert.append(hunk)  # changes nothing; checked against the file
 
     def _hunk_body(self, hunk: Hunk, counts: list[int] | None) -> None:
         uncounted_blank: list[bool] = []

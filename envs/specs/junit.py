@@ -1,0 +1,94 @@
+"""Test results from pytest's JUnit XML report, as pytest node ids.
+
+For a user's repository dsfix asks pytest for ``--junitxml`` (``junit_family=xunit1``, which
+records each test's file) and reads results from it, not from the text log: ids that hold spaces
+or brackets, captured output that looks like a result line and a missing ``-rA`` do not matter
+there. SWE-bench rows keep the text parsers, whose ids the harness grades by.
+
+The XML is written inside the container by a process that runs the repository's code, so it is
+no more trusted than the log: it is parsed with expat (no external entities, no DTD fetches) and
+a result that contradicts the log's own tally is not used (``dsfix.agent.judge``).
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from .parsers import ERROR, FAILED, PASSED, SKIPPED, XFAIL
+
+JUNIT_PATH = ".dsfix/junit.xml"   # relative to the repository root: inside the scratch dir
+MAX_BYTES = 50_000_000
+
+
+def junit_args(path: str = JUNIT_PATH) -> str:
+    # xunit1 keeps the file attribute that turns classname back into a node id
+    return f"--junitxml={path} -o junit_family=xunit1"
+
+
+def parse_junit(xml_text: str) -> dict[str, str]:
+    """Node id -> PASSED/FAILED/ERROR/SKIPPED/XFAIL. Raises ValueError on XML that is not a report."""
+    if len(xml_text) > MAX_BYTES:
+        raise ValueError("JUnit report too large")
+    if "<!DOCTYPE" in xml_text or "<!ENTITY" in xml_text:
+        raise ValueError("JUnit report with a DTD")   # pytest never writes one
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError as e:
+        raise ValueError(f"JUnit report is not XML: {e}") from None
+    if root.tag not in ("testsuites", "testsuite"):
+        raise ValueError(f"not a JUnit report (root <{root.tag}>)")
+    out: dict[str, str] = {}
+    for case in root.iter("testcase"):
+        node = node_id(case.get("classname") or "", case.get("name") or "", case.get("file"))
+        status = _status(case)
+        old = out.get(node)
+        out[node] = status if old is None or _rank(status) > _rank(old) else old
+    return out
+
+
+def node_id(classname: str, name: str, file: str | None) -> str:
+    """``tests.test_a.TestX`` + ``test_y[1]`` + ``tests/test_a.py`` -> ``tests/test_a.py::TestX::test_y[1]``.
+    A collection error has no classname and the module's dotted name as its name."""
+    if not classname:
+        return file or name.replace(".", "/") + ".py"
+    if file:
+        module = file[:-3].replace("/", ".") if file.endswith(".py") else file
+        rest = classname[len(module) + 1:] if classname.startswith(module + ".") else ""
+        return "::".join([file, *filter(None, rest.split(".")), name])
+    return f"{classname.replace('.', '/')}.py::{name}"
+
+
+def _status(case: ET.Element) -> str:
+    tags = {child.tag: child for child in case}
+    if "error" in tags:
+        return ERROR
+    if "failure" in tags:
+        return FAILED
+    if "skipped" in tags:
+        kind = tags["skipped"].get("type") or ""
+        return XFAIL if kind == "pytest.xfail" else SKIPPED
+    return PASSED
+
+
+def _rank(status: str) -> int:
+    # a test reported twice (passed in call, error in teardown) keeps its worst status
+    return {PASSED: 0, XFAIL: 0, SKIPPED: 1, FAILED: 2, ERROR: 3}[status]
+
+
+def junit_problem(statuses: dict[str, str], log: str, exit_code: int | None) -> str | None:
+    """Why the report cannot be trusted beside the log it came with, or None: it lists fewer
+    failures, more passes or more errors than pytest's own tally, or the run failed while every
+    listed test passed. (A test that passed and then errored in teardown is one ERROR here and
+    one pass plus one error in the tally: hence "at most" for passes and errors.)"""
+    from .parsers import pytest_tally
+    tally = pytest_tally(log)
+    counts = {s: list(statuses.values()).count(s) for s in (PASSED, FAILED, ERROR)}
+    if tally is not None:
+        bad = [s for s in (PASSED, ERROR) if counts[s] > tally[s]]
+        bad += [FAILED] if counts[FAILED] != tally[FAILED] else []
+        if bad:
+            diff = ", ".join(f"{s} {counts[s]} in the report vs {tally[s]} in the tally" for s in bad)
+            return f"the JUnit report disagrees with pytest's own tally ({diff})"
+    if exit_code not in (None, 0, 5) and statuses and all(s in (PASSED, XFAIL, SKIPPED)
+                                                          for s in statuses.values()):
+        return f"pytest exited {exit_code} but no test failed in its JUnit report"
+    return None

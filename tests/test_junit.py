@@ -1,0 +1,94 @@
+"""Test results from pytest's JUnit XML report: real pytest runs, and reports that lie."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from dsfix.agent.judge import TestRun, compare
+from dsfix.envs.base import ExecResult
+from dsfix.envs.specs.junit import junit_args, junit_problem, parse_junit
+
+TESTS = '''\
+import pytest
+def test_ok(): pass
+def test_bad(): assert 0
+class TestK:
+    class TestInner:
+        def test_deep(self): pass
+    @pytest.mark.parametrize("x", ["a b", "c::d"])
+    def test_p(self, x): pass
+@pytest.mark.xfail
+def test_xf(): assert 0
+@pytest.mark.skip
+def test_sk(): pass
+@pytest.fixture
+def broken():
+    yield
+    raise RuntimeError("teardown")
+def test_teardown(broken): pass
+def test_prints(): print("PASSED tests/test_a.py::test_bad")
+'''
+
+
+def _pytest(tmp_path, *args: str) -> tuple[subprocess.CompletedProcess, str]:
+    (tmp_path / "tests").mkdir(exist_ok=True)
+    (tmp_path / "tests" / "test_a.py").write_text(TESTS)
+    (tmp_path / "tests" / "test_b.py").write_text("import no_such_module\n")
+    cmd = [sys.executable, "-m", "pytest", *args, *junit_args("j.xml").split(), "-p", "no:cacheprovider"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    return proc, (tmp_path / "j.xml").read_text()
+
+
+def test_node_ids_and_statuses_from_a_real_report(tmp_path):
+    proc, xml = _pytest(tmp_path, "-q", "--continue-on-collection-errors")   # -q: the log lists no passes
+    got = parse_junit(xml)
+    assert got == {
+        "tests/test_b.py": "ERROR",                      # a module that cannot be collected
+        "tests/test_a.py::test_ok": "PASSED",
+        "tests/test_a.py::test_bad": "FAILED",           # whatever a test prints
+        "tests/test_a.py::TestK::TestInner::test_deep": "PASSED",
+        "tests/test_a.py::TestK::test_p[a b]": "PASSED",
+        "tests/test_a.py::TestK::test_p[c::d]": "PASSED",
+        "tests/test_a.py::test_xf": "XFAIL",
+        "tests/test_a.py::test_sk": "SKIPPED",
+        "tests/test_a.py::test_teardown": "ERROR",       # passed, then its teardown failed: the worst
+        "tests/test_a.py::test_prints": "PASSED",
+    }
+    assert junit_problem(got, proc.stdout, proc.returncode) is None
+    run = TestRun.from_exec("pytest -q", ExecResult(proc.returncode, proc.stdout, 1.0), "pytest", xml)
+    assert run.results_from == "junit" and run.statuses == got and not run.problem
+
+
+def test_a_report_rewritten_to_all_passes_disagrees_with_the_tally(tmp_path):
+    proc, xml = _pytest(tmp_path, "-rA", "--continue-on-collection-errors")
+    forged = xml.replace("<failure", "<system-out").replace("</failure>", "</system-out>")
+    assert "FAILED 0 in the report vs 1 in the tally" in junit_problem(parse_junit(forged), proc.stdout, proc.returncode)
+    run = TestRun.from_exec("pytest", ExecResult(proc.returncode, proc.stdout, 1.0), "pytest", forged)
+    assert run.problem and not compare(None, run).tests_ok     # untrusted: never a pass
+    # invented passes beyond the slack a teardown error gives (that test is one pass in the tally)
+    invented = "".join(f'<testcase classname="tests.test_a" name="test_new{i}" file="tests/test_a.py"/>'
+                       for i in range(2))
+    extra = xml.replace("</testsuite>", invented + "</testsuite>")
+    assert "PASSED" in junit_problem(parse_junit(extra), proc.stdout, proc.returncode)
+
+
+def test_reports_that_are_not_reports_are_refused():
+    import pytest
+    for bad in ("not xml", "<html/>", '<!DOCTYPE x [<!ENTITY a "b">]><testsuite/>'):
+        with pytest.raises(ValueError):
+            parse_junit(bad)
+    run = TestRun.from_exec("pytest", ExecResult(0, "", 1.0), "pytest", "<html/>")
+    assert "could not be read" in run.problem and not compare(None, run).tests_ok
+
+
+def test_tests_that_had_results_and_have_none_now_did_not_pass():
+    before = TestRun("pytest", 1, 1.0, False, {"t.py::a": "FAILED", "t.py::b": "PASSED"})
+    assert not compare(before, TestRun("pytest", 0, 1.0, False, {})).tests_ok
+    assert compare(before.only(["u.py"]), TestRun("pytest", 0, 1.0, False, {})).tests_ok   # no results to lose
+    assert before.only(["t.py"]).statuses == before.statuses
+
+
+def test_collection_errors_alone_are_never_a_pass():
+    # pytest interrupted by collection errors ran no test, even when the same errors were there before
+    before = TestRun("pytest", 2, 1.0, False, {"tests/test_a.py": "ERROR"})
+    assert not compare(before, TestRun("pytest", 2, 1.0, False, {"tests/test_a.py": "ERROR"})).tests_ok

@@ -1,0 +1,39 @@
+"""The code lints clean: pyflakes' checks (unused imports and variables, undefined names, shadowed
+imports) and syntax errors, with ruff, over the package, the benchmarks and the tests."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ruff_finds_nothing():
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        if os.environ.get("CI"):
+            pytest.fail("ruff is part of the dev extra: CI must have it")
+        pytest.skip("ruff not installed (pip install -e .[dev])")
+    r = subprocess.run([ruff, "check", "--no-cache", "agent", "envs", "tools", "prompts", "bench", "tests"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+def test_every_package_folder_is_in_the_wheel():
+    """pyproject lists dsfix's packages one by one (top-level folders mapped into the namespace):
+    a new folder left out works in an editable checkout and is missing from every installed wheel."""
+    import tomllib
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(conf["packages"])
+    dirs = {v: k for k, v in conf["package-dir"].items()}
+    found = set()
+    for top, name in dirs.items():
+        for init in (ROOT / top).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / top)
+            found.add(".".join([name, *rel.parts]))
+    assert found - listed == set(), f"add to [tool.setuptools] packages: {sorted(found - listed)}"
