@@ -42,8 +42,8 @@ class Workspace:
         (the applier's rules: dsfix.common.paths)."""
         try:
             norm = normalize_rel(rel)
-        except UnsafePath as e:
-            raise WorkspaceError(str(e)) from None
+        except UnsafePath as e:   # the model reads this: say plainly that the path is not one it may use
+            raise WorkspaceError(f"path outside the repository: {rel} ({e})") from None
         if symlink_on_path(self.root, norm) is not None:
             raise WorkspaceError(f"path goes through a symlink: {rel}")
 
