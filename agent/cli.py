@@ -45,8 +45,9 @@ def _env_build_repo(repo: Path, config: Optional[Path], force: bool) -> int:
     from .config import ConfigError, load_settings
     from .run import project_options
     try:
-        e = load_settings(repo, config).env
-        img = ensure_project_image(docker_client(timeout=600), Workspace(repo), force=force,
+        ws = Workspace(repo)   # bad input first: no engine is asked about a folder that is no repository
+        e = load_settings(ws.root, config).env
+        img = ensure_project_image(docker_client(timeout=600), ws, force=force,
                                    log=lambda m: print(f"env image: {m}", file=sys.stderr, flush=True),
                                    **project_options(e))
     except (ConfigError, WorkspaceError, EnvError) as err_:
@@ -257,10 +258,6 @@ def env_base() -> None:
     out.print(f"{BASE_IMAGE}: {how}")
 
 
-def _terminate(signum, frame):
-    raise KeyboardInterrupt  # so `finally` blocks remove containers on SIGTERM too
-
-
 def setup_logging() -> None:
     """dsfix's warnings as one plain line each on stderr ("warning: ..."), for people."""
     import logging
@@ -275,9 +272,9 @@ def setup_logging() -> None:
 
 
 def main() -> None:
-    import signal
+    from dsfix.common.interrupts import stop_on_signals
     setup_logging()
-    signal.signal(signal.SIGTERM, _terminate)
+    stop_on_signals()   # Ctrl-C and SIGTERM: `finally` blocks write report.json and remove containers
     try:
         app()
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .backend import LocalOptions
 
@@ -109,6 +109,12 @@ class Settings(_Strict):
     ignore: list[str] = Field(default_factory=list)   # paths (globs) never shown to the model or edited
     _ignored: list[str] = PrivateAttr(default_factory=list)
 
+    @field_validator("spec", mode="before")
+    @classmethod
+    def _spec(cls, v: object) -> object:
+        from dsfix.envs.specs.overrides import check_overrides
+        return v if v is None else check_overrides(v)   # a typo stops here, not as a silent fall-back later
+
     @property
     def ignored_repo_keys(self) -> list[str]:
         """Keys of the repository's dsfix.yaml that were ignored (it is untrusted), for the report."""
@@ -195,6 +201,7 @@ def load_settings(repo: Path | None, config_file: Path | None = None,
     ignored: list[str] = []
     if repo is not None and (repo / "dsfix.yaml").is_file():
         data, ignored = untrusted(_read_yaml(repo / "dsfix.yaml", secrets_ok=True), str(repo / "dsfix.yaml"))
+        _check_spec(data, repo / "dsfix.yaml")
         if ignored and strict:
             raise ConfigError(f"{repo / 'dsfix.yaml'}: the repository may not set {', '.join(ignored)} "
                               f"(only {', '.join(_repo_keys())}); move them to --config")
@@ -204,17 +211,32 @@ def load_settings(repo: Path | None, config_file: Path | None = None,
     if config_file is not None:
         if not config_file.is_file():
             raise ConfigError(f"config file not found: {config_file}")
-        data = merge(data, _read_yaml(config_file))
+        own = _read_yaml(config_file)
+        _check_spec(own, config_file)
+        data = merge(data, own)
     data = merge(data, _from_env(dict(os.environ if environ is None else environ)))
     data = merge(data, overrides or {})
     try:
         settings = Settings.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
+        cause = (first.get("ctx") or {}).get("error")
+        if isinstance(cause, ValueError) and str(cause).startswith("spec"):   # names its own key
+            raise ConfigError(f"invalid setting {cause}") from e
         loc = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"invalid setting {loc}: {first['msg']}") from e
     settings._ignored = ignored
     return settings
+
+
+def _check_spec(data: dict, path: Path) -> None:
+    """Each file's ``spec:`` on its own, so the error names the file it is in."""
+    from dsfix.envs.specs.overrides import SpecError, check_overrides
+    if data.get("spec") is not None:
+        try:
+            check_overrides(data["spec"])
+        except SpecError as e:
+            raise ConfigError(f"{path}: invalid setting {e}") from None
 
 
 def _repo_keys() -> list[str]:

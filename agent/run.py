@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsfix.common.atomic import write_atomic
 from dsfix.envs.base import EnvError
 from dsfix.envs.workspace import Workspace, WorkspaceError
 from dsfix.prompts import render
@@ -77,16 +78,14 @@ def _stderr(msg: str) -> None:
 
 def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
     """The test command, its log parser and where it came from; how attempts narrow it."""
-    from dsfix.envs.specs import load_repo_spec
+    from dsfix.envs.specs import resolve_spec
     # SWE-bench rows keep the text parsers, whose ids the harness grades by; users' repos get JUnit
     junit = not cfg.spec
     if cfg.test_cmd:
         parser = "pytest" if "pytest" in cfg.test_cmd else None
         return TestPlan(cfg.test_cmd, parser, "--test-cmd / dsfix.yaml test_cmd",
                         junit=junit and simple_pytest(cfg.test_cmd))
-    spec = load_repo_spec(ws.root)
-    if cfg.spec:  # e.g. a batch run's SWE-bench spec
-        spec = spec.model_copy(update={**cfg.spec, "source": cfg.spec.get("source", "settings")})
+    spec = resolve_spec(ws.root, cfg.spec)   # cfg.spec: dsfix.yaml/--config's spec:, or a batch row's, checked
     junit = junit and spec.parser == "pytest" and simple_pytest(spec.test_cmd)
     if cfg.test_scope == "related" and spec.test_files_arg:
         from .related import related_tests
@@ -119,7 +118,7 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     report = json.loads((req.out / "report.json").read_text())
     if applied is not None:
         report["applied"] = applied
-        (req.out / "report.json").write_text(json.dumps(report, indent=2))
+        write_atomic(req.out / "report.json", json.dumps(report, indent=2))
     return exit_code(out.status, applied), report
 
 
@@ -172,9 +171,11 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         timings = env.timings.summary() if env else {}
         if getattr(env, "image_source", None):
             timings["image_source"] = env.image_source   # present | pulled | built: cache hits for batch stats
-        for e in {id(x): x for x in (env, getattr(agent, "env", None)) if x is not None}.values():
-            e.close()   # agent mode judges in a fresh environment: both go
-        _write_outputs(req, out, model, traj, redact, timings, plan, t0)
+        try:
+            _write_outputs(req, out, model, traj, redact, timings, plan, t0)
+        finally:   # after the outputs: a Ctrl-C that cuts this short loses no report
+            for e in {id(x): x for x in (env, getattr(agent, "env", None)) if x is not None}.values():
+                e.close()   # agent mode judges in a fresh environment: both go
     return out
 
 
@@ -250,11 +251,12 @@ def _narrower(cfg: Settings, model, traj: Trajectory, redact: Redactor):
 
 
 def _write_outputs(req, out, model, traj, redact, timings, plan, t0) -> None:
-    (req.out / "patch.diff").write_text(out.patch)   # never altered: the loop refuses a patch holding a secret
+    """Whole files or none (tmp + rename): a reader, or a run stopped mid-write, never sees half a report."""
+    write_atomic(req.out / "patch.diff", out.patch)   # never altered: the loop refuses a patch holding a secret
     report = build_report(out, model, req.settings, timings, plan, time.monotonic() - t0)
     traj.event("end", status=out.status, message=out.message)
     traj.close()
-    (req.out / "report.json").write_text(json.dumps(redact.obj(report), indent=2, default=str))
+    write_atomic(req.out / "report.json", json.dumps(redact.obj(report), indent=2, default=str))
 
 
 def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome, redact: Redactor) -> dict:

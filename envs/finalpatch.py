@@ -80,8 +80,7 @@ def check_patch(patch: str) -> list[str]:
     from unidiff import PatchSet
     from unidiff.errors import UnidiffParseError
 
-    from dsfix.tools.diff.model import UnsafePathError
-    from dsfix.tools.diff.paths import check_rel_path
+    from dsfix.common.paths import UnsafePath, is_gitmodules, normalize_rel
     if not patch.strip():
         return []
     for line in patch.splitlines():
@@ -103,17 +102,10 @@ def check_patch(patch: str) -> list[str]:
                 continue
             rel = raw[2:] if raw[:2] in ("a/", "b/") else raw
             try:
-                rel = check_rel_path(rel)
-            except UnsafePathError as e:
+                rel = normalize_rel(rel)
+            except UnsafePath as e:
                 raise UnsafePatch(str(e)) from None
-            if _is_gitmodules(rel.rsplit("/", 1)[-1]):
+            if is_gitmodules(rel.rsplit("/", 1)[-1]):
                 raise UnsafePatch(f"refusing to change submodule settings: {rel!r}")
             paths.append(rel)
     return sorted(set(paths))
-
-
-def _is_gitmodules(name: str) -> bool:
-    """``.gitmodules`` as git's own checks see it: any case, NTFS's trailing dots and spaces and
-    its short name ``gitmod~1`` (a submodule URL change is never a code fix)."""
-    name = name.split(":", 1)[0].rstrip(" .").lower()
-    return name in (".gitmodules", "gitmod~1")

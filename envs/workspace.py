@@ -1,9 +1,12 @@
 """A read-only view of the user's repository: which files to copy, and path safety checks."""
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import git
+
+from dsfix.common.paths import UnsafePath, normalize_rel, symlink_on_path
+from dsfix.common.worktree import NotAWorkTree, work_tree_root
 
 from .snapshot import Snapshot
 
@@ -14,18 +17,11 @@ class WorkspaceError(ValueError):
 
 class Workspace:
     def __init__(self, root: Path):
-        root = Path(root).expanduser()
-        if not root.is_dir():
-            raise WorkspaceError(f"not a directory: {root}")
         try:
-            self.repo = git.Repo(root, search_parent_directories=False)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise WorkspaceError(f"not a git repository: {root} (run `git init` there, or point dsfix at the repo root)")
-        if self.repo.bare or self.repo.working_tree_dir is None:
-            raise WorkspaceError(f"{root} is a bare git repository (no working tree): clone it and point dsfix at the clone")
-        self.root = Path(self.repo.working_tree_dir).resolve()
-        if self.root != root.resolve():
-            raise WorkspaceError(f"{root} is inside the git repository {self.root}; point dsfix at the repo root")
+            self.root = work_tree_root(root)
+        except NotAWorkTree as e:
+            raise WorkspaceError(str(e)) from None
+        self.repo = git.Repo(self.root, search_parent_directories=False)
         self._snapshot: Snapshot | None = None
 
     def files(self) -> list[str]:
@@ -42,15 +38,14 @@ class Workspace:
         return self._snapshot
 
     def check_path(self, rel: str) -> None:
-        """Refuse paths that leave the repo or pass through a symlink."""
-        p = PurePosixPath(rel)
-        if p.is_absolute() or ".." in p.parts or not p.parts:
-            raise WorkspaceError(f"path outside the repository: {rel}")
-        cur = self.root
-        for part in p.parts:
-            cur = cur / part
-            if cur.is_symlink():
-                raise WorkspaceError(f"path goes through a symlink: {rel}")
+        """Refuse paths that leave the repo, name git metadata or pass through a symlink
+        (the applier's rules: dsfix.common.paths)."""
+        try:
+            norm = normalize_rel(rel)
+        except UnsafePath as e:   # the model reads this: say plainly that the path is not one it may use
+            raise WorkspaceError(f"path outside the repository: {rel} ({e})") from None
+        if symlink_on_path(self.root, norm) is not None:
+            raise WorkspaceError(f"path goes through a symlink: {rel}")
 
     def snapshot_sha(self) -> str:
         try:

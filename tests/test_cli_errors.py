@@ -81,3 +81,16 @@ def test_bare_repository_negative_limits_and_a_used_out_dir(buggy_repo, tmp_path
     (used / "trajectory.jsonl").write_text('{"type": "run"}\n')
     msg = one_line_error(dsfix("fix", str(buggy_repo), "--issue", "x", "--model", "scripted/none", "--out", str(used)))
     assert "already holds a run" in msg and (used / "trajectory.jsonl").read_text() == '{"type": "run"}\n'
+
+
+def test_a_mistyped_spec_parser_stops_before_anything_runs(buggy_repo, tmp_path):
+    """--config's typo used to fall back silently to exit codes; the repository's gave a traceback."""
+    (tmp_path / "user.yaml").write_text("spec:\n  parser: pytset\n")
+    out = tmp_path / "out"
+    args = ("--issue", "x", "--model", "scripted/none", "--env", "local", "--out", str(out))
+    msg = one_line_error(dsfix("fix", str(buggy_repo), "--config", str(tmp_path / "user.yaml"), *args))
+    assert "spec.parser" in msg and "'pytset'" in msg and "'pytest'" in msg and "user.yaml" in msg
+    (buggy_repo / "dsfix.yaml").write_text("spec:\n  parser: pytset\n")
+    msg = one_line_error(dsfix("fix", str(buggy_repo), *args))
+    assert "spec.parser" in msg and "'pytset'" in msg and "'unittest'" in msg and "dsfix.yaml" in msg
+    assert not out.exists()   # nothing ran: no trajectory, no report

@@ -36,10 +36,11 @@ def test_bad_issue_urls_say_what_is_expected(url):
     assert "issues/N" in str(e.value)
 
 
-def test_api_base_and_token_from_flag_env_or_host():
+def test_api_base_and_token_from_flag_env_or_github_com():
     gh, ghe = IssueRef("github.com", "a", "b", 1), IssueRef("ghe.corp", "a", "b", 1)
     assert api_base_for(gh, environ={}) == "https://api.github.com"
-    assert api_base_for(ghe, environ={}) == "https://ghe.corp/api/v3"
+    with pytest.raises(GitHubError, match=r"--github-api https://ghe.corp/api/v3"):
+        api_base_for(ghe, environ={})   # the URL's host is not where the token goes unless configured
     assert api_base_for(ghe, environ={"GITHUB_API_URL": "https://x/api/v3/"}) == "https://x/api/v3"
     assert api_base_for(ghe, "http://127.0.0.1:1", environ={"GITHUB_API_URL": "https://x"}) == "http://127.0.0.1:1"
     assert token_from_env({"GH_TOKEN": "b", "GITHUB_TOKEN": "a"}) == "a"
@@ -163,6 +164,8 @@ def test_redirect_to_another_host_drops_the_token():
     assert not new.has_header("Authorization")
     same = h.redirect_request(req, None, 302, "Found", {}, "https://api.github.com/y")
     assert same.has_header("Authorization")
+    for other in ("http://api.github.com/x", "https://api.github.com:8443/x"):   # no TLS, another port
+        assert not h.redirect_request(req, None, 302, "Found", {}, other).has_header("Authorization")
 
 
 def test_git_is_not_asked_for_a_password(tmp_path, fake):

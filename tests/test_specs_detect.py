@@ -1,11 +1,12 @@
-"""detect_spec / load_repo_spec on small fixture repositories."""
+"""detect_spec / resolve_spec on small fixture repositories (their dsfix.yaml read by the settings loader)."""
 
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from dsfix.envs.specs import RepoSpec, detect_spec, load_repo_spec
+from dsfix.agent.config import ConfigError, load_settings
+from dsfix.envs.specs import RepoSpec, detect_spec, resolve_spec
 
 
 def make(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -202,29 +203,30 @@ def test_dsfix_yaml_overrides_fields(tmp_path):
               env: {DJANGO_SETTINGS_MODULE: app.settings, RETRIES: 3}
             """,
     })
-    spec = load_repo_spec(repo)
+    spec = resolve_spec(repo, load_settings(repo, environ={}).spec)
     assert spec.python == "3.10"
     assert spec.install == ["make dev"]
     assert spec.test_cmd == "python -m pytest -rA -x tests"
     assert spec.env == {"DJANGO_SETTINGS_MODULE": "app.settings", "RETRIES": "3"}
-    assert (spec.parser, spec.test_files_arg, spec.source) == ("pytest", False, "dsfix.yaml")
+    assert (spec.parser, spec.test_files_arg, spec.source) == ("pytest", False, "settings")
 
 
 def test_dsfix_yaml_without_spec_keeps_detection(tmp_path):
     repo = make(tmp_path, {"dsfix.yaml": "model: x\n"})
-    assert load_repo_spec(repo) == detect_spec(repo)
+    assert resolve_spec(repo, load_settings(repo, environ={}).spec) == detect_spec(repo)
 
 
 @pytest.mark.parametrize("body, match", [
-    ("spec:\n  python: 3.10\n", "ambiguous"),
-    ("spec:\n  parser: nose\n", "unknown parser"),
-    ("spec:\n  tset_cmd: pytest\n", "tset_cmd"),
-    ("spec: [1, 2]\n", "must be a mapping"),
+    ("spec:\n  python: 3.10\n", "spec.python: python 3.1 is ambiguous"),
+    ("spec:\n  parser: nose\n", r"spec.parser: unknown parser 'nose'; known: \['django'"),
+    ("spec:\n  tset_cmd: pytest\n", "spec.tset_cmd: unknown key; known: env, install"),
+    ("spec: [1, 2]\n", "spec must be a mapping"),
 ])
 def test_dsfix_yaml_errors_are_clear(tmp_path, body, match):
     (tmp_path / "dsfix.yaml").write_text(body)
-    with pytest.raises(ValueError, match=match):
-        load_repo_spec(tmp_path)
+    with pytest.raises(ConfigError, match=match) as e:
+        load_settings(tmp_path, environ={})
+    assert str(e.value).startswith(f"{tmp_path / 'dsfix.yaml'}: invalid setting spec")
 
 
 def test_tox_config_embedded_in_pyproject(tmp_path):

@@ -1,13 +1,14 @@
 """`dsfix serve` and `dsfix model pull | list | rm` (mounted by dsfix.agent.cli)."""
 from __future__ import annotations
 
-import signal
 import time
 from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from dsfix.common.interrupts import stop_on_signals
 
 out = Console()
 err = Console(stderr=True)
@@ -50,7 +51,7 @@ def serve_command(
         server.start()
     except LocalBackendError as e:
         _fail(str(e))
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    stop_on_signals()   # SIGTERM stops the server like Ctrl-C
     out.print(f"serving [bold]{alias}[/] ({eng}) at [bold]{server.api_base}[/]", highlight=False)
     out.print(f"use it: dsfix fix REPO --issue ... --model local --api-base {server.api_base}", highlight=False)
     code = 0

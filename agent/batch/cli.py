@@ -57,6 +57,12 @@ def bench(
         rows = select(load_dataset(dataset, split), ids, filter_, slice_)
     except DatasetError as e:
         _fail(str(e))
+    if mirrors is not None:
+        from dsfix.envs.sources import SourceError, Sources
+        try:
+            Sources(mirrors)   # a wrong --mirrors is bad input, not one infrastructure error per instance
+        except SourceError as e:
+            _fail(str(e))
     overrides: dict = {"env": {k: v for k, v in (("kind", env), ("image", image)) if v},
                        "limits": {k: v for k, v in (("max_cost", max_instance_cost), ("max_steps", max_steps)) if v}}
     opts = BatchOptions(rows, model, output, workers, executor, ray_address, mirrors, max_total_cost,

@@ -11,9 +11,8 @@ from .worker import run_instance
 
 def _die_with_parent() -> None:
     """Pool workers must not outlive a killed coordinator (they would hold containers)."""
-    def stop(signum, frame):
-        raise KeyboardInterrupt  # unwinds run_fix's finally: the container is removed
-    signal.signal(signal.SIGTERM, stop)
+    from dsfix.common.interrupts import stop_on_signals
+    stop_on_signals(signal.SIGTERM)   # KeyboardInterrupt unwinds run_fix's finally: the container is removed
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
     try:
         import ctypes

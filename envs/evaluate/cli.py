@@ -32,12 +32,10 @@ def eval_cli(
     from dsfix.envs.sources import Sources
 
     err = Console(stderr=True)
-    import signal
-
-    def _term(signum, frame):  # SIGTERM ends the run like Ctrl-C: containers removed
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, _term)
+    from dsfix.common.interrupts import stop_on_signals
+    stop_on_signals()   # SIGTERM ends the run like Ctrl-C: containers removed
     try:
+        _writable_dir(output)
         rows = load_dataset(dataset, split)
         preds = load_predictions(predictions, rows)
         ids = [i for chunk in (instance_ids or []) for i in chunk.split(",") if i.strip()] or None
@@ -54,6 +52,14 @@ def eval_cli(
         raise typer.Exit(130)
     print_table(summary, Console())
     raise typer.Exit(0)
+
+
+def _writable_dir(output: Path) -> None:
+    """--output must be (or become) a directory, before any instance runs."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"cannot write the evaluation output {output}: {e.strerror or e}") from None
 
 
 app = typer.Typer(add_completion=False, help="Evaluate predictions as SWE-bench does.")

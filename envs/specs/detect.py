@@ -1,13 +1,10 @@
-"""Detect a RepoSpec for a user's repository, and apply dsfix.yaml overrides."""
+"""Detect a RepoSpec for a user's repository, and apply the settings' ``spec:`` overrides."""
 
 from __future__ import annotations
 
 import os
 import re
 from pathlib import Path
-
-import yaml
-from pydantic import ValidationError
 
 from . import pyversion
 from .model import RepoSpec
@@ -104,23 +101,10 @@ def _runner(repo: Path) -> RunnerCommand:
     return RunnerCommand("python -m pytest -rA")
 
 
-def load_repo_spec(repo: Path) -> RepoSpec:
-    """detect_spec(repo), with fields from ``spec:`` in ``dsfix.yaml`` replacing detected ones."""
-    repo = Path(repo)
-    spec = detect_spec(repo)
-    path = repo / "dsfix.yaml"
-    if not path.is_file():
+def resolve_spec(repo: Path, overrides: dict | None = None, source: str = "settings") -> RepoSpec:
+    """detect_spec(repo) with the settings' ``spec:`` fields (already checked: ``check_overrides``)
+    replacing detected ones. The repository's dsfix.yaml is read once, by the settings loader."""
+    spec = detect_spec(Path(repo))
+    if not overrides:
         return spec
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise ValueError(f"{path}: not valid YAML: {e}") from e
-    override = data.get("spec") if isinstance(data, dict) else None
-    if override is None:
-        return spec
-    if not isinstance(override, dict):
-        raise ValueError(f"{path}: 'spec' must be a mapping, got {type(override).__name__}")
-    try:
-        return RepoSpec.model_validate({**spec.model_dump(), **override, "source": "dsfix.yaml"})
-    except ValidationError as e:
-        raise ValueError(f"{path}: invalid 'spec': {e}") from e
+    return RepoSpec.model_validate({**spec.model_dump(), **overrides, "source": overrides.get("source", source)})

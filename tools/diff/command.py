@@ -25,8 +25,11 @@ def apply_command(repo: Path, patch: Path, check: bool, as_json: bool) -> int:
 
 
 def _read_patch(repo: Path, patch: Path) -> str:
-    if not repo.is_dir():
-        raise PatchError(f"repository is not a directory: {repo}")
+    from dsfix.common.worktree import NotAWorkTree, work_tree_root
+    try:
+        work_tree_root(repo)   # a bare repository or a plain folder is not the tree a patch is for
+    except NotAWorkTree as e:
+        raise PatchError(str(e)) from None
     if str(patch) == "-":
         data = sys.stdin.buffer.read()
     elif not patch.is_file():

@@ -5,6 +5,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from dsfix.common.paths import symlink_on_path
+
 from .apply import apply_diff
 from .model import ApplyResult, PatchError, UnsafePathError
 from .paths import check_rel_path
@@ -14,11 +16,9 @@ from .search_replace import apply_search_replace, detect_format
 def safe_target(root: Path, rel: str) -> Path:
     """root/rel, refusing any path whose existing components include a symlink."""
     rel = check_rel_path(rel)
-    p = root
-    for part in rel.split("/"):
-        p = p / part
-        if p.is_symlink():
-            raise UnsafePathError(f"path goes through a symlink: {rel!r} ({p.relative_to(root)})")
+    if (link := symlink_on_path(root, rel)) is not None:
+        raise UnsafePathError(f"path goes through a symlink: {rel!r} ({link})")
+    p = root / rel
     if not os.path.realpath(p).startswith(str(root) + os.sep):
         raise UnsafePathError(f"path escapes the repository: {rel!r}")
     return p

@@ -82,12 +82,37 @@ def parse_issue_url(url: str) -> IssueRef:
 
 
 def api_base_for(ref: IssueRef, override: str | None = None, environ: dict | None = None) -> str:
-    """--github-api, else GITHUB_API_URL, else api.github.com for github.com and https://HOST/api/v3 for GHE."""
+    """--github-api, else GITHUB_API_URL, else api.github.com for a github.com issue. The token goes
+    only to the API the user configured: an issue URL on another host is refused, never turned into
+    an API address of its own (anyone can write such a URL into an issue, a workflow, a script)."""
     env = os.environ if environ is None else environ
     base = override or env.get("GITHUB_API_URL")
-    if not base:
-        base = PUBLIC_API if ref.host in ("github.com", "www.github.com") else f"https://{ref.host}/api/v3"
-    return base.rstrip("/")
+    if base:
+        return base.rstrip("/")
+    if ref.host in ("github.com", "www.github.com"):
+        return PUBLIC_API
+    raise GitHubError(f"{ref} is on {ref.host}, but the GitHub API dsfix is configured for is {PUBLIC_API}: "
+                      f"dsfix sends your token only to the API you name; for GitHub Enterprise pass "
+                      f"--github-api https://{ref.host}/api/v3 (or set GITHUB_API_URL)")
+
+
+def origin(url: str) -> str:
+    """scheme://host[:port], lower case: what the token is bound to."""
+    p = urllib.parse.urlsplit(url)
+    return f"{p.scheme}://{p.netloc}".lower()
+
+
+def git_origins(api_base: str) -> set[str]:
+    """Where git may take the token: the configured API's own host (GitHub Enterprise serves git
+    and the API on one host), and github.com for api.github.com."""
+    own = origin(api_base)
+    return {own, "https://github.com"} if own == origin(PUBLIC_API) else {own}
+
+
+def clone_url_for(api_base: str, slug: str) -> str:
+    """The repository's git URL on the configured host (when the API's answer names none)."""
+    web = "https://github.com" if origin(api_base) == origin(PUBLIC_API) else origin(api_base)
+    return f"{web}/{slug}.git"
 
 
 def token_from_env(environ: dict | None = None) -> str | None:
@@ -118,6 +143,9 @@ class GitHubClient:
     # -- transport ---------------------------------------------------------------------------------
     def request(self, method: str, path: str, body: dict | None = None, *, what: str = "") -> Response:
         url = path if path.startswith(("http://", "https://")) else f"{self.base}{path}"
+        if origin(url) != origin(self.base):   # a Link header (pagination) naming another host
+            raise GitHubError(f"GitHub's answer points to {origin(url)}, not to the configured API {self.base}: "
+                              f"dsfix does not follow it (the token goes only to the configured host)")
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
                    "User-Agent": "dsfix"}
@@ -248,11 +276,12 @@ def _next_link(link: str) -> str | None:
 
 
 class _NoRedirectToOtherHost(urllib.request.HTTPRedirectHandler):
-    """Never forward the Authorization header to another host on a redirect."""
+    """Never forward the Authorization header on a redirect to another origin: another host or
+    port, or the same host without TLS. A header dropped once stays dropped along the chain."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
+        if new is not None and origin(newurl) != origin(req.full_url):
             new.remove_header("Authorization")
         return new
 

@@ -24,8 +24,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from dsfix.common.atomic import write_atomic
+
 from .api import (AuthError, ForbiddenError, GitHubClient, GitHubError, IssueRef, NotFoundError,
-                  api_base_for, parse_issue_url, token_from_env)
+                  api_base_for, clone_url_for, git_origins, origin, parse_issue_url, token_from_env)
 from .gitops import Git, valid_branch
 from .render import (COMMENT_MARKER, error_comment, failure_comment, issue_text, pr_body, success_comment, trailer)
 
@@ -90,7 +92,7 @@ def fix_issue_url(url: str, *, open_pr: bool, branch: str | None, run: RunFn, ou
     mine = _own_comment(comments, me)
     with tempfile.TemporaryDirectory(prefix="dsfix-gh-", dir=workdir) as tmp:
         clone = Path(tmp) / ref.repo
-        git = Git(repo.get("clone_url") or f"https://{ref.host}/{ref.slug}.git", token)
+        git = Git(_clone_url(repo, gh.base, ref, token), token)
         progress(f"cloning {ref.slug} ({default})")
         git.clone(clone, default)
         progress("running dsfix")
@@ -205,6 +207,15 @@ def _undo_push(gh, r, branch, old_sha) -> str:
         return f"branch {branch} was pushed but could not be undone ({e})"
 
 
+def _clone_url(repo: dict, api_base: str, ref: IssueRef, token: str | None) -> str:
+    """The API's clone URL, refused when it would take the token to a host the user did not configure."""
+    url = repo.get("clone_url") or clone_url_for(api_base, ref.slug)
+    if token and origin(url) not in git_origins(api_base):
+        raise GitHubError(f"the clone URL of {ref.slug} ({origin(url)}) is not on the configured GitHub host "
+                          f"({api_base}): dsfix does not send your token there; check --github-api / GITHUB_API_URL")
+    return url
+
+
 def _viewer(gh: GitHubClient) -> str | None:
     """The token's login; None for app/Actions tokens that cannot read /user."""
     try:
@@ -255,5 +266,5 @@ def _record(out: Path, result: Result) -> dict:
     report["github"] = result.summary()
     path = out / "report.json"
     if path.parent.is_dir():
-        path.write_text(json.dumps(report, indent=2, default=str))
+        write_atomic(path, json.dumps(report, indent=2, default=str))
     return report

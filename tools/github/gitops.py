@@ -28,6 +28,7 @@ def git_env(clone_url: str, token: str | None) -> dict[str, str]:
     if token and p.scheme in ("http", "https"):
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         cfg.append((f"http.{p.scheme}://{p.netloc}/.extraheader", f"Authorization: Basic {basic}"))
+        cfg.append(("http.followRedirects", "false"))   # the header is bound to this origin, never another
     env["GIT_CONFIG_COUNT"] = str(len(cfg))
     for i, (k, v) in enumerate(cfg):
         env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = k, v

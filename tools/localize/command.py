@@ -18,9 +18,12 @@ def localize_command(repo: Path, issue_file: Path, top_k: int, as_json: bool,
     when given, returns more keys for the output (`dsfix localize --prompt`: the prompt's views)."""
     from . import localize  # late: the package imports this module
 
+    from dsfix.common.worktree import NotAWorkTree, work_tree_root
     repo, issue_file = Path(repo), Path(issue_file)
-    if not repo.is_dir():
-        return _err(f"repository not found: {repo}")
+    try:
+        work_tree_root(repo)   # localizing a non-repository would rank nothing and look like success
+    except NotAWorkTree as e:
+        return _err(str(e))
     if not issue_file.is_file():
         return _err(f"issue file not found: {issue_file}")
     if top_k < 1:

@@ -1,0 +1,65 @@
+"""dsfix.common.interrupts in a real process, sent real signals: the first stops the work, a second
+during the cleanup that follows is only noted, a third quits at once."""
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CHILD = r"""
+import sys, time
+from pathlib import Path
+from dsfix.common.interrupts import stop_on_signals
+stop_on_signals()
+out = Path(sys.argv[1])
+try:
+    print("working", flush=True)
+    time.sleep(60)
+except KeyboardInterrupt:
+    print("stopping", flush=True)
+    try:
+        time.sleep(float(sys.argv[2]))          # cleanup: removing a container, say
+        out.write_text("cleaned up")
+    except KeyboardInterrupt:
+        out.write_text("cut short")
+        raise
+"""
+
+
+def _child(tmp_path: Path, cleanup_seconds: float) -> subprocess.Popen:
+    p = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "done"), str(cleanup_seconds)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "working\n"
+    return p
+
+
+def test_a_second_signal_during_cleanup_is_only_noted(tmp_path):
+    p = _child(tmp_path, 1.5)
+    p.send_signal(signal.SIGTERM)
+    assert p.stdout.readline() == "stopping\n"
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=30)
+    assert (tmp_path / "done").read_text() == "cleaned up"
+    assert "still cleaning up" in p.stderr.read()
+
+
+def test_a_third_signal_quits_at_once(tmp_path):
+    p = _child(tmp_path, 30)
+    p.send_signal(signal.SIGINT)
+    assert p.stdout.readline() == "stopping\n"
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    assert p.wait(timeout=10) != 0 and time.monotonic() - t0 < 10
+    assert (tmp_path / "done").read_text() == "cut short"
+
+
+def test_common_imports_nothing_of_dsfix():
+    """dsfix.common is the bottom of the import graph: every layer may use it, it uses none."""
+    root = Path(__file__).resolve().parents[1] / "common"
+    for f in root.glob("*.py"):
+        text = f.read_text()
+        assert "from dsfix" not in text and "import dsfix" not in text and "from ." not in text, f.name
