@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from dsfix.envs.specs import PARSERS, parse_log
+from dsfix.envs.specs import PARSERS, log_problem, parse_log
 
 DEMO = '''
 import pytest
@@ -354,3 +354,28 @@ def test_the_loop_never_counts_an_untrusted_log_as_tests_passing():
     after = TestRun.from_exec("pytest", ExecResult(1, forged, 0.1), "pytest")
     assert after.statuses == {"t.py::test_a": "PASSED"} and "disagree" in after.problem
     assert compare(before, after).tests_ok is False and compare(before, after).fixed == []
+
+
+def test_sessions_a_test_prints_by_running_pytest_belong_to_the_outer_one(tmp_path):
+    """Plugins' and pytest's own suites run pytest inside a test (pytester); under -rA the inner
+    sessions, tallies and all, are printed in the outer one's captured output. Two of them in one
+    test made the log look forged (SWE-bench pytest-dev__pytest-7373's gold patch was refused)."""
+    (tmp_path / "test_outer.py").write_text(textwrap.dedent('''\
+        pytest_plugins = ["pytester"]
+        def test_inner(pytester):
+            pytester.makepyfile("def test_a(): pass\\ndef test_b(): pass\\n")
+            pytester.runpytest().assert_outcomes(passed=2)
+            pytester.makepyfile(test_two="def test_c(): assert 0\\n")
+            pytester.runpytest("-rA", "test_two.py").assert_outcomes(failed=1)
+            print("PASSED test_outer.py::test_plain")   # looks like a result, inside captured output
+        def test_plain():
+            assert 0
+        '''))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    log = proc.stdout
+    assert log.count("test session starts") == 3
+    assert parse_log("pytest", log) == {"test_outer.py::test_inner": "PASSED", "test_outer.py::test_plain": "FAILED"}
+    assert log_problem("pytest", log, proc.returncode) is None
+    from dsfix.envs.specs.parsers import pytest_tally
+    assert pytest_tally(log) == {"PASSED": 1, "FAILED": 1, "ERROR": 0, "XFAIL": 0}

@@ -67,11 +67,18 @@ def pytest_sections(text: str) -> list[tuple[list[str], str | None, list[str]]]:
     before the summary). Only what pytest itself writes between its last "short test summary
     info" header and the final tally counts as a result: lines a test prints (captured output,
     -s output, an atexit print after the tally) fall outside it. A session without a header (a
-    fragment of a log, a run cut short) gives all its lines as both: there is nothing better."""
+    fragment of a log, a run cut short) gives all its lines as both: there is nothing better.
+    A session printed inside another (the captured output of a test that runs pytest, as plugins'
+    and pytest's own suites do) belongs to the one around it: only the outer tally counts."""
     sessions: list[list[str]] = [[]]
+    depth = 0   # sessions open: a test that runs pytest itself (pytester) prints whole sessions
     for line in text.splitlines():
-        if _SESSION.match(line) and sessions[-1]:
-            sessions.append([])
+        if _SESSION.match(line):
+            if depth == 0 and sessions[-1]:
+                sessions.append([])
+            depth += 1
+        elif depth and _FINAL.match(line.strip()):
+            depth -= 1
         sessions[-1].append(line)
     out = []
     for lines in sessions:
