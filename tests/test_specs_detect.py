@@ -162,6 +162,21 @@ def test_tox_complex_command_falls_back(tmp_path):
     assert detect_spec(repo).test_cmd == "python -m pytest -rA"
 
 
+def test_tox_command_continued_with_backslashes(tmp_path):
+    # python-humanize's tox.ini: one pytest call over several lines; shlex used to raise on it
+    repo = make(tmp_path, {"tox.ini": "[testenv]\nextras =\n    tests\ncommands =\n"
+                                      "    {envpython} -m pytest \\\n      --cov humanize \\\n"
+                                      "      --cov-report term \\\n      {posargs}\n"})
+    spec = detect_spec(repo)
+    assert spec.test_cmd == "python -m pytest --cov humanize --cov-report term -rA"
+    assert spec.test_files_arg
+
+
+def test_tox_command_that_is_not_shell_like_falls_back(tmp_path):
+    repo = make(tmp_path, {"tox.ini": "[testenv]\ncommands = pytest -k 'unbalanced\n"})
+    assert detect_spec(repo).test_cmd == "python -m pytest -rA"
+
+
 def test_noxfile_pytest_session(tmp_path):
     repo = make(tmp_path, {"noxfile.py": """
         import nox

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,11 +84,16 @@ def from_tox(repo: Path) -> RunnerCommand | None:
         return None
     if not cfg.has_option("testenv", "commands"):
         return None
-    lines = [l.strip() for l in cfg.get("testenv", "commands").splitlines() if l.strip()]
+    # a trailing backslash continues a command on the next line (tox joins them)
+    text = re.sub(r"\\[ \t]*\n", " ", cfg.get("testenv", "commands"))
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
     runs = [l for l in lines if "pytest" in l]
     if len(runs) != 1:
         return None
-    tokens = [t for t in shlex.split(runs[0]) if t != "{posargs}"]
+    try:
+        tokens = [t for t in shlex.split(runs[0]) if t != "{posargs}"]
+    except ValueError:   # not shell-like (an unbalanced quote): not a simple command
+        return None
     args = pytest_args([t.replace("{toxinidir}", ".") for t in tokens])
     if args is None or any("{" in a for a in args):
         return None
