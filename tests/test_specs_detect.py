@@ -124,6 +124,14 @@ def test_unittest_only_repo_plain_dir(tmp_path):
     assert spec.test_files_arg is False and spec.install == []
 
 
+def test_unittest_in_a_root_test_py(tmp_path):
+    # python-slugify (2024): one unittest module named test.py at the root, no runner config
+    repo = make(tmp_path, {"setup.py": "from setuptools import setup\nsetup(name='d')\n",
+                           "d/__init__.py": "", "test.py": UNITTEST_TEST})
+    spec = detect_spec(repo)
+    assert (spec.test_cmd, spec.parser) == ("python -m unittest -v", "unittest")
+
+
 def test_tox_pytest_command(tmp_path):
     repo = make(tmp_path, {
         "setup.py": "from setuptools import setup\nsetup(name='d')\n",
