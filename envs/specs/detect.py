@@ -26,7 +26,7 @@ def _test_files(repo: Path) -> list[Path]:
     for root, dirs, files in os.walk(repo):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
         found += [Path(root, f) for f in sorted(files)
-                  if re.fullmatch(r"test_.*\.py|.*_test\.py", f)]
+                  if re.fullmatch(r"test_.*\.py|.*_test\.py|tests?\.py", f)]   # test.py: python-slugify
         if len(found) >= _MAX_TEST_FILES:
             break
     return found
