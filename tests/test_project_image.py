@@ -16,7 +16,8 @@ import pytest
 from clirun import dsfix, report, script
 from conftest import commit_files, git
 from dsfix.envs.layers.project import MARK, ProjectPlan
-from dsfix.envs.layers.project_build import ProjectBuildError, ensure_project_image, explain
+from dsfix.envs.layers.project_build import ProjectBuildError, choose_provision, ensure_project_image, explain
+from dsfix.envs.layers.python import PythonUnavailable
 from dsfix.envs.specs.testdeps import read_test_deps
 from dsfix.envs.workspace import Workspace
 from pyindex import Index, download, make_simple, write_wheel
@@ -106,6 +107,22 @@ def test_a_failed_step_reads_as_one_line_with_the_fix(tmp_path):
     assert first.startswith("the environment image could not be built: env.packages: dsfix_install nope failed: "
                             "ERROR: No matching distribution found for nope; in dsfix.yaml, correct env.packages")
     assert str(tmp_path / "x.log") in first and "No matching distribution" in msg.splitlines()[-1]
+
+
+def test_a_python_the_project_allows_when_the_best_cannot_be_had(tmp_path, monkeypatch):
+    # networkx: requires-python >=3.12; 3.12 needs a toolchain (none here, downloads off), and
+    # Debian trixie's 3.13 is allowed too: that one, not a failed run
+    monkeypatch.setenv("DSFIX_PYTHON_DIR", str(tmp_path / "no-toolchains"))
+    monkeypatch.setenv("DSFIX_PYTHON_URL", "")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "g"\nrequires-python = ">=3.12,!=3.14.1"\n')
+    deps = read_test_deps(tmp_path)
+    assert deps.python == "3.12" and deps.pythons[:2] == ["3.12", "3.13"]
+    logs: list[str] = []
+    prov = choose_provision(None, deps, logs.append)
+    assert (prov.version, prov.release, prov.toolchain) == ("3.13", "trixie", None)
+    assert any("using 3.13" in l for l in logs), logs
+    with pytest.raises(PythonUnavailable, match="env.python"):   # asked for by name: that one or nothing
+        choose_provision("3.12", deps, logs.append)
 
 
 # ---------------------------------------------------------------- real engine
