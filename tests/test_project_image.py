@@ -15,7 +15,7 @@ import pytest
 
 from clirun import dsfix, report, script
 from conftest import commit_files, git
-from dsfix.envs.layers.project import MARK, ProjectPlan
+from dsfix.envs.layers.project import MARK, ProjectPlan, build_script
 from dsfix.envs.layers.project_build import ProjectBuildError, choose_provision, ensure_project_image, explain
 from dsfix.envs.layers.python import PythonUnavailable
 from dsfix.envs.specs.testdeps import read_test_deps
@@ -125,6 +125,41 @@ def test_a_python_the_project_allows_when_the_best_cannot_be_had(tmp_path, monke
         choose_provision("3.12", deps, logs.append)
 
 
+UV_LOCK = """version = 1
+[[package]]
+name = "dsfix-testdep"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "calc"
+version = "0.1.0"
+source = { editable = "." }
+
+[[package]]
+name = "numpy"
+version = "2.2.6"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "numpy"
+version = "2.3.4"
+source = { registry = "https://pypi.org/simple" }
+"""
+
+
+def test_lock_pins_become_build_constraints(tmp_path):
+    repo = make_project(tmp_path / "calc", extra=" pins")
+    (repo / "uv.lock").write_text(UV_LOCK)
+    (repo / "constraints-ci.txt").write_text("-r other.txt\nattrs<30  # a comment\n")
+    d = read_test_deps(repo)
+    # one version: pinned; several (one per Python): left free; the project itself: not a pin
+    assert d.constraints == ["dsfix-testdep==1.0", "attrs<30"]
+    assert {"uv.lock", "constraints-ci.txt"} <= set(d.key_files)
+    plan = ProjectPlan(d, {}, "dsfix/base:bookworm", "sha256:b", "3.11")
+    assert "export PIP_CONSTRAINT=/dsfix/constraints.txt UV_CONSTRAINT=/dsfix/constraints.txt" in build_script(plan)
+
+
 # ---------------------------------------------------------------- real engine
 
 @pytest.fixture(scope="module")
@@ -133,7 +168,9 @@ def index(tmp_path_factory):
     files = top / "files"
     files.mkdir()
     download(files)
-    write_wheel(files, "dsfix-testdep", "1.0", {"dsfix_testdep/__init__.py": "def double(x):\n    return 2 * x\n"})
+    for v in ("1.0", "2.0"):   # the same code; a lock may pin the older one
+        write_wheel(files, "dsfix-testdep", v, {"dsfix_testdep/__init__.py": f"VERSION = {v!r}\n\n\n"
+                                                "def double(x):\n    return 2 * x\n"})
     make_simple(files, top / "simple")
     srv = Index(top)
     yield srv.url
@@ -209,3 +246,22 @@ def test_a_package_that_cannot_install_stops_with_one_line(docker_client, index,
     assert r.returncode == 2, r.stderr + r.stdout
     err = [l for l in r.stderr.splitlines() if l.startswith("error") or "could not be built" in l]
     assert len(err) == 1 and "env.packages" in err[0] and "dsfix-no-such-package" in err[0], r.stderr
+
+
+def test_the_lock_decides_the_version_installed(docker_client, index, tmp_path):
+    # the index has dsfix-testdep 1.0 and 2.0; the project's uv.lock says 1.0 (as click's lock
+    # keeps the pytest its filterwarnings=error suite works with)
+    from dsfix.envs.docker_env import DockerEnvironment
+    repo = make_project(tmp_path / "calc", extra=" locked")
+    (repo / "uv.lock").write_text(UV_LOCK)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "lock")
+    logs: list[str] = []
+    img = ensure_project_image(docker_client, Workspace(repo), index_url=index, log=logs.append)
+    try:
+        assert any("pins from the project's lock" in l for l in logs), logs
+        with DockerEnvironment(Workspace(repo), img.tag, pull=False, client=docker_client) as env:
+            r = env.execute("python -c 'import dsfix_testdep; print(dsfix_testdep.VERSION)'")
+            assert r.exit_code == 0 and r.output.strip() == "1.0", r.output
+    finally:
+        _remove(docker_client, img.tag)

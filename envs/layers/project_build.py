@@ -114,6 +114,7 @@ def _context(ctx: Path, ws: Workspace, plan: ProjectPlan) -> None:
     d.mkdir()
     (d / "build.sh").write_text(build_script(plan))
     (d / "build_env.sh").write_text(BUILD_ENV)
+    (d / "constraints.txt").write_text("".join(f"{c}\n" for c in plan.deps.constraints))
     (d / "tree.txt").write_bytes(b"".join(n.encode("utf-8", "surrogateescape") + b"\0" for n in snap.names))
     ca = build_ca()
     (d / "ca.crt").write_bytes(ca.read_bytes() if ca else b"")

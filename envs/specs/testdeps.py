@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import pyversion
 from .detect import detect_spec, requirement_files
+from .lockpins import read_pins
 from .project import load_toml, read_project
 from .runners import tox_config
 
@@ -29,6 +30,7 @@ class TestDeps:
     key_files: list[str] = field(default_factory=list)
     python: str = "3.11"                                          # from the project's metadata
     pythons: list[str] = field(default_factory=list)              # every version it allows, best first
+    constraints: list[str] = field(default_factory=list)         # pins from its lock / constraints files
 
 
 def _pick(names: list[str]) -> list[str]:
@@ -76,5 +78,6 @@ def read_test_deps(repo: Path) -> TestDeps:
     keys = [f for f in KEY_FILES if (repo / f).is_file()] + files
     keys += sorted(p.relative_to(repo).as_posix() for p in repo.glob("requirements/*.txt"))
     pythons = pyversion.ranked(info.requires_python, pyversion.classifier_versions(info.classifiers))
+    pins, pin_files = read_pins(repo)
     return TestDeps(info.packaged, extras if info.packaged else [], files, list(dict.fromkeys(reqs)),
-                    list(dict.fromkeys(keys)), spec.python, pythons)
+                    list(dict.fromkeys(keys + pin_files)), spec.python, pythons, pins)
