@@ -281,3 +281,20 @@ def test_tox_config_embedded_in_pyproject(tmp_path):
 def test_python_version_choice(requires, classifiers, expected):
     from dsfix.envs.specs import pyversion
     assert pyversion.choose(requires, classifiers) == expected
+
+
+def test_a_config_that_forces_colour_still_gives_readable_results(tmp_path):
+    # python-humanize's tox.ini: [pytest] addopts = --color=yes. Its -rA log was escape codes to the
+    # parser: 708 tests ran, none was read. The detected command turns colour off again.
+    import subprocess
+    import sys
+    from dsfix.envs.specs import parse_log
+    repo = make(tmp_path, {"tox.ini": "[testenv]\ncommands = pytest {posargs}\n[pytest]\naddopts = --color=yes\n",
+                           "tests/test_a.py": "def test_ok():\n    pass\n\n\ndef test_bad():\n    assert 0\n"})
+    spec = detect_spec(repo)
+    assert spec.test_cmd == "python -m pytest -rA --color=no"
+    cmd = [sys.executable, *spec.test_cmd.split()[1:], "-p", "no:cacheprovider", "-p", "no:randomly"]
+    out = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=120).stdout
+    assert parse_log("pytest", out) == {"tests/test_a.py::test_ok": "PASSED", "tests/test_a.py::test_bad": "FAILED"}
+    (repo / "tox.ini").write_text("[testenv]\ncommands = pytest {posargs}\n")
+    assert detect_spec(repo).test_cmd == "python -m pytest -rA"   # nothing forced: nothing added

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from . import pyversion
 from .model import RepoSpec
 from .project import ProjectInfo, read_project
-from .runners import RunnerCommand, from_nox, from_tox
+from .runners import RunnerCommand, forces_color, from_nox, from_tox
 
 PIP = "python -m pip install"
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
@@ -93,7 +93,8 @@ def detect_spec(repo: Path) -> RepoSpec:
                         test_files_arg=files_arg, source="detected")
     runner = _runner(repo)
     install += _package_install(info, runner.extras) + runner.install + [f"{PIP} pytest"]
-    return RepoSpec(python=python, install=list(dict.fromkeys(install)), test_cmd=runner.test_cmd, parser="pytest",
+    cmd = runner.test_cmd + (" --color=no" if forces_color(repo) else "")   # results, not escape codes
+    return RepoSpec(python=python, install=list(dict.fromkeys(install)), test_cmd=cmd, parser="pytest",
                     test_files_arg=not runner.has_paths, source="detected")
 
 

@@ -102,6 +102,26 @@ def from_tox(repo: Path) -> RunnerCommand | None:
     return RunnerCommand(cmd, _tox_deps(cfg.get("testenv", "deps", fallback="")), extras, has_paths)
 
 
+def _ini_addopts(path: Path, section: str) -> str:
+    cfg = configparser.ConfigParser(interpolation=None)
+    try:
+        cfg.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, configparser.Error):
+        return ""
+    return cfg.get(section, "addopts", fallback="")
+
+
+def forces_color(repo: Path) -> bool:
+    """Does the repository's pytest config say ``--color=yes``? (python-humanize's tox.ini does:
+    its log then reads as escape codes, not results, so the command must say --color=no.)"""
+    opts = load_toml(repo / "pyproject.toml").get("tool", {}).get("pytest", {}).get("ini_options", {}).get("addopts", "")
+    texts = [" ".join(opts) if isinstance(opts, list) else str(opts)]
+    texts += [_ini_addopts(repo / name, section) for name, section in
+              (("pytest.ini", "pytest"), (".pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest"))
+              if (repo / name).is_file()]
+    return any(re.search(r"--colou?r[= ]yes\b", t) for t in texts)
+
+
 def _literal_args(call: ast.Call) -> list[str] | None:
     if call.keywords or not all(isinstance(a, ast.Constant) and isinstance(a.value, str)
                                 for a in call.args):
