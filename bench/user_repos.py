@@ -200,7 +200,7 @@ def run_case(case: Case, args, client) -> Row:
                 row.real_after = (tests.get("after") or {}).get("counts", {})
                 row.test_source = f"{tests.get('source', '')}: {tests.get('command', '')}"
                 row.real, row.real_s, row.real_attempt_s = status, res["seconds"], res["attempt_s"]
-                row.lookup_in_run_s = ((rep.get("timings") or {}).get("environment") or {}).get("image_lookup")
+                row.lookup_in_run_s = _total(((rep.get("timings") or {}).get("environment") or {}).get("image_lookup"))
             else:
                 row.noop, row.noop_attempt_s = status, res["attempt_s"]
             if args.keep:
@@ -211,8 +211,19 @@ def run_case(case: Case, args, client) -> Row:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _total(timing) -> float | None:
+    """report.json's timings are {count, total, mean}."""
+    return timing.get("total") if isinstance(timing, dict) else timing
+
+
 def _fmt(v, unit="s") -> str:
     return "-" if v is None else f"{v:.1f}{unit}" if isinstance(v, float) else str(v)
+
+
+def _tests(r: Row) -> str:
+    """Tests dsfix read from the baseline run, and how many of them were red before any change."""
+    red = sum(n for s, n in r.before.items() if s in ("FAILED", "ERROR"))
+    return f"{r.collected}" + (f" ({red} red)" if red else "")
 
 
 def table(rows: list[Row]) -> Table:
@@ -222,7 +233,7 @@ def table(rows: list[Row]) -> Table:
         t.add_column(col)
     for r in rows:
         t.add_row(f"{r.repo} @ {r.fix[:8]}", r.python, _fmt(r.build_first_s) + ("" if r.built else " (cached)"),
-                  _fmt(r.build_cached_s), _fmt(r.lookup_in_run_s), str(r.collected),
+                  _fmt(r.build_cached_s), _fmt(r.lookup_in_run_s), _tests(r),
                   r.real or "-", _fmt(r.real_attempt_s), r.noop or "-", _fmt(r.noop_attempt_s),
                   json.dumps(r.yaml) if r.yaml else "nothing")
     n = len(rows)
@@ -254,7 +265,17 @@ def main() -> int:
                     help="env.exec_timeout for the runs (a trusted setting, never from dsfix.yaml; dsfix's "
                          "default 300 s is too short for pypa/packaging's suite on a loaded 2-core machine)")
     ap.add_argument("--keep", action="store_true", help="copy each run's outputs (report, trajectory) to --out")
+    ap.add_argument("--table", nargs="+", metavar="JSON", default=None,
+                    help="only print the table from earlier runs' user_repos.json (a later file's row "
+                         "for a repository replaces an earlier one's)")
     args = ap.parse_args()
+    if args.table:
+        rows = {}
+        for f in args.table:
+            rows.update({r["repo"]: Row(**{**r, "lookup_in_run_s": _total(r["lookup_in_run_s"])})
+                         for r in json.loads(Path(f).read_text())})
+        Console(width=200).print(table(list(rows.values())))
+        return 0
     from dsfix.envs.docker_env import docker_client
     client = args.client = docker_client(timeout=600)
     signal.signal(signal.SIGTERM, _stop)
@@ -263,7 +284,7 @@ def main() -> int:
     if want - {c.repo for c in cases}:
         raise SystemExit(f"no such case: {', '.join(sorted(want - {c.repo for c in cases}))}")
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    console, rows = Console(), []
+    console, rows = Console(width=200), []
     for case in cases:
         console.print(f"[bold]{case.repo}[/] @ {case.fix[:10]}: {case.why}")
         rows.append(run_case(case, args, client))

@@ -58,7 +58,8 @@ def choose_provision(python: str | None, deps: TestDeps, log=print) -> Provision
             first = first or e
             continue
         if first:
-            log(f"python {wants[0]}: {str(first).split(';')[0]}; using {prov.version}, which the project also allows")
+            log(f"python {wants[0]} cannot be had here (no Debian release ships it, and no toolchain was found or "
+                f"downloaded); using {prov.version}, which the project also allows")
         return prov
     raise PythonUnavailable(f"{first}; or choose another with env.python in dsfix.yaml")
 
