@@ -78,12 +78,12 @@ def mirror(case: Case) -> Path:
     return path
 
 
-def checkout(case: Case, dest: Path) -> Path:
+def checkout(case: Case, dest: Path, yaml: dict) -> Path:
     """A clone at the fix's parent: the user's repository, with the bug."""
     subprocess.run(["git", "clone", "-q", "--shared", "--no-checkout", str(mirror(case)), str(dest)], check=True)
     git(dest, "checkout", "-q", "--detach", f"{case.fix}^")
-    if case.yaml:
-        (dest / "dsfix.yaml").write_text(json.dumps(case.yaml))
+    if yaml:
+        (dest / "dsfix.yaml").write_text(json.dumps(yaml))
     return dest
 
 
@@ -180,10 +180,10 @@ def left_behind(client, pids: list[int]) -> int:
 
 
 def run_case(case: Case, args, client) -> Row:
-    row = Row(case.repo, case.fix[:10], yaml=case.yaml)
+    row = Row(case.repo, case.fix[:10], yaml={} if args.no_yaml else case.yaml)
     work = Path(tempfile.mkdtemp(prefix="dsfix-bench-ur-", dir="/tmp"))
     try:
-        repo = checkout(case, work / case.repo.split("/")[1])
+        repo = checkout(case, work / case.repo.split("/")[1], row.yaml)
         if not env_build(repo, row, args.fresh, client):
             return row
         for kind, attempts in (("real", args.attempts), ("noop", args.noop_attempts)):
@@ -264,6 +264,7 @@ def main() -> int:
     ap.add_argument("--exec-timeout", type=int, default=900,
                     help="env.exec_timeout for the runs (a trusted setting, never from dsfix.yaml; dsfix's "
                          "default 300 s is too short for pypa/packaging's suite on a loaded 2-core machine)")
+    ap.add_argument("--no-yaml", action="store_true", help="ignore the cases' dsfix.yaml: dsfix's defaults only")
     ap.add_argument("--keep", action="store_true", help="copy each run's outputs (report, trajectory) to --out")
     ap.add_argument("--table", nargs="+", metavar="JSON", default=None,
                     help="only print the table from earlier runs' user_repos.json (a later file's row "
