@@ -119,7 +119,7 @@ def dsfix(*args: str, env: dict | None = None, timeout: int = 3600, pids: list |
     containers carry on their labels."""
     full = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", **(env or {})}
     t0 = time.monotonic()
-    with subprocess.Popen([DSFIX, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    with subprocess.Popen([os.environ.get("DSFIX_BENCH_CLI", DSFIX), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           env=full) as p:
         if pids is not None:
             pids.append(p.pid)
@@ -264,12 +264,14 @@ def main() -> int:
     ap.add_argument("--exec-timeout", type=int, default=900,
                     help="env.exec_timeout for the runs (a trusted setting, never from dsfix.yaml; dsfix's "
                          "default 300 s is too short for pypa/packaging's suite on a loaded 2-core machine)")
+    ap.add_argument("--dsfix", default=DSFIX, help="the dsfix CLI to measure (another checkout's: a baseline)")
     ap.add_argument("--no-yaml", action="store_true", help="ignore the cases' dsfix.yaml: dsfix's defaults only")
     ap.add_argument("--keep", action="store_true", help="copy each run's outputs (report, trajectory) to --out")
     ap.add_argument("--table", nargs="+", metavar="JSON", default=None,
                     help="only print the table from earlier runs' user_repos.json (a later file's row "
                          "for a repository replaces an earlier one's)")
     args = ap.parse_args()
+    os.environ["DSFIX_BENCH_CLI"] = args.dsfix
     if args.table:
         rows = {}
         for f in args.table:
