@@ -15,8 +15,9 @@ import pytest
 
 from clirun import dsfix, report, script
 from conftest import commit_files, git
-from dsfix.envs.layers.project import MARK, ProjectPlan
-from dsfix.envs.layers.project_build import ensure_project_image, explain
+from dsfix.envs.layers.project import MARK, ProjectPlan, build_script
+from dsfix.envs.layers.project_build import choose_provision, ensure_project_image, explain
+from dsfix.envs.layers.python import PythonUnavailable
 from dsfix.envs.specs.testdeps import read_test_deps
 from dsfix.envs.workspace import Workspace
 from pyindex import Index, download, make_simple, write_wheel
@@ -108,6 +109,57 @@ def test_a_failed_step_reads_as_one_line_with_the_fix(tmp_path):
     assert str(tmp_path / "x.log") in first and "No matching distribution" in msg.splitlines()[-1]
 
 
+def test_a_python_the_project_allows_when_the_best_cannot_be_had(tmp_path, monkeypatch):
+    # networkx: requires-python >=3.12; 3.12 needs a toolchain (none here, downloads off), and
+    # Debian trixie's 3.13 is allowed too: that one, not a failed run
+    monkeypatch.setenv("DSFIX_PYTHON_DIR", str(tmp_path / "no-toolchains"))
+    monkeypatch.setenv("DSFIX_PYTHON_URL", "")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "g"\nrequires-python = ">=3.12,!=3.14.1"\n')
+    deps = read_test_deps(tmp_path)
+    assert deps.python == "3.12" and deps.pythons[:2] == ["3.12", "3.13"]
+    logs: list[str] = []
+    prov = choose_provision(None, deps, logs.append)
+    assert (prov.version, prov.release, prov.toolchain) == ("3.13", "trixie", None)
+    assert any("using 3.13" in l for l in logs), logs
+    with pytest.raises(PythonUnavailable, match="env.python"):   # asked for by name: that one or nothing
+        choose_provision("3.12", deps, logs.append)
+
+
+UV_LOCK = """version = 1
+[[package]]
+name = "dsfix-testdep"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "calc"
+version = "0.1.0"
+source = { editable = "." }
+
+[[package]]
+name = "numpy"
+version = "2.2.6"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "numpy"
+version = "2.3.4"
+source = { registry = "https://pypi.org/simple" }
+"""
+
+
+def test_lock_pins_become_build_constraints(tmp_path):
+    repo = make_project(tmp_path / "calc", extra=" pins")
+    (repo / "uv.lock").write_text(UV_LOCK)
+    (repo / "constraints-ci.txt").write_text("-r other.txt\nattrs<30  # a comment\n")
+    d = read_test_deps(repo)
+    # one version: pinned; several (one per Python): left free; the project itself: not a pin
+    assert d.constraints == ["dsfix-testdep==1.0", "attrs<30"]
+    assert {"uv.lock", "constraints-ci.txt"} <= set(d.key_files)
+    plan = ProjectPlan(d, {}, "dsfix/base:bookworm", "sha256:b", "3.11")
+    assert "export PIP_CONSTRAINT=/dsfix/constraints.txt UV_CONSTRAINT=/dsfix/constraints.txt" in build_script(plan)
+
+
 # ---------------------------------------------------------------- real engine
 
 @pytest.fixture(scope="module")
@@ -116,7 +168,9 @@ def index(tmp_path_factory):
     files = top / "files"
     files.mkdir()
     download(files)
-    write_wheel(files, "dsfix-testdep", "1.0", {"dsfix_testdep/__init__.py": "def double(x):\n    return 2 * x\n"})
+    for v in ("1.0", "2.0"):   # the same code; a lock may pin the older one
+        write_wheel(files, "dsfix-testdep", v, {"dsfix_testdep/__init__.py": f"VERSION = {v!r}\n\n\n"
+                                                "def double(x):\n    return 2 * x\n"})
     make_simple(files, top / "simple")
     srv = Index(top)
     yield srv.url
@@ -192,3 +246,22 @@ def test_a_package_that_cannot_install_stops_with_one_line(docker_client, index,
     assert r.returncode == 2, r.stderr + r.stdout
     err = [l for l in r.stderr.splitlines() if l.startswith("error") or "could not be built" in l]
     assert len(err) == 1 and "env.packages" in err[0] and "dsfix-no-such-package" in err[0], r.stderr
+
+
+def test_the_lock_decides_the_version_installed(docker_client, index, tmp_path):
+    # the index has dsfix-testdep 1.0 and 2.0; the project's uv.lock says 1.0 (as click's lock
+    # keeps the pytest its filterwarnings=error suite works with)
+    from dsfix.envs.docker_env import DockerEnvironment
+    repo = make_project(tmp_path / "calc", extra=" locked")
+    (repo / "uv.lock").write_text(UV_LOCK)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "lock")
+    logs: list[str] = []
+    img = ensure_project_image(docker_client, Workspace(repo), index_url=index, log=logs.append)
+    try:
+        assert any("pins from the project's lock" in l for l in logs), logs
+        with DockerEnvironment(Workspace(repo), img.tag, pull=False, client=docker_client) as env:
+            r = env.execute("python -c 'import dsfix_testdep; print(dsfix_testdep.VERSION)'")
+            assert r.exit_code == 0 and r.output.strip() == "1.0", r.output
+    finally:
+        _remove(docker_client, img.tag)

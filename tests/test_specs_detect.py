@@ -125,6 +125,14 @@ def test_unittest_only_repo_plain_dir(tmp_path):
     assert spec.test_files_arg is False and spec.install == []
 
 
+def test_unittest_in_a_root_test_py(tmp_path):
+    # python-slugify (2024): one unittest module named test.py at the root, no runner config
+    repo = make(tmp_path, {"setup.py": "from setuptools import setup\nsetup(name='d')\n",
+                           "d/__init__.py": "", "test.py": UNITTEST_TEST})
+    spec = detect_spec(repo)
+    assert (spec.test_cmd, spec.parser) == ("python -m unittest -v", "unittest")
+
+
 def test_tox_pytest_command(tmp_path):
     repo = make(tmp_path, {
         "setup.py": "from setuptools import setup\nsetup(name='d')\n",
@@ -160,6 +168,21 @@ def test_tox_with_test_paths_disables_file_args(tmp_path):
 
 def test_tox_complex_command_falls_back(tmp_path):
     repo = make(tmp_path, {"tox.ini": "[testenv]\ncommands = pytest {env:PYTEST_ARGS:}\n"})
+    assert detect_spec(repo).test_cmd == "python -m pytest -rA"
+
+
+def test_tox_command_continued_with_backslashes(tmp_path):
+    # python-humanize's tox.ini: one pytest call over several lines; shlex used to raise on it
+    repo = make(tmp_path, {"tox.ini": "[testenv]\nextras =\n    tests\ncommands =\n"
+                                      "    {envpython} -m pytest \\\n      --cov humanize \\\n"
+                                      "      --cov-report term \\\n      {posargs}\n"})
+    spec = detect_spec(repo)
+    assert spec.test_cmd == "python -m pytest --cov humanize --cov-report term -rA"
+    assert spec.test_files_arg
+
+
+def test_tox_command_that_is_not_shell_like_falls_back(tmp_path):
+    repo = make(tmp_path, {"tox.ini": "[testenv]\ncommands = pytest -k 'unbalanced\n"})
     assert detect_spec(repo).test_cmd == "python -m pytest -rA"
 
 
@@ -260,3 +283,20 @@ def test_tox_config_embedded_in_pyproject(tmp_path):
 def test_python_version_choice(requires, classifiers, expected):
     from dsfix.envs.specs import pyversion
     assert pyversion.choose(requires, classifiers) == expected
+
+
+def test_a_config_that_forces_colour_still_gives_readable_results(tmp_path):
+    # python-humanize's tox.ini: [pytest] addopts = --color=yes. Its -rA log was escape codes to the
+    # parser: 708 tests ran, none was read. The detected command turns colour off again.
+    import subprocess
+    import sys
+    from dsfix.envs.specs import parse_log
+    repo = make(tmp_path, {"tox.ini": "[testenv]\ncommands = pytest {posargs}\n[pytest]\naddopts = --color=yes\n",
+                           "tests/test_a.py": "def test_ok():\n    pass\n\n\ndef test_bad():\n    assert 0\n"})
+    spec = detect_spec(repo)
+    assert spec.test_cmd == "python -m pytest -rA --color=no"
+    cmd = [sys.executable, *spec.test_cmd.split()[1:], "-p", "no:cacheprovider", "-p", "no:randomly"]
+    out = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=120).stdout
+    assert parse_log("pytest", out) == {"tests/test_a.py::test_ok": "PASSED", "tests/test_a.py::test_bad": "FAILED"}
+    (repo / "tox.ini").write_text("[testenv]\ncommands = pytest {posargs}\n")
+    assert detect_spec(repo).test_cmd == "python -m pytest -rA"   # nothing forced: nothing added

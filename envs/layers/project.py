@@ -116,6 +116,7 @@ def build_script(plan: ProjectPlan) -> str:
              f"{plan.interpreter} -m venv {VENV} || {{ echo '{MARK} FAILED step: venv'; exit 1; }}",
              _INSTALLER.format(installer=plan.installer, py=plan.interpreter, uvvenv=UV_VENV, venv=VENV,
                                mark=MARK),
+             *(_constraint_exports(plan)),
              f"cd {plan.workdir}"]
     for i, (name, cmd) in enumerate(steps, 1):
         lines += [f"echo {shlex.quote(f'{MARK} step {i}/{len(steps)}: {name}: {cmd}')}",
@@ -123,6 +124,17 @@ def build_script(plan: ProjectPlan) -> str:
     lines += [f"xargs -0 -a /dsfix/tree.txt rm -f -- && find {plan.workdir} -mindepth 1 -depth -type d -empty -delete",
               f"rm -rf {UV_VENV}", f"echo '{MARK} done'", ""]
     return "\n".join(lines)
+
+
+CONSTRAINTS = "/dsfix/constraints.txt"
+
+
+def _constraint_exports(plan: ProjectPlan) -> list[str]:
+    """The project's pins (uv.lock, poetry.lock, constraints*.txt) constrain every install step."""
+    if not plan.deps.constraints:
+        return []
+    return ["echo " + shlex.quote(f"{MARK} {len(plan.deps.constraints)} pins from the project's lock / constraints files"),
+            f"export PIP_CONSTRAINT={CONSTRAINTS} UV_CONSTRAINT={CONSTRAINTS}"]
 
 
 def _index_exports(index_url: str | None) -> list[str]:

@@ -15,7 +15,7 @@ from ..specs.testdeps import TestDeps, read_test_deps
 from ..workspace import Workspace
 from .core import BUILD_ENV, LayerBuildError, _docker_build, _exists, _lock, build_ca, check_disk
 from .project import MARK, ProjectPlan, build_script, dockerfile, labels
-from .python import PythonUnavailable, ensure_provision, provision_for
+from .python import RELEASES, Provision, PythonUnavailable, ensure_provision, provision_for
 
 
 class ProjectBuildError(LayerBuildError):
@@ -37,15 +37,31 @@ def plan_project(client, ws: Workspace, *, python: str | None = None, packages=(
     snap = ws.snapshot()
     deps = _copied_only(read_test_deps(ws.root), set(snap.names)) if auto_install else TestDeps()
     files = {f: hashlib.sha256(snap.entry(f).data).hexdigest() for f in deps.key_files if snap.entry(f)}
-    want = python or deps.python
-    try:
-        prov = provision_for(want, log=log)
-    except PythonUnavailable as e:
-        raise PythonUnavailable(f"{e}; or choose another with env.python in dsfix.yaml") from None
+    prov = choose_provision(python, deps, log)
     ensure_provision(client, prov, log)
     return ProjectPlan(deps, files, prov.tag, client.images.get(prov.tag).id, prov.version,
                        prov.interpreter or "/usr/bin/python3", workdir.rstrip("/") or "/repo",
                        list(packages), list(setup), installer, index_url)
+
+
+def choose_provision(python: str | None, deps: TestDeps, log=print) -> Provision:
+    """``env.python`` when given; else the project's best allowed Python, or, when that one cannot
+    be had (no toolchain offline for 3.12, say), the next allowed version a Debian release ships
+    (``requires-python = ">=3.12"`` runs on trixie's 3.13 rather than not at all)."""
+    best = deps.pythons[0] if deps.pythons else deps.python
+    wants = [python] if python else [best] + [v for v in deps.pythons[1:] if v in RELEASES]
+    first: PythonUnavailable | None = None
+    for v in wants:
+        try:
+            prov = provision_for(v, log=log)
+        except PythonUnavailable as e:
+            first = first or e
+            continue
+        if first:
+            log(f"python {wants[0]} cannot be had here (no Debian release ships it, and no toolchain was found or "
+                f"downloaded); using {prov.version}, which the project also allows")
+        return prov
+    raise PythonUnavailable(f"{first}; or choose another with env.python in dsfix.yaml")
 
 
 def _copied_only(deps: TestDeps, names: set[str]) -> TestDeps:
@@ -99,6 +115,7 @@ def _context(ctx: Path, ws: Workspace, plan: ProjectPlan) -> None:
     d.mkdir()
     (d / "build.sh").write_text(build_script(plan))
     (d / "build_env.sh").write_text(BUILD_ENV)
+    (d / "constraints.txt").write_text("".join(f"{c}\n" for c in plan.deps.constraints))
     (d / "tree.txt").write_bytes(b"".join(n.encode("utf-8", "surrogateescape") + b"\0" for n in snap.names))
     ca = build_ca()
     (d / "ca.crt").write_bytes(ca.read_bytes() if ca else b"")

@@ -9,7 +9,7 @@ from pathlib import Path
 from . import pyversion
 from .model import RepoSpec
 from .project import ProjectInfo, read_project
-from .runners import RunnerCommand, from_nox, from_tox
+from .runners import RunnerCommand, forces_color, from_nox, from_tox
 
 PIP = "python -m pip install"
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
@@ -23,7 +23,7 @@ def _test_files(repo: Path) -> list[Path]:
     for root, dirs, files in os.walk(repo):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
         found += [Path(root, f) for f in sorted(files)
-                  if re.fullmatch(r"test_.*\.py|.*_test\.py", f)]
+                  if re.fullmatch(r"test_.*\.py|.*_test\.py|tests?\.py", f)]   # test.py: python-slugify
         if len(found) >= _MAX_TEST_FILES:
             break
     return found
@@ -90,7 +90,8 @@ def detect_spec(repo: Path) -> RepoSpec:
                         test_files_arg=files_arg, source="detected")
     runner = _runner(repo)
     install += _package_install(info, runner.extras) + runner.install + [f"{PIP} pytest"]
-    return RepoSpec(python=python, install=list(dict.fromkeys(install)), test_cmd=runner.test_cmd, parser="pytest",
+    cmd = runner.test_cmd + (" --color=no" if forces_color(repo) else "")   # results, not escape codes
+    return RepoSpec(python=python, install=list(dict.fromkeys(install)), test_cmd=cmd, parser="pytest",
                     test_files_arg=not runner.has_paths, source="detected")
 
 

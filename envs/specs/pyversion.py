@@ -55,18 +55,20 @@ def allowed(spec: str) -> list[str] | None:
             if all(_clause_allows(op, v, _release(c)[:2]) for op, v in clauses)]
 
 
-def _closest_to_default(options: list[str]) -> str:
-    return min(options, key=lambda v: abs(_release(v)[1] - _release(DEFAULT)[1]))
-
-
-def choose(requires: str | None, classifiers: list[str]) -> str:
-    """3.11 when allowed, else the allowed version closest to it."""
+def ranked(requires: str | None, classifiers: list[str]) -> list[str]:
+    """The allowed versions (the classifiers' among them, when any), best first: 3.11 when
+    allowed, then by distance from it (the older first on a tie)."""
     options = allowed(requires) if isinstance(requires, str) and requires else None
     if options is None:
         options = list(CANDIDATES)
     listed = [v for v in classifiers if v in options]
-    pool = listed or options
-    return DEFAULT if DEFAULT in pool else (_closest_to_default(pool) if pool else DEFAULT)
+    pool = sorted(dict.fromkeys(listed or options), key=_release)
+    return sorted(pool, key=lambda v: abs(_release(v)[1] - _release(DEFAULT)[1])) or [DEFAULT]
+
+
+def choose(requires: str | None, classifiers: list[str]) -> str:
+    """3.11 when allowed, else the allowed version closest to it."""
+    return ranked(requires, classifiers)[0]
 
 
 def classifier_versions(classifiers: list[str]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,17 +84,42 @@ def from_tox(repo: Path) -> RunnerCommand | None:
         return None
     if not cfg.has_option("testenv", "commands"):
         return None
-    lines = [l.strip() for l in cfg.get("testenv", "commands").splitlines() if l.strip()]
+    # a trailing backslash continues a command on the next line (tox joins them)
+    text = re.sub(r"\\[ \t]*\n", " ", cfg.get("testenv", "commands"))
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
     runs = [l for l in lines if "pytest" in l]
     if len(runs) != 1:
         return None
-    tokens = [t for t in shlex.split(runs[0]) if t != "{posargs}"]
+    try:
+        tokens = [t for t in shlex.split(runs[0]) if t != "{posargs}"]
+    except ValueError:   # not shell-like (an unbalanced quote): not a simple command
+        return None
     args = pytest_args([t.replace("{toxinidir}", ".") for t in tokens])
     if args is None or any("{" in a for a in args):
         return None
     cmd, has_paths = build_pytest(args)
     extras = [e.strip() for e in cfg.get("testenv", "extras", fallback="").replace(",", "\n").split()]
     return RunnerCommand(cmd, _tox_deps(cfg.get("testenv", "deps", fallback="")), extras, has_paths)
+
+
+def _ini_addopts(path: Path, section: str) -> str:
+    cfg = configparser.ConfigParser(interpolation=None)
+    try:
+        cfg.read_string(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, configparser.Error):
+        return ""
+    return cfg.get(section, "addopts", fallback="")
+
+
+def forces_color(repo: Path) -> bool:
+    """Does the repository's pytest config say ``--color=yes``? (python-humanize's tox.ini does:
+    its log then reads as escape codes, not results, so the command must say --color=no.)"""
+    opts = load_toml(repo / "pyproject.toml").get("tool", {}).get("pytest", {}).get("ini_options", {}).get("addopts", "")
+    texts = [" ".join(opts) if isinstance(opts, list) else str(opts)]
+    texts += [_ini_addopts(repo / name, section) for name, section in
+              (("pytest.ini", "pytest"), (".pytest.ini", "pytest"), ("tox.ini", "pytest"), ("setup.cfg", "tool:pytest"))
+              if (repo / name).is_file()]
+    return any(re.search(r"--colou?r[= ]yes\b", t) for t in texts)
 
 
 def _literal_args(call: ast.Call) -> list[str] | None:

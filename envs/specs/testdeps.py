@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import pyversion
 from .detect import detect_spec, requirement_files
+from .lockpins import read_pins
 from .project import load_toml, read_project
 from .runners import tox_config
 
@@ -27,6 +29,8 @@ class TestDeps:
     requirements: list[str] = field(default_factory=list)        # dependency groups, tox deps, pytest
     key_files: list[str] = field(default_factory=list)
     python: str = "3.11"                                          # from the project's metadata
+    pythons: list[str] = field(default_factory=list)              # every version it allows, best first
+    constraints: list[str] = field(default_factory=list)         # pins from its lock / constraints files
 
 
 def _pick(names: list[str]) -> list[str]:
@@ -73,5 +77,7 @@ def read_test_deps(repo: Path) -> TestDeps:
     extras = [e for e in dict.fromkeys(_pick(list(info.extras)) + tox_extras) if e in info.extras]
     keys = [f for f in KEY_FILES if (repo / f).is_file()] + files
     keys += sorted(p.relative_to(repo).as_posix() for p in repo.glob("requirements/*.txt"))
+    pythons = pyversion.ranked(info.requires_python, pyversion.classifier_versions(info.classifiers))
+    pins, pin_files = read_pins(repo)
     return TestDeps(info.packaged, extras if info.packaged else [], files, list(dict.fromkeys(reqs)),
-                    list(dict.fromkeys(keys)), spec.python)
+                    list(dict.fromkeys(keys + pin_files)), spec.python, pythons, pins)
