@@ -42,6 +42,9 @@ class TestRun:
             except Exception:  # noqa: BLE001 - an unknown log shape falls back to the exit code
                 statuses = {}
             problem = log_problem(parser, r.output, r.exit_code) or ""
+            if not statuses and r.exit_code == 0 and not problem and (parser.startswith("pytest") or parser == "unittest"):
+                # read as "passed" it would verify anything: a run whose results cannot be read proves nothing
+                problem = "the run exited 0 but no test result could be read from its output"
         return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem,
                    "log" if statuses else "exit code")
 

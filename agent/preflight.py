@@ -37,6 +37,9 @@ def why_tests_cannot_run(run: TestRun | None, own_packages: set[str] = frozenset
         return None   # collection errors of the repository's own code: maybe the bug itself
     if run.exit_code == 5 or "no tests ran" in run.tail or "collected 0 items" in run.tail:
         return f"the test command collected no tests: {run.command}; give the right one with --test-cmd"
+    if run.problem and run.exit_code == 0:
+        return (f"{run.problem}: {run.command}; give a command whose results dsfix can read "
+                "(pytest -rA, unittest -v) with --test-cmd")
     if run.exit_code != 0 and _parsed_runner(run) and not _MISSING.search(run.tail):
         return f"the test command exited {run.exit_code} with no test result: {run.command}; {HINT}"
     return None

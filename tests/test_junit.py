@@ -92,3 +92,18 @@ def test_collection_errors_alone_are_never_a_pass():
     # pytest interrupted by collection errors ran no test, even when the same errors were there before
     before = TestRun("pytest", 2, 1.0, False, {"tests/test_a.py": "ERROR"})
     assert not compare(before, TestRun("pytest", 2, 1.0, False, {"tests/test_a.py": "ERROR"})).tests_ok
+
+
+def test_a_run_whose_results_cannot_be_read_proves_nothing(tmp_path):
+    """A pytest config forcing --color=yes coloured every result line; read as nothing, the run
+    fell back to its exit code and a no-op patch came out verified (python-humanize)."""
+    from dsfix.agent.preflight import why_tests_cannot_run
+    (tmp_path / "test_c.py").write_text("def test_ok(): pass\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-rA", "--color=yes", "-p", "no:cacheprovider"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "\x1b[" in proc.stdout
+    run = TestRun.from_exec("pytest -rA --color=yes", ExecResult(0, proc.stdout, 1.0), "pytest")
+    assert run.statuses == {"test_c.py::test_ok": "PASSED"}     # colour codes stripped
+    unreadable = TestRun.from_exec("pytest -rA", ExecResult(0, "all good, trust me\n", 1.0), "pytest")
+    assert unreadable.problem and not compare(None, unreadable).tests_ok
+    assert "no test result could be read" in why_tests_cannot_run(unreadable)

@@ -17,6 +17,7 @@ PASSED, FAILED, ERROR, SKIPPED, XFAIL = "PASSED", "FAILED", "ERROR", "SKIPPED", 
 STATUSES = (PASSED, FAILED, ERROR, SKIPPED, XFAIL)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\[\d+m")
+_ESC = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")   # real escape sequences only: "[1m]" may be a test id
 _CONTROL = str.maketrans("", "", "".join(chr(c) for c in range(1, 32)))
 # "SKIPPED [2] tests/x.py:10: reason" -- the [2] is a count, not a test id.
 _SKIP_COUNT = re.compile(r"^SKIPPED \[\d+\] ")
@@ -70,6 +71,8 @@ def pytest_sections(text: str) -> list[tuple[list[str], str | None, list[str]]]:
     fragment of a log, a run cut short) gives all its lines as both: there is nothing better.
     A session printed inside another (the captured output of a test that runs pytest, as plugins'
     and pytest's own suites do) belongs to the one around it: only the outer tally counts."""
+    if "\x1b" in text:   # a config forcing --color=yes colours the result lines too
+        text = _ESC.sub("", text)
     sessions: list[list[str]] = [[]]
     depth = 0   # sessions open: a test that runs pytest itself (pytester) prints whole sessions
     for line in text.splitlines():
