@@ -87,15 +87,16 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
                         junit=junit and simple_pytest(cfg.test_cmd))
     spec = resolve_spec(ws.root, cfg.spec)   # cfg.spec: dsfix.yaml/--config's spec:, or a batch row's, checked
     junit = junit and spec.parser == "pytest" and simple_pytest(spec.test_cmd)
+    where = f"{spec.source} from {spec.origin}" if spec.origin else spec.source
     if cfg.test_scope == "related" and spec.test_files_arg:
         from .related import related_tests
         files = related_tests(ws.root, ranked[:3])
         if not files:
-            return TestPlan(None, None, f"{spec.source}: no tests linked to "
+            return TestPlan(None, None, f"{where}: no tests linked to "
                                         f"{', '.join(ranked[:3]) or 'the localized files'}")
-        return TestPlan(spec.test_cmd, spec.parser, f"{spec.source}, related tests", files_arg=True,
+        return TestPlan(spec.test_cmd, spec.parser, f"{where}, related tests", files_arg=True,
                         scope="related", junit=junit, files=files)
-    return TestPlan(spec.test_cmd or None, spec.parser, spec.source, files_arg=spec.test_files_arg, junit=junit)
+    return TestPlan(spec.test_cmd or None, spec.parser, where, files_arg=spec.test_files_arg, junit=junit)
 
 
 def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:

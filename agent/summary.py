@@ -20,7 +20,7 @@ def print_summary(console, report: dict, out_dir: Path) -> None:
     t.add_row("cost", f"${report['cost_usd']:.4f}" if report["cost_known"] else "unknown (no price for this model)")
     tests = report.get("tests") or {}
     if tests.get("command"):
-        t.add_row("test command", f"{tests['command']}  [dim](from {tests.get('source')})[/]")
+        t.add_row("test command", f"{tests['command']}  [dim]({tests.get('source')})[/]")
     if tests.get("before"):
         t.add_row("before", _baseline(tests))
     after = tests.get("after")

@@ -55,6 +55,7 @@ def test_related_tests_first_then_the_whole_suite_before_a_verdict(docker_client
                                               "tests/test_known.py::test_red"]
     assert "3 of 4 tests failed before any change" in r.stdout
     assert "test command" in r.stdout and "python -m pytest -rA" in r.stdout
+    assert rep["tests"]["source"] == "detected from pytest's defaults (no pytest configuration found)"
     after = rep["tests"]["after"]
     assert after["statuses"]["tests/test_report.py::test_summary"] == "PASSED"
     assert after["statuses"]["tests/test_known.py::test_red"] == "FAILED"   # still red: not a regression

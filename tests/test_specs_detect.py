@@ -210,7 +210,8 @@ def test_empty_repo_defaults(tmp_path):
     spec = detect_spec(tmp_path)
     assert spec == RepoSpec(python="3.11", install=["python -m pip install pytest"],
                             test_cmd="python -m pytest -rA", parser="pytest",
-                            test_files_arg=True, env={}, source="detected")
+                            test_files_arg=True, env={}, source="detected",
+                            origin="pytest's defaults (no pytest configuration found)")
 
 
 def test_dsfix_yaml_overrides_fields(tmp_path):
@@ -300,3 +301,17 @@ def test_a_config_that_forces_colour_still_gives_readable_results(tmp_path):
     assert parse_log("pytest", out) == {"tests/test_a.py::test_ok": "PASSED", "tests/test_a.py::test_bad": "FAILED"}
     (repo / "tox.ini").write_text("[testenv]\ncommands = pytest {posargs}\n")
     assert detect_spec(repo).test_cmd == "python -m pytest -rA"   # nothing forced: nothing added
+
+
+def test_the_detected_command_says_where_it_came_from(tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test_a(): pass\n")
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = '-q'\n")
+    assert detect_spec(tmp_path).origin == "pyproject.toml [tool.pytest.ini_options]"
+    (tmp_path / "tox.ini").write_text("[testenv]\ndeps = pytest\ncommands = pytest tests {posargs}\n")
+    assert detect_spec(tmp_path).origin == "tox.ini [testenv] commands"
+    (tmp_path / "tox.ini").unlink()
+    (tmp_path / "noxfile.py").write_text("import nox\n@nox.session\ndef tests(session):\n"
+                                         "    session.install('pytest')\n    session.run('pytest')\n")
+    assert detect_spec(tmp_path).origin == "noxfile.py session tests"
+    assert resolve_spec(tmp_path, {"test_cmd": "make test"}).origin == ""   # given, not detected

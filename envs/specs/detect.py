@@ -9,7 +9,7 @@ from pathlib import Path
 from . import pyversion
 from .model import RepoSpec
 from .project import ProjectInfo, read_project
-from .runners import RunnerCommand, forces_color, from_nox, from_tox
+from .runners import RunnerCommand, forces_color, from_nox, from_tox, pytest_config_origin
 
 PIP = "python -m pip install"
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
@@ -87,19 +87,19 @@ def detect_spec(repo: Path) -> RepoSpec:
         cmd, files_arg = _unittest_cmd(repo, tests)
         install += _package_install(info, [])
         return RepoSpec(python=python, install=install, test_cmd=cmd, parser="unittest",
-                        test_files_arg=files_arg, source="detected")
+                        test_files_arg=files_arg, source="detected", origin="unittest: the tests use it, not pytest")
     runner = _runner(repo)
     install += _package_install(info, runner.extras) + runner.install + [f"{PIP} pytest"]
     cmd = runner.test_cmd + (" --color=no" if forces_color(repo) else "")   # results, not escape codes
     return RepoSpec(python=python, install=list(dict.fromkeys(install)), test_cmd=cmd, parser="pytest",
-                    test_files_arg=not runner.has_paths, source="detected")
+                    test_files_arg=not runner.has_paths, source="detected", origin=runner.origin)
 
 
 def _runner(repo: Path) -> RunnerCommand:
     for parse in (from_tox, from_nox):
         if found := parse(repo):
             return found
-    return RunnerCommand("python -m pytest -rA")
+    return RunnerCommand("python -m pytest -rA", origin=pytest_config_origin(repo))
 
 
 def resolve_spec(repo: Path, overrides: dict | None = None, source: str = "settings") -> RepoSpec:
@@ -108,4 +108,6 @@ def resolve_spec(repo: Path, overrides: dict | None = None, source: str = "setti
     spec = detect_spec(Path(repo))
     if not overrides:
         return spec
-    return RepoSpec.model_validate({**spec.model_dump(), **overrides, "source": overrides.get("source", source)})
+    origin = "" if "test_cmd" in overrides else spec.origin   # a command given is not a detected one
+    return RepoSpec.model_validate({**spec.model_dump(), **overrides, "source": overrides.get("source", source),
+                                    "origin": overrides.get("origin", origin)})

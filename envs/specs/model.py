@@ -44,6 +44,7 @@ class RepoSpec(BaseModel):
     network: Literal["none", "drop"] = "none"
     services: list[str] = Field(default_factory=list)
     source: str = "detected"
+    origin: str = ""     # where a detected test command was read ("tox.ini [testenv] commands")
     test_timeout: int | None = Field(None, ge=1)
 
     @field_validator("python", mode="before")

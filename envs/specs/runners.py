@@ -29,6 +29,7 @@ class RunnerCommand:
     install: list[str] = field(default_factory=list)
     extras: list[str] = field(default_factory=list)
     has_paths: bool = False  # positional test paths: appending files would widen the run
+    origin: str = ""         # where the command was read, said to the user
 
 
 def pytest_args(tokens: list[str]) -> list[str] | None:
@@ -99,7 +100,9 @@ def from_tox(repo: Path) -> RunnerCommand | None:
         return None
     cmd, has_paths = build_pytest(args)
     extras = [e.strip() for e in cfg.get("testenv", "extras", fallback="").replace(",", "\n").split()]
-    return RunnerCommand(cmd, _tox_deps(cfg.get("testenv", "deps", fallback="")), extras, has_paths)
+    where = "tox.ini" if (repo / "tox.ini").is_file() else "pyproject.toml [tool.tox] legacy_tox_ini"
+    return RunnerCommand(cmd, _tox_deps(cfg.get("testenv", "deps", fallback="")), extras, has_paths,
+                         f"{where} [testenv] commands")
 
 
 def _ini_addopts(path: Path, section: str) -> str:
@@ -147,5 +150,18 @@ def from_nox(repo: Path) -> RunnerCommand | None:
         installs = [a for c in _session_calls(fn, "install") if (a := _literal_args(c))]
         cmd, has_paths = build_pytest(runs[0])
         return RunnerCommand(cmd, [f"python -m pip install {shlex.join(a)}" for a in installs],
-                             [], has_paths)
+                             [], has_paths, f"noxfile.py session {fn.name}")
     return None
+
+
+def pytest_config_origin(repo: Path) -> str:
+    """Where the repository configures pytest (the detected command is pytest's own defaults plus
+    that config), for the user to read."""
+    tool = load_toml(repo / "pyproject.toml").get("tool", {})
+    if "pytest" in tool:
+        return "pyproject.toml [tool.pytest" + (".ini_options]" if "ini_options" in tool["pytest"] else "]")
+    for name, section in (("pytest.ini", "pytest"), (".pytest.ini", "pytest"), ("tox.ini", "pytest"),
+                          ("setup.cfg", "tool:pytest")):
+        if (repo / name).is_file() and f"[{section}]" in (repo / name).read_text(errors="replace"):
+            return f"{name} [{section}]"
+    return "pytest's defaults (no pytest configuration found)"
