@@ -19,7 +19,7 @@ def test_ruff_finds_nothing():
         if os.environ.get("CI"):
             pytest.fail("ruff is part of the dev extra: CI must have it")
         pytest.skip("ruff not installed (pip install -e .[dev])")
-    r = subprocess.run([ruff, "check", "--no-cache", "agent", "envs", "tools", "prompts", "bench", "tests"],
+    r = subprocess.run([ruff, "check", "--no-cache", "agent", "envs", "tools", "prompts", "common", "bench", "tests"],
                        cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
 

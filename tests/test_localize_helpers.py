@@ -78,7 +78,7 @@ def make_repo(root: Path, git: bool = True) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     if git:
-        run = lambda *a: subprocess.run(["git", "-C", str(root), *a], check=True,
+        run = lambda *a: subprocess.run(["git", "-C", str(root), *a], check=True,  # noqa: E731
                                         capture_output=True)
         run("init", "-q")
         run("add", "-A")

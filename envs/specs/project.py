@@ -42,7 +42,7 @@ def load_toml(path: Path) -> dict:
         return {}
     try:
         return tomllib.loads(_read(path))
-    except Exception:  # a broken pyproject must not break detection
+    except Exception:  # noqa: BLE001 - a broken pyproject must not break detection
         return {}
 
 

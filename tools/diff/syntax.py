@@ -76,7 +76,7 @@ def _official_parser(lang: str):
 
         import tree_sitter
         return tree_sitter.Parser(tree_sitter.Language(getattr(importlib.import_module(spec[0]), spec[1])()))
-    except Exception:  # not installed, or an incompatible binding
+    except Exception:  # noqa: BLE001 - not installed, or an incompatible binding
         return None
 
 
@@ -84,7 +84,7 @@ def _pack_parser(lang: str):
     for mod in ("tree_sitter_language_pack", "tree_sitter_languages"):
         try:
             return __import__(mod).get_parser(lang)
-        except Exception:  # not installed, or no grammar for this language
+        except Exception:  # noqa: BLE001 - not installed, or no grammar for this language
             continue
     return None
 

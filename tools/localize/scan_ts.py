@@ -57,7 +57,7 @@ def parser_for(ext: str):
         import tree_sitter
         lang = tree_sitter.Language(getattr(importlib.import_module(mod), fn)())
         parser = tree_sitter.Parser(lang)
-    except Exception:  # not installed, or an incompatible binding
+    except Exception:  # noqa: BLE001 - not installed, or an incompatible binding
         parser = None
     parsers[name] = parser
     return parser
@@ -350,7 +350,7 @@ def scan_file(root: str, path: str) -> FileScan | None:
         line_terms = _line_terms(lines)
         lang = LANGUAGES[ext][0]
         _Walker(scan, src, lang, line_terms, line_starts + [len(src)]).walk(tree.root_node)
-    except Exception:  # never let one odd file break the index
+    except Exception:  # noqa: BLE001 - never let one odd file break the index
         return None
     scan.n_lines = len(lines)
     regex = _STR_JS_RE if ext in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx") else _STR_RE
