@@ -22,16 +22,20 @@ class TestRun:
     results_from: str = "exit code"   # "junit", "log" (a text parser) or "exit code"
 
     @classmethod
-    def from_exec(cls, command: str, r: ExecResult, parser: str | None, junit: str | None = None) -> "TestRun":
+    def from_exec(cls, command: str, r: ExecResult, parser: str | None, junit: str | None = None,
+                  known: set[str] | frozenset[str] = frozenset()) -> "TestRun":
         """``junit``: the JUnit XML report the run wrote, when it was asked for one (then the
-        results come from it, checked against the log's own tally); else the log's text."""
+        results come from it, checked against the log's own tally; a report that cannot be read
+        leaves the log to read); else the log's text. ``known``: the repository's files."""
         if junit is not None:
             from dsfix.envs.specs.junit import junit_problem, parse_junit
             try:
-                statuses = parse_junit(junit)
-                problem = junit_problem(statuses, r.output, r.exit_code) or ""
+                statuses = parse_junit(junit, known)
             except ValueError as e:
-                statuses, problem = {}, f"the JUnit report could not be read: {e}"
+                run = cls.from_exec(command, r, parser)
+                run.results_from = f"log (the JUnit report: {e})"
+                return run
+            problem = junit_problem(statuses, r.output, r.exit_code) or ""
             return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem, "junit")
         statuses: dict[str, str] = {}
         problem = ""
@@ -92,6 +96,10 @@ def compare(before: TestRun | None, after: TestRun, obsolete: frozenset[str] = f
     lost = before.passed() - after.passed()   # includes tests that vanished
     excused = sorted(lost & obsolete)
     regressions = sorted(lost - obsolete)
-    fixed = sorted(before.failed() & after.passed())
+    fixed = before.failed() & after.passed()
+    for f in before.failed() - after.failed():
+        if "::" not in f:   # a module that could not be collected before: its tests that pass now
+            fixed |= {t for t in after.passed() if t.split("::")[0] == f}
+    fixed = sorted(fixed)
     new_failures = after.failed() - before.failed() - obsolete
     return Verdict(not regressions and not new_failures, regressions, fixed, excused)

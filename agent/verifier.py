@@ -42,9 +42,10 @@ class Check:
 
 
 class Verifier:
-    def __init__(self, env, plan: TestPlan, repo, run_cmd: Callable):
-        """``repo``: the repository's root on the host (for related tests); ``run_cmd(cmd, kind)``."""
-        self.env, self.plan, self.repo, self.run_cmd = env, plan, repo, run_cmd
+    def __init__(self, env, plan: TestPlan, repo, run_cmd: Callable, files: set[str] | frozenset[str] = frozenset()):
+        """``repo``: the repository's root on the host (for related tests); ``run_cmd(cmd, kind)``;
+        ``files``: the repository's files (JUnit classnames name modules and classes alike)."""
+        self.env, self.plan, self.repo, self.run_cmd, self.files = env, plan, repo, run_cmd, files
         self.before: TestRun | None = None
         self._baselined = False
         self.has_repro = False
@@ -65,7 +66,7 @@ class Verifier:
             self.env.write_file(JUNIT_PATH, None)   # never a report left over from an earlier run
         r = self.run_cmd(self.plan.command_for(files), "tests" if files is None else "tests_related")
         junit = self.env.read_file(JUNIT_PATH) if self.plan.junit else None
-        run = TestRun.from_exec(self.plan.shown(files), r, self.plan.parser, junit)
+        run = TestRun.from_exec(self.plan.shown(files), r, self.plan.parser, junit, self.files)
         self.env.timings.add("test_run" if files is None else "test_run_related", time.monotonic() - t0)
         return run
 

@@ -78,7 +78,7 @@ def test_reports_that_are_not_reports_are_refused():
         with pytest.raises(ValueError):
             parse_junit(bad)
     run = TestRun.from_exec("pytest", ExecResult(0, "", 1.0), "pytest", "<html/>")
-    assert "could not be read" in run.problem and not compare(None, run).tests_ok
+    assert run.results_from.startswith("log") and run.problem and not compare(None, run).tests_ok
 
 
 def test_tests_that_had_results_and_have_none_now_did_not_pass():
@@ -107,3 +107,44 @@ def test_a_run_whose_results_cannot_be_read_proves_nothing(tmp_path):
     unreadable = TestRun.from_exec("pytest -rA", ExecResult(0, "all good, trust me\n", 1.0), "pytest")
     assert unreadable.problem and not compare(None, unreadable).tests_ok
     assert "no test result could be read" in why_tests_cannot_run(unreadable)
+
+
+def test_tests_inherited_from_a_mixin_keep_their_own_ids(tmp_path):
+    """JUnit's file attribute names where a test function is defined: for methods a TestCase
+    inherits from a mixin in tests/__init__.py, that is one file for every class. Read as the
+    node's file, 276 tests collapsed into 182 ids (tkem/cachetools)."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text("class Mixin:\n    def test_clear(self):\n"
+                                                    "        assert self.make() == {}\n")
+    for mod, cls, made in (("test_one", "OneTest", "{}"), ("test_two", "TwoTest", "{'x': 1}")):
+        (tmp_path / "tests" / f"{mod}.py").write_text(
+            f"import unittest\nfrom tests import Mixin\nclass {cls}(Mixin, unittest.TestCase):\n"
+            f"    def make(self): return {made}\n")
+    cmd = [sys.executable, "-m", "pytest", "-rA", *junit_args("j.xml").split(), "-p", "no:cacheprovider"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    xml = (tmp_path / "j.xml").read_text()
+    assert 'file="tests/__init__.py"' in xml
+    want = {"tests/test_one.py::OneTest::test_clear": "PASSED", "tests/test_two.py::TwoTest::test_clear": "FAILED"}
+    known = {"tests/__init__.py", "tests/test_one.py", "tests/test_two.py"}
+    assert parse_junit(xml, known) == want and parse_junit(xml) == want
+    run = TestRun.from_exec("pytest", ExecResult(proc.returncode, proc.stdout, 1.0), "pytest", xml, known)
+    assert run.results_from == "junit" and run.statuses == want and not run.problem
+
+
+def test_ids_that_would_collide_leave_the_log_to_read():
+    import pytest
+    collide = ('<testsuite><testcase classname="pkg.mod.T" name="x"/>'
+               '<testcase classname="pkg.mod" name="T::x"/></testsuite>')   # both pkg/mod.py::T::x
+    with pytest.raises(ValueError, match="two tests map to one id"):
+        parse_junit(collide)
+    log = "=== test session starts ===\n=== short test summary info ===\nPASSED a.py::A::t\n=== 1 passed in 0.1s ===\n"
+    run = TestRun.from_exec("pytest -rA", ExecResult(0, log, 1.0), "pytest", collide)
+    assert run.results_from.startswith("log (the JUnit report") and run.statuses == {"a.py::A::t": "PASSED"}
+
+
+def test_tests_of_a_module_that_could_not_be_collected_before_count_as_fixed():
+    # SWE-bench pytest-dev__pytest-7168: the test file fails to import before the fix
+    before = TestRun("pytest", 2, 1.0, False, {"t.py": "ERROR", "u.py::a": "PASSED"})
+    after = TestRun("pytest", 0, 1.0, False, {"t.py::x": "PASSED", "t.py::y": "PASSED", "u.py::a": "PASSED"})
+    v = compare(before, after)
+    assert v.tests_ok and v.fixed == ["t.py::x", "t.py::y"]

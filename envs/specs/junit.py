@@ -24,8 +24,10 @@ def junit_args(path: str = JUNIT_PATH) -> str:
     return f"--junitxml={path} -o junit_family=xunit1"
 
 
-def parse_junit(xml_text: str) -> dict[str, str]:
-    """Node id -> PASSED/FAILED/ERROR/SKIPPED/XFAIL. Raises ValueError on XML that is not a report."""
+def parse_junit(xml_text: str, known: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
+    """Node id -> PASSED/FAILED/ERROR/SKIPPED/XFAIL. ``known``: the repository's files, to tell a
+    dotted classname's module from its classes. Raises ValueError on XML that is not a report, and
+    when two different tests would get one id (then the log is read instead)."""
     if len(xml_text) > MAX_BYTES:
         raise ValueError("JUnit report too large")
     if "<!DOCTYPE" in xml_text or "<!ENTITY" in xml_text:
@@ -37,24 +39,32 @@ def parse_junit(xml_text: str) -> dict[str, str]:
     if root.tag not in ("testsuites", "testsuite"):
         raise ValueError(f"not a JUnit report (root <{root.tag}>)")
     out: dict[str, str] = {}
+    names: dict[str, tuple[str, str]] = {}
     for case in root.iter("testcase"):
-        node = node_id(case.get("classname") or "", case.get("name") or "", case.get("file"))
-        status = _status(case)
-        old = out.get(node)
+        classname, name = case.get("classname") or "", case.get("name") or ""
+        node = node_id(classname, name, case.get("file"), known)
+        if names.setdefault(node, (classname, name)) != (classname, name):
+            raise ValueError(f"two tests map to one id {node!r} ({classname}.{name}, {'.'.join(names[node])})")
+        status, old = _status(case), out.get(node)
         out[node] = status if old is None or _rank(status) > _rank(old) else old
     return out
 
 
-def node_id(classname: str, name: str, file: str | None) -> str:
-    """``tests.test_a.TestX`` + ``test_y[1]`` + ``tests/test_a.py`` -> ``tests/test_a.py::TestX::test_y[1]``.
-    A collection error has no classname and the module's dotted name as its name."""
+def node_id(classname: str, name: str, file: str | None, known: set[str] | frozenset[str] = frozenset()) -> str:
+    """``tests.test_a.TestX`` + ``test_y[1]`` -> ``tests/test_a.py::TestX::test_y[1]``. The classname
+    is the node's own module and classes, dotted; ``file`` is where the test function is defined,
+    which for a method inherited from a mixin elsewhere is another file. A collection error has no
+    classname and the module's dotted name as its name."""
     if not classname:
         return file or name.replace(".", "/") + ".py"
-    if file:
-        module = file[:-3].replace("/", ".") if file.endswith(".py") else file
-        rest = classname[len(module) + 1:] if classname.startswith(module + ".") else ""
-        return "::".join([file, *filter(None, rest.split(".")), name])
-    return f"{classname.replace('.', '/')}.py::{name}"
+    parts = classname.split(".")
+    cuts = [k for k in range(len(parts), 0, -1) if "/".join(parts[:k]) + ".py" in known]
+    if not cuts and file and file.endswith(".py") and classname.startswith(file[:-3].replace("/", ".")):
+        cuts = [file[:-3].count("/") + 1]
+    if not cuts:   # classes are CapWords, modules are not: the usual case
+        cuts = [next((k for k, p in enumerate(parts) if k and p[:1].isupper()), len(parts))]
+    k = cuts[0]
+    return "::".join(["/".join(parts[:k]) + ".py", *parts[k:], name])
 
 
 def _status(case: ET.Element) -> str:
