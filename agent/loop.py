@@ -44,7 +44,7 @@ class Agent:
         ``plan``: which tests to run when (agent.testplan)."""
         self.model, self.env, self.traj, self.cfg = model, env, traj, cfg
         self.ws = ws
-        self.verifier = Verifier(env, plan, ws.root, self.run_cmd, frozenset(ws.snapshot().names()))
+        self.verifier = Verifier(env, plan, ws.root, self.run_cmd, frozenset(ws.snapshot().names))
         self.out = Outcome()
         self.fmt = cfg.edit_format
         self.apply_failures = 0   # in a row
