@@ -128,6 +128,8 @@ def one_instance(inst: dict, entry: dict, modes: list[str], out: Path, mirrors: 
     from dsfix.envs.evaluate.run import spec_for
     from dsfix.envs.layers import build
     spec = spec_for(inst)
+    if "pool" in entry and not set(modes) - set(entry.get("modes", {})):
+        return entry   # all cached: no image needed
     image = build(client, inst["repo"], spec, inst["environment_setup_commit"], inst["base_commit"], sources=sources).tag
     with tempfile.TemporaryDirectory(prefix="dsfix-select-") as tmp:
         if "pool" not in entry:
@@ -195,7 +197,7 @@ def trials(results: dict, mode: str, n: int, seed: int) -> list[dict]:
             for name, pick in PICKERS.items():
                 best = pick(cands)
                 row[name] = kinds[best.index] if best is not None else None
-                row[name + ":accepted"] = bool(best and best.check and best.check.status)
+                row[name + ":status"] = best.check.status.value if best and best.check and best.check.status else None
             row["_right"] = right
             rows.append(row)
     return rows
@@ -208,17 +210,18 @@ def table(rows: list[dict], results: dict, mode: str) -> None:
     t = Table(title=f"evidence '{mode}': candidate selection over {len(rows)} shuffled pools "
                     f"({len({r['iid'] for r in rows})} instances); wrong picks by kind on the right")
     for col in ("selector", "right pick, gold in pool", "wrong pick while right in pool",
-                "accepted a wrong one, no right in pool", *[k for k in KINDS if k != "gold"]):
+                "no right in pool: wrong pick verified / unverified", *[k for k in KINDS if k != "gold"]):
         t.add_column(col)
     for name in PICKERS:
         with_gold = [r for r in rows if r["gold_in"]]
         ok = sum(r[name] in r["_right"] for r in with_gold)
         bad = [r for r in rows if r["right_in"] and r[name] not in r["_right"]]
         none_right = [r for r in rows if not r["right_in"]]
-        acc = sum(r[name + ":accepted"] for r in none_right)
+        ver = sum(r[name + ":status"] == "verified" for r in none_right)
+        unv = sum(r[name + ":status"] == "unverified" for r in none_right)
         per = Counter(r[name] for r in bad)
         t.add_row(name, f"{ok}/{len(with_gold)} ({100 * ok / max(1, len(with_gold)):.1f}%)", str(len(bad)),
-                  f"{acc}/{len(none_right)}", *[str(per.get(k, 0)) for k in KINDS if k != "gold"])
+                  f"{ver} / {unv} of {len(none_right)}", *[str(per.get(k, 0)) for k in KINDS if k != "gold"])
     con.print(t)
     per = Table(title=f"evidence '{mode}', each candidate: official grade / dsfix's verifier (status; fixed, regressions)")
     per.add_column("instance")
