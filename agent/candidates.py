@@ -6,10 +6,12 @@ request, so the shared prefix is identical and a provider's prompt cache serves 
 tokens are counted per candidate). Candidates with the same canonical diff are one candidate with
 more votes; each distinct one is judged by the verifier. The choice, in order: accepted by the
 verifier (verified before unverified), the reproduction passes, fewer regressions, more tests
-that failed before now pass, more votes, the smaller patch, the earlier sample.
+that failed before now pass, it changes code (not only comments or blank lines: such a patch
+cannot fix anything, yet is the smallest of all), more votes, the smaller patch, the earlier sample.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .blocks import obsolete_tests
@@ -37,7 +39,8 @@ class Candidate:
         fixed = len(c.verdict.fixed) if c.verdict else 0
         size = sum(1 for line in self.applied.patch.splitlines()
                    if line[:1] in "+-" and not line.startswith(("+++", "---")))
-        return (status, repro, -regressions, fixed, self.votes, -size, -self.index)
+        return (status, repro, -regressions, fixed, changes_code(self.applied.patch), self.votes, -size,
+                -self.index)
 
     def summary(self) -> dict:
         c = self.check
@@ -48,6 +51,40 @@ class Candidate:
                 "regressions": c.verdict.regressions if c and c.verdict else [],
                 "fixed": c.verdict.fixed if c and c.verdict else [],
                 "prompt_tokens": self.prompt_tokens, "cache_hit": self.cache_hit, "why": self.why}
+
+
+_HASH = (".py", ".pyi", ".rb", ".sh", ".pl", ".r", ".toml", ".yaml", ".yml", ".cfg", ".ini", ".txt")
+_SLASH = (".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".go", ".java", ".js", ".jsx", ".ts", ".tsx", ".kt",
+          ".rs", ".scala", ".swift", ".php")
+
+
+def _comment(path: str, line: str) -> bool:
+    """A blank or comment line, by the file's language (a file of unknown kind: never a comment)."""
+    s = line.strip()
+    low = path.lower()
+    if not s:
+        return True
+    if low.endswith(_HASH):
+        return s.startswith("#")
+    if low.endswith(_SLASH):
+        return s.startswith(("//", "/*", "*"))   # a line of a /* */ block usually starts with *
+    return False
+
+
+def changes_code(patch: str) -> bool:
+    """Whether the patch changes anything but comments and blank lines."""
+    path, in_hunk = "", False
+    for line in patch.splitlines():
+        if line.startswith("diff --git "):
+            in_hunk = False
+        elif line.startswith("@@"):
+            in_hunk = True
+        elif not in_hunk and line.startswith(("+++ ", "--- ")):
+            m = re.match(r"[+-]{3} (?:[ab]/)?(\S+)", line)
+            path = m.group(1) if m and m.group(1) != "/dev/null" else path
+        elif in_hunk and line[:1] in "+-" and not _comment(path, line[1:]):
+            return True
+    return False
 
 
 def normalized(patch: str) -> str:
@@ -80,9 +117,9 @@ def _why(c: Candidate, best: Candidate) -> str:
 
 
 def _evidence(c: Candidate) -> str:
-    status, repro, neg_reg, fixed, votes, neg_size, _ = c.key()
+    status, repro, neg_reg, fixed, code, votes, neg_size, _ = c.key()
     return (f"reproduction {'passes' if repro else 'fails'}, {-neg_reg} regression(s), "
-            f"{fixed} test(s) fixed, {-neg_size} changed line(s)")
+            f"{fixed} test(s) fixed, {-neg_size} changed line(s)" + ("" if code else ", comments only"))
 
 
 def attempt_candidates(agent, first: str, lang: str) -> str | None:

@@ -95,3 +95,45 @@ def test_an_excuse_proves_nothing_by_itself(tmp_path):
     env.files["calc/core.py"] = FILES["calc/core.py"].replace("{x}", "{x:.1f}")   # breaks it, fixes nothing
     c = agent.verifier.check(["calc/core.py"], [], obsolete_tests(noop_excused))
     assert c.status is None
+
+
+def _unproven(index: int, patch: str, votes: int = 1):
+    """A candidate the verifier accepted with nothing to prove it (no reproduction, nothing red before)."""
+    from dsfix.agent.candidates import Candidate
+    from dsfix.agent.edit import Applied
+    from dsfix.agent.judge import Verdict
+    from dsfix.agent.verifier import Check
+    return Candidate(index, patch, applied=Applied(True, patch, files=["calc/core.py"]),
+                     check=Check(Status.UNVERIFIED, verdict=Verdict(True, [], [])), votes=votes)
+
+
+def test_a_comment_only_patch_never_wins_on_being_smallest():
+    """bench/select.py: with nothing to prove a fix, the comment-only candidate was the smallest and
+    won on equal votes over the real change (and over a change missing a part, which is larger)."""
+    from dsfix.agent.candidates import choose
+    comment = ("diff --git a/calc/core.py b/calc/core.py\n--- a/calc/core.py\n+++ b/calc/core.py\n"
+               "@@ -1,2 +1,3 @@\n def mean(xs):\n+    # the mean of xs\n     return sum(xs) / (len(xs) - 1)\n")
+    fix = ("diff --git a/calc/core.py b/calc/core.py\n--- a/calc/core.py\n+++ b/calc/core.py\n"
+           "@@ -1,2 +1,4 @@\n def mean(xs):\n-    return sum(xs) / (len(xs) - 1)\n+    if not xs:\n"
+           "+        return 0.0\n+    return sum(xs) / len(xs)\n")
+    cands = [_unproven(0, comment), _unproven(1, fix)]
+    assert choose(cands) is cands[1]
+    assert "comments only" in cands[0].why
+    # votes still decide between two real changes; a comment stays behind even with more votes
+    cands = [_unproven(0, comment, votes=3), _unproven(1, fix), _unproven(2, fix.replace("0.0", "None"), votes=2)]
+    assert choose(cands) is cands[2]
+
+
+def test_what_counts_as_changing_code():
+    from dsfix.agent.candidates import changes_code
+
+    def diff(path, *lines):
+        return f"diff --git a/{path} b/{path}\n--- a/{path}\n+++ b/{path}\n@@ -1,1 +1,2 @@\n x\n" + "".join(lines)
+    assert not changes_code(diff("a.py", "+    # why\n", "+\n"))
+    assert changes_code(diff("a.py", "+    return 1\n"))
+    assert changes_code(diff("a.py", "-    return 1  # kept\n"))
+    assert not changes_code(diff("a.go", "+// why\n", "+ * more\n"))
+    assert changes_code(diff("a.c", "+#define N 2\n"))          # '#' is code in C
+    assert changes_code(diff("Makefile", "+# a rule\n"))        # unknown kind: never a comment
+    # a removed SQL-style line "-- x" inside a hunk is a change, not a file header
+    assert changes_code(diff("q.py", "--- x\n"))
