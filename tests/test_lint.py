@@ -37,3 +37,10 @@ def test_every_package_folder_is_in_the_wheel():
             rel = init.parent.relative_to(ROOT / top)
             found.add(".".join([name, *rel.parts]))
     assert found - listed == set(), f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_no_benchmark_module_shadows_the_standard_library():
+    """bench/ scripts run with bench/ first on sys.path: a bench/select.py made every later
+    `import select` (subprocess does one) load it instead, and bench/user_repos.py crashed."""
+    shadows = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem in sys.stdlib_module_names)
+    assert not shadows, f"rename: {shadows}"

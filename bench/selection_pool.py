@@ -1,10 +1,10 @@
-"""Candidate pools for bench/select.py: an instance's gold patch and realistic wrong ones.
+"""Candidate pools for bench/selection.py: an instance's gold patch and realistic wrong ones.
 
 Every wrong kind is made from the gold patch and the file it changes at base_commit, the way a
 model goes wrong: a hunk left out, the change made in another function, a condition inverted or a
 number off by one in an added line, a comment instead of a fix, a syntax error, the fix plus a
 change that breaks a function another test uses. Whether each really is wrong is for the official
-grading to say (bench/select.py grades every candidate); a kind that cannot be made is left out.
+grading to say (bench/selection.py grades every candidate); a kind that cannot be made is left out.
 """
 from __future__ import annotations
 

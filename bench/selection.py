@@ -1,7 +1,7 @@
 """Does dsfix's candidate selection pick a right patch? Measured without a real model.
 
 Not run in CI. For each SWE-bench Lite tune instance: a pool of the gold patch and realistic wrong
-ones (bench/select_pool.py), each graded officially (``dsfix eval``'s fresh container, FAIL_TO_PASS
+ones (bench/selection_pool.py), each graded officially (``dsfix eval``'s fresh container, FAIL_TO_PASS
 / PASS_TO_PASS) and each judged by dsfix's own Verifier in one container from the instance image:
 the repository at base_commit with the instance's test_patch applied, its test files the related
 tests (the baseline before any patch; a regression = one that passed before), and a stand-in
@@ -9,8 +9,8 @@ reproduction that runs the FAIL_TO_PASS tests. Then many shuffled pools (random 
 vote counts as repeated samples give) go through ``agent.candidates.choose``, beside two
 baselines on the same pools: the first candidate that applies, and the majority vote.
 
-    python bench/select.py --instances sympy__sympy-20590,pylint-dev__pylint-7993
-    python bench/select.py --repos psf/requests,pallets/flask --trials 300
+    python bench/selection.py --instances sympy__sympy-20590,pylint-dev__pylint-7993
+    python bench/selection.py --repos psf/requests,pallets/flask --trials 300
 
 Grades and checks are cached in --output (select-cache.json): a rerun only redraws the pools.
 """
@@ -32,7 +32,7 @@ import time  # noqa: E402
 from collections import Counter  # noqa: E402
 from types import SimpleNamespace as NS  # noqa: E402
 
-from select_pool import KINDS, make_pool  # noqa: E402
+from selection_pool import KINDS, make_pool  # noqa: E402
 
 DATA = Path("/work/shared/data/swebench-lite/test-tune.jsonl")
 DEFAULT = ("sympy__sympy-20590,sympy__sympy-20212,sympy__sympy-20154,pylint-dev__pylint-7993,"
