@@ -54,7 +54,7 @@ def no_match(old: list[Line], idx: FileIndex, path: str) -> str:
     """Why the hunk found no place, and the most similar region of the file."""
     origin = guess(old, idx)
     if origin is None:
-        return f"none of the hunk's lines occur in {path}; re-read the file before editing it"
+        return f"none of the hunk's lines occur in {path}: copy the context lines from the file as it is shown"
     lo, hi = origin - 1, origin + len(old) + 1
     near = {idx.norms[i] for i in range(max(0, lo - 3), min(len(idx.lines), hi + 3))}
     missing = [ln for ln in old if norm(ln.text) not in near]
