@@ -49,7 +49,6 @@ class Verifier:
         self.before: TestRun | None = None
         self._baselined = False
         self.has_repro = False
-        self.obsolete: frozenset[str] = frozenset()
 
     def baseline(self) -> TestRun | None:
         """The tests before any change (run once; the preflight reads it before any model call)."""
@@ -90,14 +89,14 @@ class Verifier:
         that passed those) the whole suite: a verdict always rests on the whole suite.
         ``obsolete``: tests the model says the issue makes obsolete (id -> why); their failing is
         excused only for a patch something else proves (the reproduction, or fixed tests)."""
-        self.obsolete = frozenset(obsolete or ())
+        obsolete = frozenset(obsolete or ())
         repro = self.run_cmd(REPRO_CMD, "repro") if self.has_repro else None
         repro_ok = repro is None or repro.exit_code == 0
         fast = self.plan.fast_files(self.repo, files, self.before)
-        after, verdict = self._judge(fast)
+        after, verdict = self._judge(fast, obsolete)
         record = {"related": fast, "seconds": after.seconds if after else 0}
         if fast and verdict.tests_ok and repro_ok and not syntax:
-            after, verdict = self._judge(None)
+            after, verdict = self._judge(None, obsolete)
             record["suite_seconds"] = after.seconds
         c = Check(None, repro=repro, tests=after, verdict=verdict, record=record)
         proven = self.has_repro or bool(verdict and verdict.fixed)
@@ -110,13 +109,13 @@ class Verifier:
                               f"issue changes) now fail: {', '.join(excused)}")
         return c
 
-    def _judge(self, files: list[str] | None):
+    def _judge(self, files: list[str] | None, obsolete: frozenset[str] = frozenset()):
         """(run, verdict) for the suite or for those test files, against the baseline's results."""
         after = self.run_tests(files)
         if after is None:
             return None, None
         before = self.before.only(files) if files and self.before else self.before
-        return after, compare(before, after, self.obsolete)
+        return after, compare(before, after, obsolete)
 
     def _message(self, proven: bool, verdict: Verdict | None, after: TestRun | None) -> str:
         ran = f" ({len(after.statuses)} tests ran)" if after and after.statuses else ""
