@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .backend import LocalOptions
+from .pricing import Price
 
 
 log = logging.getLogger("dsfix")
@@ -21,13 +22,6 @@ class ConfigError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Price(_Strict):
-    """USD per million tokens, for models litellm has no price for (or to override it)."""
-    input: float
-    output: float
-    cache_hit: float | None = None
 
 
 DEFAULT_MODEL = "deepseek/deepseek-v4-flash"

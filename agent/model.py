@@ -10,11 +10,8 @@ from typing import Protocol
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price map at import
 
 from .config import ModelSettings
+from .errors import ModelError
 from .pricing import Usage, cost_of, price_for, usage_from_response
-
-
-class ModelError(RuntimeError):
-    """The model could not answer (after retries): ends the run cleanly."""
 
 
 @dataclass
