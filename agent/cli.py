@@ -234,7 +234,7 @@ def localize(repo: Path = typer.Argument(...), issue_file: Path = typer.Option(.
                                          "(views, prompt_tokens); localizes as `dsfix fix` does, so --top-k "
                                          "is ignored.")) -> None:
     """Rank the files and symbols most likely to need a change; with --model, narrow them with the model."""
-    from dsfix.tools.localize import localize_command
+    from .localize_command import localize_command
     if not prompt:
         raise typer.Exit(localize_command(repo, issue_file, top_k, as_json, model))
     from .context import MAX_SYMBOLS, TOP_K, prompt_preview
