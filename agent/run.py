@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsfix.common.atomic import write_atomic
+from dsfix.common.redact import Redactor
 from dsfix.envs.base import EnvError
 from dsfix.envs.workspace import Workspace, WorkspaceError
 from dsfix.prompts import render
@@ -21,7 +22,6 @@ from .preflight import own_packages, why_tests_cannot_run
 from .status import Status
 from .testplan import TestPlan, simple_pytest
 from .model import LitellmModel, ModelError
-from .redact import Redactor
 from .report import build_report
 from .trajectory import Trajectory
 

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from .redact import Redactor
+from dsfix.common.redact import Redactor
 
 
 class Trajectory:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dsfix.agent.config import Settings
 from dsfix.agent.loop import Agent
 from dsfix.agent.model import Reply, RunTotals
-from dsfix.agent.redact import Redactor
+from dsfix.common.redact import Redactor
 from dsfix.agent.status import Status
 from dsfix.agent.testplan import TestPlan
 from dsfix.agent.trajectory import Trajectory

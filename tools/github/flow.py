@@ -255,7 +255,7 @@ def _trajectory_location(url: str | None, env: dict, out: Path) -> str:
 
 
 def _redactor(env: dict, token: str | None):
-    from dsfix.agent.redact import Redactor
+    from dsfix.common.redact import Redactor
     red = Redactor({**env, **({"DSFIX_GITHUB_TOKEN": token} if token else {})})
     return red.text
 
