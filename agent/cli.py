@@ -22,15 +22,15 @@ app.add_typer(env_app, name="env")
 def _mount_subcommands() -> None:
     # Each command lives beside the code it drives; importing these modules is cheap (typer only).
     from dsfix.envs.evaluate.cli import eval_cli
-    from dsfix.envs.layers.cli import env_cli
+    from dsfix.envs.cli import env_cli
     from .backend.cli import model_app, serve_command
     from .batch.cli import bench_app
     app.add_typer(bench_app, name="bench")
     app.command("serve")(serve_command)
     app.add_typer(model_app, name="model")
     app.command("eval")(eval_cli)
-    from dsfix.envs.layers import cli as layers_cli
-    layers_cli.repo_builder = _env_build_repo   # `env build REPO` needs the settings, which live here
+    from dsfix.envs import cli as envs_cli
+    envs_cli.repo_builder = _env_build_repo   # `env build REPO` needs the settings, which live here
     for cmd in env_cli.registered_commands:   # list | build | prune beside `env base`
         env_app.registered_commands.append(cmd)
 

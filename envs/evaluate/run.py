@@ -36,7 +36,7 @@ import uuid
 from pathlib import Path
 
 from ..base import EnvError
-from ..layers.core import (
+from ..layers import (
     TESTBED,
     VENV,
     DiskSpaceError,

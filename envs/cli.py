@@ -1,4 +1,7 @@
-"""``dsfix env list | build | prune``: the layered images (a typer sub-app, ``env_cli``)."""
+"""``dsfix env list | build | prune | python``: the layered images (a typer sub-app, ``env_cli``).
+
+Beside envs/layers, not in it: ``env build --dataset`` reads datasets and SWE-bench specs
+(envs/evaluate), which itself builds on the layers."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,7 +35,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
     from rich.table import Table
 
     from dsfix.envs.base import EnvError
-    from dsfix.envs.layers.core import free_bytes
+    from dsfix.envs.layers.disk import free_bytes
     from dsfix.envs.layers.store import disk_by_layer, list_images
     try:
         client = _client()
@@ -81,7 +84,7 @@ def build_cmd(
     from dsfix.envs.base import EnvError
     from dsfix.envs.evaluate.dataset import DatasetError, load_dataset
     from dsfix.envs.evaluate.run import spec_for
-    from dsfix.envs.layers.core import build, try_official
+    from dsfix.envs.layers import build, try_official
     from dsfix.envs.sources import Sources
     try:
         rows = load_dataset(dataset)
