@@ -44,3 +44,30 @@ def test_no_benchmark_module_shadows_the_standard_library():
     `import select` (subprocess does one) load it instead, and bench/user_repos.py crashed."""
     shadows = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem in sys.stdlib_module_names)
     assert not shadows, f"rename: {shadows}"
+
+
+# Functions that were over the limit when it was set, each to be split (then struck from here):
+# the list only shrinks, since the test below also fails for an entry that now fits or is gone.
+LONG_FUNCTIONS = {
+    "envs/evaluate/run.py:evaluate_instance",    # being rewritten on its own branch
+    "agent/backend/hf_server.py:make_handler",   # a request-handler class defined in the closure
+    "bench/localize.py:main",
+}
+MAX_LINES = 60
+
+
+def test_functions_fit_on_a_screen():
+    """ruff has no rule for a function's length; def line to last line, decorators not counted."""
+    import ast
+    found = {}
+    for top in ("agent", "envs", "tools", "prompts", "common", "bench"):
+        for p in sorted((ROOT / top).rglob("*.py")):
+            for node in ast.walk(ast.parse(p.read_text(), str(p))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    n = node.end_lineno - node.lineno + 1
+                    if n > MAX_LINES:
+                        found[f"{p.relative_to(ROOT)}:{node.name}"] = n
+    new = {k: v for k, v in found.items() if k not in LONG_FUNCTIONS}
+    assert not new, f"functions over {MAX_LINES} lines (split them): {new}"
+    fixed = LONG_FUNCTIONS - set(found)
+    assert not fixed, f"now under {MAX_LINES} lines or gone: strike from LONG_FUNCTIONS: {sorted(fixed)}"
