@@ -50,7 +50,7 @@ class DockerEnvironment:
         try:
             self._start(image, network, memory, cpus, pids)
             if drop and not network:
-                from .evaluate.network import drop_network
+                from .network import drop_network
                 drop_network(self.client, self.container, image, log=lambda m: None)
             self._copy_in(ws)
             self._setup(services, setup)

@@ -133,7 +133,7 @@ def _host_ipv4() -> list[str]:
 
 @pytest.mark.docker
 def test_drop_network_times_out_and_reaches_nothing(docker_client):
-    from dsfix.envs.evaluate.network import drop_network
+    from dsfix.envs.network import drop_network
     from dsfix.envs.images import BASE_IMAGE
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

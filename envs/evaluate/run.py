@@ -50,7 +50,7 @@ from ..containers import hardening, owner_labels
 from ..specs import RepoSpec, directives_for, grade, log_problem, parse_log, swebench_spec
 from ..specs import services as svc
 from ..specs.swebench import repos as swebench_repos
-from .network import NetworkSetupError, drop_network
+from ..network import NetworkSetupError, drop_network
 
 START, END = ">>>>> Start Test Output", ">>>>> End Test Output"
 APPLY_PATCH_FAIL, APPLY_PATCH_PASS = ">>>>> Patch Apply Failed", ">>>>> Applied Patch"

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..base import EnvError
 from . import dropnet
+from .base import EnvError
 
 # run the script with whatever Python the image has (dsfix's layers, SWE-bench's official images)
 _RUN = ('for p in python3 python /opt/miniconda3/bin/python3; do command -v "$p" >/dev/null && '
