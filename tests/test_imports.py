@@ -138,3 +138,36 @@ def test_the_cycle_finder_finds_cycles():
     g = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
     assert _cycles(g) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+# Imported only when present, and on purpose not a dependency of dsfix.
+UNDECLARED = {
+    "tomli": "Python 3.10's tomllib, read when installed (envs/specs/project.py)",
+    "torch": "the reference engine (agent/backend/hf_server.py), installed by hand",
+    "transformers": "the same",
+}
+
+
+def test_every_third_party_import_is_declared():
+    """A package the code imports is in pyproject's dependencies or extras (gitpython was declared
+    for two files; they now call git as every other module does, and it is gone)."""
+    import re
+    import sys
+    import tomllib
+    from importlib.metadata import packages_distributions
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=\[ ;]", d)[0].lower().replace("_", "-")
+                for d in conf["dependencies"] + [d for ds in conf["optional-dependencies"].values() for d in ds]}
+    dists = packages_distributions()
+    missing = {}
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            tops = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                    [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module else [])
+            for top in {t.split(".")[0] for t in tops}:
+                if top in sys.stdlib_module_names or top in ("dsfix", "__future__") or top in UNDECLARED:
+                    continue
+                homes = {d.lower().replace("_", "-") for d in dists.get(top, [top])}
+                if not homes & declared:
+                    missing.setdefault(top, []).append(name)
+    assert not missing, f"imported but not in pyproject.toml: {missing}"
