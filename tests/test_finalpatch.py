@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dsfix.envs.finalpatch import UnsafePatch, canonical_patch, check_patch
 from dsfix.envs.snapshot import Snapshot
-from dsfix.tools.diff.model import UnsafePathError
+from dsfix.tools.diff.datatypes import UnsafePathError
 from dsfix.tools.diff.paths import check_rel_path, is_dotgit
 
 
