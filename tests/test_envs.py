@@ -144,7 +144,9 @@ def test_a_killed_runs_container_is_found_reported_and_pruned(docker_client, tmp
     assert name in {c.name for c in orphans(docker_client)}
     r = dsfix("doctor", "--repo", str(tmp_path), env={"COLUMNS": "400"})
     assert "killed dsfix runs" in r.stdout and name in r.stdout
-    r = dsfix("env", "prune", "--layer", "instance")
+    # --repo of no real repository: the orphan goes, and no cached image of the engine this suite
+    # shares with its user (their SWE-bench layers) is removed by a test.
+    r = dsfix("env", "prune", "--layer", "instance", "--repo", "dsfix-tests/no-such-repo")
     assert r.returncode == 0 and name in r.stdout, r.stderr
     assert name not in {c.name for c in docker_client.containers.list(all=True)}
 
