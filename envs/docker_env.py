@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import io
-import os
 import shlex
 import tarfile
 import time
-import uuid
 from pathlib import PurePosixPath
 
 from .base import BASELINE, RESET, EnvError, ExecResult, Timings
 from .images import ensure_image
-from .containers import hardening, owner_labels, remove_orphans
+from .runtime import Container
 from .workspace import Workspace
 
 WORKDIR = "/repo"   # where the repo is copied unless the image has its own place (SWE-bench: /testbed)
@@ -41,9 +39,8 @@ class DockerEnvironment:
         self.exec_timeout = exec_timeout
         self.workdir = workdir.rstrip("/") or WORKDIR
         self.client = client or docker_client()
-        self.container = None
-        self._name: str | None = None
-        remove_orphans(self.client)   # containers of dsfix runs that were killed (SIGKILL leaves them)
+        self.container = None   # the engine's handle, once started
+        self.box: Container | None = None
         t0 = time.monotonic()
         self.image_source = ensure_image(self.client, image, pull)
         self.timings.add("image", time.monotonic() - t0)
@@ -71,21 +68,10 @@ class DockerEnvironment:
         self.timings.add("setup", time.monotonic() - t0)
 
     def _start(self, image, network, memory, cpus, pids) -> None:
-        import docker.errors
         t0 = time.monotonic()
-        # The name is known before the engine is asked, so close() can remove a container whose
-        # creation a Ctrl-C interrupted before its handle came back.
-        self._name = f"dsfix-{uuid.uuid4().hex[:12]}"
-        try:
-            self.container = self.client.containers.create(
-                image, ["sleep", "infinity"], init=True, working_dir="/",
-                network_mode=None if network else "none", **hardening(memory, pids), nano_cpus=int(cpus * 1e9),
-                # DSFIX_TAG lets a caller (a batch run, a test session) find the containers it caused.
-                labels={"dsfix": "1", "dsfix.tag": os.environ.get("DSFIX_TAG", ""), **owner_labels()},
-                name=self._name)
-            self.container.start()
-        except docker.errors.DockerException as e:
-            raise EnvError(f"cannot start a container from {image}: {e}") from e
+        self.box = Container(self.client, image, network=network, memory=memory, pids=pids,
+                             nano_cpus=int(cpus * 1e9))
+        self.container = self.box.start().handle
         self.timings.add("container_start", time.monotonic() - t0)
 
     def _start_services(self, names: list[str]) -> None:
@@ -105,16 +91,11 @@ class DockerEnvironment:
     def execute(self, command: str, timeout: int | None = None) -> ExecResult:
         t = timeout or self.exec_timeout
         # `timeout` inside the container: the SDK's exec has no deadline of its own.
-        argv = ["timeout", "-k", "5", str(t), "bash", "-c", command]
-        t0 = time.monotonic()
         try:
-            code, out = self.container.exec_run(argv, workdir=self.workdir, demux=False,
-                                                environment=self.exec_env or None)
+            code, out, timed_out, dt = self.box.exec(command, t, self.workdir, self.exec_env)
         except Exception as e:  # noqa: BLE001
             raise EnvError(f"container exec failed: {e}") from e
-        dt = time.monotonic() - t0
-        timed_out = code in (124, 137) and dt >= t - 1
-        r = ExecResult(code, (out or b"").decode(errors="replace"), round(dt, 3), timed_out, t)
+        r = ExecResult(code, out, round(dt, 3), timed_out, t)
         self.timings.exec(command, r)
         return r
 
@@ -136,13 +117,7 @@ class DockerEnvironment:
             return
         p = PurePosixPath(path)
         self.execute(f"mkdir -p -- {shlex.quote(str(p.parent))}")
-        data = text.encode(errors="surrogateescape")
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            info = tarfile.TarInfo(p.name)
-            info.size, info.mode, info.mtime = len(data), self._mode(path), int(time.time())
-            tar.addfile(info, io.BytesIO(data))
-        self.container.put_archive(f"{self.workdir}/{p.parent}", buf.getvalue())
+        self.box.put_file(f"{self.workdir}/{path}", text, self._mode(path))
 
     def _mode(self, path: str) -> int:
         r = self.execute(f"stat -c %a -- {shlex.quote(path)} 2>/dev/null || echo 644")
@@ -152,19 +127,9 @@ class DockerEnvironment:
         self.execute(RESET)
 
     def close(self) -> None:
-        target = self.container or (self._name and self._by_name(self._name))
-        if target:
-            try:
-                target.remove(force=True)
-            except Exception:  # noqa: BLE001 - already gone is fine
-                pass
-        self.container, self._name = None, None
-
-    def _by_name(self, name: str):
-        try:
-            return self.client.containers.get(name)
-        except Exception:  # noqa: BLE001 - never created
-            return None
+        if self.box is not None:
+            self.box.close()
+        self.container = None
 
     def __enter__(self):
         return self
