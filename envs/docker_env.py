@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 
 from .base import BASELINE, RESET, EnvError, ExecResult, Timings
 from .images import ensure_image
+from .containers import PRISTINE, remove_image
 from .runtime import Container
 from .workspace import Workspace
 
@@ -29,11 +30,13 @@ class DockerEnvironment:
     def __init__(self, ws: Workspace, image: str, *, pull: bool = True, network: bool = False,
                  memory: str = "4g", cpus: float = 2.0, pids: int = 1024, exec_timeout: int = 300,
                  setup: list[str] | None = None, client=None, workdir: str = WORKDIR,
-                 drop: bool = False, services: list[str] | None = None):
+                 drop: bool = False, services: list[str] | None = None, pristine: bool = False,
+                 _prepared: bool = False):
         """``drop`` / ``services``: a RepoSpec's ``network == "drop"`` and ``services``, as in
         ``dsfix eval`` (no network: a route on which packets are dropped; local stand-ins started
         once, their variables exported to every command). Both need the spec's image (services
-        are installed in its env layer)."""
+        are installed in its env layer). ``pristine``: keep an image of the container as set up,
+        before anything else runs in it, for ``fork()``. ``_prepared``: ``image`` is such an image."""
         self.timings = Timings()
         self.exec_env: dict[str, str] = {}
         self.exec_timeout = exec_timeout
@@ -41,26 +44,50 @@ class DockerEnvironment:
         self.client = client or docker_client()
         self.container = None   # the engine's handle, once started
         self.box: Container | None = None
+        self.pristine = None    # the image fork() starts from (owned, and removed, by this environment)
+        self._fork_args = dict(network=network, memory=memory, cpus=cpus, pids=pids, exec_timeout=exec_timeout,
+                               workdir=workdir, drop=drop, services=services)
         t0 = time.monotonic()
-        self.image_source = ensure_image(self.client, image, pull)
+        self.image_source = "present" if _prepared else ensure_image(self.client, image, pull)
         self.timings.add("image", time.monotonic() - t0)
         try:
             self._start(image, network, memory, cpus, pids)
             if drop and not network:
                 from .evaluate.network import drop_network
                 drop_network(self.client, self.container, image, log=lambda m: None)
-            self._copy_in(ws)
-            self._setup(services, setup)
+            if _prepared:   # files, baseline commit and env.setup are in the image; processes are not
+                self._services(services)
+            else:
+                self._copy_in(ws)
+                self._setup(services, setup)
+            if pristine:
+                self._keep_pristine()
         except BaseException:
             self.close()  # never leave a container behind, also on Ctrl-C
             raise
+
+    def _keep_pristine(self) -> None:
+        """Commit the container as set up, before any test or model code runs in it. The image
+        carries the container's owner labels, so a killed run's is removed as its containers are."""
+        t0 = time.monotonic()
+        self.pristine = self.container.commit(repository="dsfix-pristine", tag=self.box.name,
+                                              changes=[f"LABEL {PRISTINE}=1 dsfix.layer=pristine"], pause=True)
+        self.timings.add("pristine", time.monotonic() - t0)
+
+    def fork(self) -> DockerEnvironment:
+        """A new environment as this one was right after setup: the same files and limits, none of
+        what ran in this one since (no copy or baseline commit: it starts from the pristine image)."""
+        if self.pristine is None:
+            raise EnvError("this environment kept no pristine image to fork from")
+        env = DockerEnvironment(None, self.pristine.id, client=self.client, _prepared=True, **self._fork_args)
+        env.exec_env = dict(self.exec_env) or env.exec_env
+        return env
 
     def _setup(self, services: list[str] | None, setup: list[str] | None) -> None:
         """Services, the baseline commit and env.setup: timed as "setup" (their execs also count
         under "exec"; a report's phases take them out of the loop's share)."""
         t0 = time.monotonic()
-        if services:
-            self._start_services(services)
+        self._services(services)
         for cmd in [BASELINE, *(setup or [])]:
             r = self.execute(cmd)
             if r.exit_code != 0:
@@ -74,7 +101,9 @@ class DockerEnvironment:
         self.container = self.box.start().handle
         self.timings.add("container_start", time.monotonic() - t0)
 
-    def _start_services(self, names: list[str]) -> None:
+    def _services(self, names: list[str] | None) -> None:
+        if not names:
+            return
         from .specs import services as svc
         r = self.execute(svc.start_script(names), timeout=120)
         if r.exit_code != 0:
@@ -130,6 +159,9 @@ class DockerEnvironment:
         if self.box is not None:
             self.box.close()
         self.container = None
+        if self.pristine is not None:
+            remove_image(self.client, self.pristine.id)
+            self.pristine = None
 
     def __enter__(self):
         return self

@@ -182,3 +182,45 @@ def test_local_runs_leave_no_copy_and_no_process(buggy_repo, tmp_path):
         state = "gone"
     assert state in ("gone", "Z", "X"), state
     assert set(glob.glob(os.path.join(tempfile.gettempdir(), "dsfix-local-*"))) == before
+
+
+def test_a_fork_is_the_environment_as_set_up_and_nothing_run_since(docker_client, buggy_repo):
+    """Verdicts run in a fork: what code did in the working container (a .pth in site-packages, a
+    changed file, bytecode in an ignored folder) is not in it; its limits are the same; the
+    pristine image goes with the environment that kept it."""
+    env = DockerEnvironment(Workspace(buggy_repo), BASE_IMAGE, pull=False, client=docker_client,
+                            pristine=True, pids=512)
+    try:
+        env.execute("echo 'import os' > /usr/local/lib/python3.11/dist-packages/zz.pth && "
+                    "echo broken > inventory/batching.py && mkdir -p tests/__pycache__ && touch tests/__pycache__/x.pyc")
+        with env.fork() as fork:
+            r = fork.execute("ls /usr/local/lib/python3.11/dist-packages; ls tests/__pycache__; git status --porcelain")
+            assert "zz.pth" not in r.output and "x.pyc" not in r.output and "batching" not in r.output, r.output
+            assert fork.read_file("inventory/batching.py") == (buggy_repo / "inventory/batching.py").read_text()
+            host = fork.container.attrs["HostConfig"]
+            assert host["PidsLimit"] == 512 and host["NetworkMode"] == "none" and "no-new-privileges" in host["SecurityOpt"]
+        assert env.read_file("inventory/batching.py") == "broken\n"   # the working one is left as it is
+        image = env.pristine.id
+    finally:
+        env.close()
+    assert image not in {i.id for i in docker_client.images.list(filters={"label": "dsfix.pristine=1"})}
+
+
+def test_a_killed_runs_pristine_image_is_pruned(docker_client, buggy_repo):
+    import subprocess
+    import sys
+
+    from clirun import dsfix
+    from dsfix.envs.containers import orphan_images
+    code = ("from dsfix.envs.docker_env import DockerEnvironment\nfrom dsfix.envs.workspace import Workspace\n"
+            f"env = DockerEnvironment(Workspace({str(buggy_repo)!r}), 'dsfix/base:bookworm', pull=False, pristine=True)\n"
+            "print(env.pristine.id, flush=True)\nimport time; time.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    image = proc.stdout.readline().strip()
+    assert image and image not in {i.id for i in orphan_images(docker_client)}   # its owner is alive
+    proc.kill()
+    proc.wait()
+    assert image in {i.id for i in orphan_images(docker_client)}
+    r = dsfix("env", "prune", "--layer", "instance")
+    assert r.returncode == 0 and "removed image" in r.stdout, r.stdout + r.stderr
+    assert image not in {i.id for i in docker_client.images.list(all=True)}
