@@ -7,9 +7,11 @@ image, each measured ``--tries`` times:
   (what the pipeline runs before each attempt anyway), then write the patched file;
 * ``non-root``: also give an unprivileged user the copy (``chown -R``), the price of running the
   reproduction and the tests as that user in the same container;
-* ``fresh``: what the verifier now does for a verdict: a new container (orphan sweep, create,
-  start), the snapshot copied in, dsfix's baseline commit, the patched file written, and the
-  container removed afterwards.
+* ``fresh copy``: a new container (orphan sweep, create, start), the snapshot copied in, dsfix's
+  baseline commit, the patched file written, the container removed (agent mode's fresh container);
+* ``fork``: what the pipeline's verifier now does for a verdict: a container started from the
+  pristine image (the working container committed once after setup; ``commit`` is that one-time
+  price per run), the patched file written, the container removed.
 
     python bench/verdict_env.py --repos examples/inventory,pallets+click,sympy+sympy --tries 3
 """
@@ -50,8 +52,9 @@ def measure(repo: Path, tries: int, client) -> dict:
     ws = Workspace(repo)
     path = next(p for p in ws.files() if p.endswith(".py"))
     text = (ws.snapshot().read_text(path) or "") + "\n# patched\n"
-    out = {"files": len(ws.files()), "in place": [], "non-root": [], "fresh": []}
-    with DockerEnvironment(ws, BASE_IMAGE, pull=False, client=client) as env:
+    out = {"files": len(ws.files()), "in place": [], "non-root": [], "fresh": [], "fork": []}
+    with DockerEnvironment(ws, BASE_IMAGE, pull=False, client=client, pristine=True) as env:
+        out["commit"] = env.timings.spent["pristine"]
         for _ in range(tries):
             t0 = time.monotonic()
             env.reset()
@@ -60,6 +63,10 @@ def measure(repo: Path, tries: int, client) -> dict:
             t0 = time.monotonic()
             env.execute("chown -R 1000:1000 .")
             out["non-root"].append(out["in place"][-1] + time.monotonic() - t0)
+            t0 = time.monotonic()
+            with env.fork() as fork:
+                fork.write_file(path, text)
+            out["fork"].append(time.monotonic() - t0)
     for _ in range(tries):
         t0 = time.monotonic()
         fresh = DockerEnvironment(ws, BASE_IMAGE, pull=False, client=client)
@@ -77,13 +84,14 @@ def main() -> None:
     from dsfix.envs.docker_env import docker_client
     client = docker_client()
     table = Table(title=f"seconds per verdict check (median of {args.tries})")
-    for col in ("repository", "files", "in place (main)", "non-root, same container", "fresh container (now)"):
+    for col in ("repository", "files", "in place (main)", "non-root, same container", "fresh copy",
+                "fork (now)", "commit, once per run"):
         table.add_column(col)
     with tempfile.TemporaryDirectory(prefix="dsfix-bench-verdict-") as tmp:
         for name in args.repos.split(","):
             r = measure(checkout(name, Path(tmp)), args.tries, client)
             table.add_row(name, str(r["files"]), *(f"{statistics.median(r[k]):.2f}" for k in
-                                                   ("in place", "non-root", "fresh")))
+                                                   ("in place", "non-root", "fresh", "fork", "commit")))
     Console().print(table)
 
 
