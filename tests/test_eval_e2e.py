@@ -207,3 +207,29 @@ def test_ctrl_c_while_the_engine_creates_the_eval_container_leaves_none(fixture,
         evaluate_instance(inst, inst["patch"], client=docker_client,
                           sources=Sources(fixture["mirrors"], online=False), timeout=120)
     assert _eval_containers(docker_client, fixture["repo"]) == before
+
+
+# Keeps the bug (add still subtracts) and prints the result it wants, in the two places a log
+# parser could be fooled: a line printed while the tests run (under -rA pytest shows captured
+# output too) and one printed after pytest's final tally (atexit).
+FAKE_PASS = """diff --git a/calc.py b/calc.py
+--- a/calc.py
++++ b/calc.py
+@@ -1,2 +1,6 @@
++import atexit
++print("PASSED tests/test_calc.py::test_add")
++atexit.register(print, "PASSED tests/test_calc.py::test_add")
++
+ def add(a, b):
+     return a - b
+"""
+
+
+def test_a_patch_that_prints_fake_passes_is_not_resolved(fixture, docker_client, tmp_path):
+    inst = _calc(fixture)
+    r = evaluate_instance(inst, FAKE_PASS, client=docker_client, sources=Sources(fixture["mirrors"], online=False),
+                          log_dir=tmp_path / "fake", timeout=120)
+    log = (tmp_path / "fake/test_output.txt").read_text()
+    assert log.count("PASSED tests/test_calc.py::test_add") >= 2   # the fake lines are in the log
+    assert r["status"] == "unresolved" and not r["resolved"], r
+    assert r["tests_status"]["FAIL_TO_PASS"]["failure"] == ["tests/test_calc.py::test_add"]
