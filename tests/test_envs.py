@@ -124,24 +124,30 @@ def test_ctrl_c_while_the_engine_creates_the_container_leaves_none(docker_client
     assert {c.id for c in dsfix_containers(docker_client)} == before
 
 
+def _made_then_killed(code: str, orphaned) -> str:
+    """Run ``code`` in a process (it prints what it made, then waits) and SIGKILL it: what it made
+    is not ``orphaned()`` while its owner lives, and is after. Returns what it printed."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    made = proc.stdout.readline().strip()
+    assert made and made not in orphaned()   # its owner is alive
+    proc.kill()
+    proc.wait()
+    assert made in orphaned()
+    return made
+
+
 def test_a_killed_runs_container_is_found_reported_and_pruned(docker_client, tmp_path):
     """SIGKILL leaves a container (nothing in the process can run): doctor reports it, prune and the
     next run remove it; a live owner's container is never touched."""
-    import subprocess
-    import sys
-
     from clirun import dsfix
     from dsfix.envs.containers import orphans
     code = ("import os, docker\nfrom dsfix.envs.containers import owner_labels\n"
             "c = docker.from_env().containers.run('dsfix/base:bookworm', ['sleep', 'infinity'], detach=True,"
             " labels={'dsfix': '1', 'dsfix.tag': 'orphan-test', **owner_labels()}, network_mode='none')\n"
             "print(c.name, flush=True)\nimport time; time.sleep(600)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    name = proc.stdout.readline().strip()
-    assert name and name not in {c.name for c in orphans(docker_client)}   # its owner is alive
-    proc.kill()
-    proc.wait()
-    assert name in {c.name for c in orphans(docker_client)}
+    name = _made_then_killed(code, lambda: {c.name for c in orphans(docker_client)})
     r = dsfix("doctor", "--repo", str(tmp_path), env={"COLUMNS": "400"})
     assert "killed dsfix runs" in r.stdout and name in r.stdout
     # --repo of no real repository: the orphan goes, and no cached image of the engine this suite
@@ -206,21 +212,15 @@ def test_a_fork_is_the_environment_as_set_up_and_nothing_run_since(docker_client
     assert image not in {i.id for i in docker_client.images.list(filters={"label": "dsfix.pristine=1"})}
 
 
-def test_a_killed_runs_pristine_image_is_pruned(docker_client, buggy_repo):
-    import subprocess
-    import sys
-
+def test_a_killed_runs_pristine_image_is_reported_and_pruned(docker_client, buggy_repo, tmp_path):
     from clirun import dsfix
     from dsfix.envs.containers import orphan_images
     code = ("from dsfix.envs.docker_env import DockerEnvironment\nfrom dsfix.envs.workspace import Workspace\n"
             f"env = DockerEnvironment(Workspace({str(buggy_repo)!r}), 'dsfix/base:bookworm', pull=False, pristine=True)\n"
             "print(env.pristine.id, flush=True)\nimport time; time.sleep(600)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    image = proc.stdout.readline().strip()
-    assert image and image not in {i.id for i in orphan_images(docker_client)}   # its owner is alive
-    proc.kill()
-    proc.wait()
-    assert image in {i.id for i in orphan_images(docker_client)}
+    image = _made_then_killed(code, lambda: {i.id for i in orphan_images(docker_client)})
+    r = dsfix("doctor", "--repo", str(tmp_path), env={"COLUMNS": "400"})
+    assert "killed dsfix runs" in r.stdout and "dsfix-pristine:" in r.stdout, r.stdout
     r = dsfix("env", "prune", "--layer", "instance")
     assert r.returncode == 0 and "removed image" in r.stdout, r.stdout + r.stderr
     assert image not in {i.id for i in docker_client.images.list(all=True)}
