@@ -1,4 +1,6 @@
-"""The Docker environment: a fresh container per run, the repo copied in, removed on every exit path."""
+"""The Docker environment: a fresh container per run (envs.runtime), the repo copied in, removed on
+every exit path; optionally a pristine image of it as set up, from which ``fork()`` starts the
+containers verdicts are made in."""
 from __future__ import annotations
 
 import io

@@ -1,8 +1,9 @@
 """Evaluate one prediction in a container with no network, as SWE-bench's harness does.
 
 Per instance: get the instance image (official SWE-bench image when pulling is allowed and it
-can be had, else dsfix's base -> env -> instance layers), start a container (``network_mode
-none``), copy the model patch to ``/tmp/patch.diff`` and apply it with the official fallbacks
+can be had, else dsfix's base -> env -> instance layers), start a container through dsfix's
+runtime (``envs.runtime``: ``network_mode none``, the same limits and owner labels as fix and
+bench, nothing left on an interrupt), copy the model patch to ``/tmp/patch.diff`` and apply it with the official fallbacks
 (``git apply --verbose``, ``git apply --verbose --reject``, ``patch --batch --fuzz=5 -p1 -i``),
 then run ``eval.sh`` (reset test files, apply the test patch, run the spec's test command on the
 test patch's files), parse the log between the official markers with ``parse_log`` and grade it
