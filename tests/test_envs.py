@@ -221,6 +221,8 @@ def test_a_killed_runs_pristine_image_is_reported_and_pruned(docker_client, bugg
     image = _made_then_killed(code, lambda: {i.id for i in orphan_images(docker_client)})
     r = dsfix("doctor", "--repo", str(tmp_path), env={"COLUMNS": "400"})
     assert "killed dsfix runs" in r.stdout and "dsfix-pristine:" in r.stdout, r.stdout
-    r = dsfix("env", "prune", "--layer", "instance")
-    assert r.returncode == 0 and "removed image" in r.stdout, r.stdout + r.stderr
+    # on an engine shared with other dsfix processes of this host, their next run may sweep it first
+    there = image in {i.id for i in docker_client.images.list(all=True)}
+    r = dsfix("env", "prune", "--layer", "instance", "--repo", "dsfix-tests/no-such-repo")   # no cached image goes
+    assert r.returncode == 0 and ("removed image" in r.stdout or not there), r.stdout + r.stderr
     assert image not in {i.id for i in docker_client.images.list(all=True)}
