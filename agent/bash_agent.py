@@ -21,7 +21,7 @@ MAX_FILE = 2_000_000       # a changed file larger than this is not taken into t
 class BashAgent(Agent):
     def __init__(self, model, env, traj, cfg, ws, plan, fresh_env):
         """``fresh_env()``: a new environment like ``env``, for each verdict."""
-        super().__init__(model, env, traj, cfg, ws, plan)
+        super().__init__(model, env, traj, cfg, ws, plan, fresh_env)
         self.fresh_env = fresh_env
 
     def run(self, task: str) -> Outcome:
@@ -106,7 +106,7 @@ class BashAgent(Agent):
         script = self.env.read_file(REPRO_PATH)
         self._fresh(changes, script)
         syntax = [e for p, t in changes.items() if t is not None for e in syntax_errors(p, t)]
-        applied = Applied(True, patch, syntax=syntax, files=sorted(changes))
+        applied = Applied(True, patch, syntax=syntax, files=sorted(changes), changes=changes)
         feedback = self.check(applied)
         return None if feedback is None else (
             feedback.rsplit("Write a corrected fix", 1)[0] +

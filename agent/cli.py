@@ -272,11 +272,12 @@ def setup_logging() -> None:
 
 
 def main() -> None:
-    from dsfix.common.interrupts import stop_on_signals
+    from dsfix.common.interrupts import cleaned_up, stop_on_signals
     setup_logging()
     stop_on_signals()   # Ctrl-C and SIGTERM: `finally` blocks write report.json and remove containers
     try:
         app()
     except KeyboardInterrupt:
+        cleaned_up()   # every `finally` has run: a late Ctrl-C must not turn 130 into death by SIGINT
         err.print("interrupted")
         sys.exit(130)

@@ -38,7 +38,8 @@ class FixRequest:
     apply: bool = False
 
 
-def make_env(ws: Workspace, cfg: Settings):
+def make_env(ws: Workspace, cfg: Settings, pristine: bool = False):
+    """``pristine``: a Docker environment keeps an image of itself as set up, for ``fork()``."""
     from dsfix.envs.specs.model import run_timeout
     e = cfg.env
     # a large suite's spec may ask for more time; an explicit env.exec_timeout still wins
@@ -58,7 +59,8 @@ def make_env(ws: Workspace, cfg: Settings):
     # --- end project image
     env = DockerEnvironment(ws, image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
                             pids=e.pids, exec_timeout=timeout, setup=setup, workdir=e.workdir,
-                            drop=spec.get("network") == "drop", services=spec.get("services") or None)
+                            drop=spec.get("network") == "drop", services=spec.get("services") or None,
+                            pristine=pristine)
     if built is not None:
         env.timings.add("image_build" if built.built else "image_lookup", built.seconds)
         env.image_source = "built" if built.built else "cached"
@@ -142,7 +144,7 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
     out, env, agent = Outcome(), None, None
     try:
         progress(f"starting {cfg.env.kind} environment")
-        env = make_env(ws, cfg)
+        env = make_env(ws, cfg, pristine=cfg.agent != "bash")
         agent = _agent(cfg, model, env, traj, ws, plan)
         progress("running the tests before any change")
         problem = why_tests_cannot_run(agent.baseline(), own_packages(ws.files()))
@@ -185,7 +187,10 @@ def _agent(cfg: Settings, model, env, traj: Trajectory, ws: Workspace, plan: Tes
     if cfg.agent == "bash":
         from .bash_agent import BashAgent
         return BashAgent(model, env, traj, cfg, ws, plan, fresh_env=lambda: make_env(ws, cfg))
-    return Agent(model, env, traj, cfg, ws, plan)
+    # Verdicts in a container forked from the working one as it was set up: nothing the model's
+    # code left in it reaches them. --env local runs on the user's machine, at their request, and
+    # keeps one copy (README).
+    return Agent(model, env, traj, cfg, ws, plan, fresh_env=env.fork if getattr(env, "pristine", None) else None)
 
 
 class PreflightError(EnvError):

@@ -122,13 +122,15 @@ def prune_cmd(
     """Remove containers of killed dsfix runs, then dsfix's images of a layer (and dangling leftovers
     of failed builds); say what that frees."""
     from dsfix.envs.base import EnvError
-    from dsfix.envs.containers import orphans, remove_orphans
+    from dsfix.envs.containers import orphan_images, orphans, remove_orphans
     from dsfix.envs.layers.store import prune
     try:
         client = _client()
         if dry_run:
             for c in orphans(client):
                 typer.echo(f"would remove container {c.name} (its dsfix process is gone)")
+            for i in orphan_images(client):
+                typer.echo(f"would remove image {(i.tags or [i.short_id])[0]} (its dsfix process is gone)")
         else:
             remove_orphans(client, log=typer.echo)   # before images: they may hold them
         removed = prune(client, layer, repo=repo, dry_run=dry_run, log=lambda m: typer.echo(m, err=True))
