@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
+from evalfixture import FIXTURE_SPEC, make_fixture
 
 from dsfix.envs.evaluate.dataset import load_dataset, load_predictions
 from dsfix.envs.evaluate.harness import run_evaluation

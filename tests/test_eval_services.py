@@ -8,7 +8,7 @@ import socket
 import uuid
 
 import pytest
-from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, TEST_PATCH, make_fixture
+from evalfixture import FIXTURE_SPEC, TEST_PATCH, make_fixture
 from dsfix.envs.evaluate.run import eval_script
 from dsfix.envs.layers.dockerfiles import env_dockerfile
 from dsfix.envs.layers.plan import Plan

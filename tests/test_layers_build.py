@@ -7,7 +7,7 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
-from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
+from evalfixture import FIXTURE_SPEC, make_fixture
 from dsfix.envs.layers import docker_build, store
 from dsfix.envs.layers.builder import build
 from dsfix.envs.layers.disk import DiskSpaceError, check_disk

@@ -185,7 +185,7 @@ def toolchain_base(docker_client, session_toolchain):
 
 @pytest.mark.docker
 def test_base_from_a_toolchain_and_an_env_whose_venv_runs_it(docker_client, toolchain_base, tmp_path):
-    from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
+    from evalfixture import FIXTURE_SPEC, make_fixture
     from dsfix.envs.sources import Sources
     from dsfix.envs.specs import RepoSpec
     img = docker_client.images.get(toolchain_base.tag)
