@@ -1,8 +1,8 @@
 """Does the first fix prompt show the lines the gold patch changes? Three builders on SWE-bench Lite
 tune + dev, in the same run: `one-window` (one window per file, centred on its first ranked symbol,
 3 files, over today's ranking), `today` (the windowed views over today's ranking: the evidence
-steps before the behaviour sites, tools/localize/sites.py) and `new` (the windowed views over the
-whole ranking). Not run in CI.
+steps before the behaviour sites, tools/localize/sites.py; no context reserve or sibling places)
+and `new` (both). Not run in CI.
 
     .venv/bin/python bench/context.py [--repos sympy,flask] [--limit N] [--budget TOKENS] [--out F]
     .venv/bin/python bench/context.py --merge F [F ...]          # one table over several runs
@@ -21,6 +21,7 @@ scratch dir at base_commit; instances whose mirror is absent are skipped and cou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
@@ -164,21 +165,24 @@ def _timed_index(work: Path) -> tuple[float, int]:
         im.build_index = real
 
 
-def _localize(work: Path, issue: str, ranking: str):
-    """The ranking as today (`today`: the first TODAY_STEPS evidence steps) or with every step."""
-    from dsfix.agent.context import MAX_SYMBOLS, TOP_K
-    from dsfix.tools.localize import evidence, localize
-    steps = evidence.STEPS
-    if ranking == "today":
-        evidence.STEPS = steps[:TODAY_STEPS]
+@contextlib.contextmanager
+def _as(builder: str):
+    """`today`: the ranking's first TODAY_STEPS evidence steps, and views without the reserve for
+    context and without sibling places (viewplan.RESERVE, SIBLING); `new`: everything."""
+    from dsfix.agent import viewplan
+    from dsfix.tools.localize import evidence
+    saved = evidence.STEPS, viewplan.RESERVE, viewplan.SIBLING
+    if builder == "today":
+        evidence.STEPS, viewplan.RESERVE, viewplan.SIBLING = saved[0][:TODAY_STEPS], 0.0, 0.0
     try:
-        return localize(work, issue, top_k=TOP_K, max_symbols=MAX_SYMBOLS)
+        yield
     finally:
-        evidence.STEPS = steps
+        evidence.STEPS, viewplan.RESERVE, viewplan.SIBLING = saved
 
 
 def run_instance(r: dict, work: Path, twin: Path, budget: int) -> dict:
-    from dsfix.agent.context import context_for, first_prompt_tokens
+    from dsfix.agent.context import MAX_SYMBOLS, TOP_K, context_for, first_prompt_tokens
+    from dsfix.tools.localize import localize
     os.environ["DSFIX_CACHE_DIR"] = tempfile.mkdtemp(prefix="dsfix-ctx-cache-")
     try:
         cold, cold_builds = _timed_index(work)
@@ -189,8 +193,9 @@ def run_instance(r: dict, work: Path, twin: Path, budget: int) -> dict:
                "t_cold": cold, "t_cached": cached,
                "cold_builds": cold_builds, "cached_builds": cached_builds}
         for ranking in ("today", "new"):
-            loc = _localize(work, issue, ranking)
-            rmap, views = context_for(work, issue, loc, budget)
+            with _as(ranking):
+                loc = localize(work, issue, top_k=TOP_K, max_symbols=MAX_SYMBOLS)
+                rmap, views = context_for(work, issue, loc, budget)
             builds = [(ranking, views)]
             if ranking == "today":
                 builds.insert(0, ("one-window", baseline_views(work, loc, rmap, budget)))

@@ -16,6 +16,7 @@ from .index import RepoIndex
 
 LITERAL_CREDIT = 0.5  # per quoted string found in a function, shared among the files holding it
 LITERAL_CAP = 0.9
+MIN_WORDS = 3
 MAX_FILES = 12        # a name or string found in more files than this says nothing about where
 DEST_RE = re.compile(r"\bdest\s*=\s*[\"'](\w+)[\"']")   # argparse/optparse: the attribute it sets
 
@@ -45,7 +46,8 @@ def literal_sites(idx: RepoIndex, hits: dict[str, set[str]], ev, cache: dict) ->
     function that holds it is where that behaviour is produced, so it is ranked as a symbol."""
     credit: dict[int, float] = {}
     for chunk, paths in hits.items():
-        if len(paths) > MAX_FILES:
+        # a message has words; `************* Module ` is a banner of the tool's output
+        if len(paths) > MAX_FILES or len(re.findall(r"[A-Za-z]{2,}", chunk)) < MIN_WORDS:
             continue
         for p in paths:
             for i, text in enumerate(read_lines(idx, p, cache), 1):
