@@ -20,8 +20,8 @@ FILE_SHARPNESS = 6    # file weight: (score / best score) ** this. Rank 2 holds 
 COST_EXPONENT = 0.5   # a place's weight per (characters ** this): short places first, not only
 PLACE_SHARE = 0.4     # no single place takes more of the budget: a longer one shows its head
 HEADER_CHARS = 40     # the "## path (lines ...)" line and the fence around a view
-RESERVE = 0.06        # of the budget kept from places for the def lines and context around them:
-                      # a window cut at a def's body misses the line above, where fixes often go
+LEAD = 1              # lines shown above each place: a fix that adds code before a def anchors there,
+                      # and a window starting at a method's first line hides the class line above
 MAX_SIBLINGS = 3      # methods of one core name in a file, at most, for them to be siblings
 SIBLING = 0.5         # a place's weight for its siblings (same-named methods of other classes in
                       # the file, `__rmatmul__` beside `__matmul__`): fixes often touch both
@@ -32,10 +32,9 @@ def plan_views(issue: str, loc: Localization, texts: dict[str, list[str]],
     """Views of `texts` (path -> lines) in `loc`'s file order, costing at most `budget`
     characters; `syms`: each file's symbols from the index."""
     files = [f for f in loc.files if f in texts][:MAX_FILES]
-    plan = _Plan({f: texts[f] for f in files}, int(budget * (1 - RESERVE)))
+    plan = _Plan({f: texts[f] for f in files}, budget)
     for rel, span in _candidates(Issue.of(issue), loc, files, texts, syms, plan, budget):
         plan.add(rel, span)
-    plan.budget = budget
     for rel in files:
         plan.add_headers(rel, syms.get(rel, []))
     plan.grow(files)
@@ -56,6 +55,7 @@ def _candidates(issue: Issue, loc: Localization, files: list[str], texts, syms, 
         places = file_places(rel, texts[rel], syms.get(rel, []), ranked, issue, narrowed.get(rel, []))
         for p in places + siblings(ranked, syms.get(rel, []), texts[rel]):
             span = _clip(p, sizer, budget)
+            span = (max(1, span[0] - LEAD), span[1])
             key = fw * p.weight / max(sizer.lines(*span), 1) ** COST_EXPONENT
             out.append((-key, rank, span[0], rel, span))
     out.sort()

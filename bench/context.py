@@ -1,7 +1,7 @@
 """Does the first fix prompt show the lines the gold patch changes? Three builders on SWE-bench Lite
 tune + dev, in the same run: `one-window` (one window per file, centred on its first ranked symbol,
 3 files, over today's ranking), `today` (the windowed views over today's ranking: the evidence
-steps before the behaviour sites, tools/localize/sites.py; no context reserve or sibling places)
+steps before the behaviour sites, tools/localize/sites.py; no lead line above places, no sibling places)
 and `new` (both). Not run in CI.
 
     .venv/bin/python bench/context.py [--repos sympy,flask] [--limit N] [--budget TOKENS] [--out F]
@@ -167,17 +167,17 @@ def _timed_index(work: Path) -> tuple[float, int]:
 
 @contextlib.contextmanager
 def _as(builder: str):
-    """`today`: the ranking's first TODAY_STEPS evidence steps, and views without the reserve for
-    context and without sibling places (viewplan.RESERVE, SIBLING); `new`: everything."""
+    """`today`: the ranking's first TODAY_STEPS evidence steps, and views without the line above each
+    place and without sibling places (viewplan.LEAD, SIBLING); `new`: everything."""
     from dsfix.agent import viewplan
     from dsfix.tools.localize import evidence
-    saved = evidence.STEPS, viewplan.RESERVE, viewplan.SIBLING
+    saved = evidence.STEPS, viewplan.LEAD, viewplan.SIBLING
     if builder == "today":
-        evidence.STEPS, viewplan.RESERVE, viewplan.SIBLING = saved[0][:TODAY_STEPS], 0.0, 0.0
+        evidence.STEPS, viewplan.LEAD, viewplan.SIBLING = saved[0][:TODAY_STEPS], 0, 0.0
     try:
         yield
     finally:
-        evidence.STEPS, viewplan.RESERVE, viewplan.SIBLING = saved
+        evidence.STEPS, viewplan.LEAD, viewplan.SIBLING = saved
 
 
 def run_instance(r: dict, work: Path, twin: Path, budget: int) -> dict:
