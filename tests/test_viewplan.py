@@ -1,4 +1,4 @@
-"""viewplan.plan_views on fixture files: the reserve for def lines and context, sibling methods."""
+"""viewplan.plan_views on fixture files: the line above each place, sibling methods."""
 from __future__ import annotations
 
 from dsfix.agent import viewplan
@@ -51,17 +51,17 @@ def test_a_name_every_class_has_is_no_kinship(tmp_path):
     assert not any(_shown(view, syms[f"C{k}.__init__"].start + 1) for k in range(1, 5))
 
 
-def test_the_reserve_leaves_room_for_each_windows_class_line(tmp_path, monkeypatch):
-    """Many ranked methods would take the whole budget; the reserve keeps the class line (and a
-    line of context) above each window, so the model sees whose method it edits."""
+def test_the_line_above_each_place_is_shown(tmp_path, monkeypatch):
+    """Many ranked methods take the whole budget; each window still starts a line above its
+    method, where a fix that adds code before the def anchors (here a class attribute)."""
     names = [f"m{i}" for i in range(30)]
-    text = "".join(_methods(f"K{k}", names) for k in range(3))
-    ranked = [f"K{k}.m{i}" for i in (25, 12) for k in range(3)]
+    text = _methods("K", names).replace("    def m", "    limit = 1\n    def m")
+    ranked = [f"K.m{i}" for i in (25, 12, 3, 18, 7, 29)]
 
-    def class_lines_shown(budget):
+    def lines_above_shown(budget):
         view, syms = _plan(tmp_path, text, ranked, budget)
-        return all(_shown(view, syms[f"K{k}"].start) for k in range(3))
+        return all(_shown(view, syms[n].start - 1) for n in ranked if _shown(view, syms[n].start))
     budgets = range(1500, 4000, 100)   # the greedy fill is lumpy: over many budgets
-    assert all(class_lines_shown(b) for b in budgets)
-    monkeypatch.setattr(viewplan, "RESERVE", 0.0)
-    assert not all(class_lines_shown(b) for b in budgets)
+    assert all(lines_above_shown(b) for b in budgets)
+    monkeypatch.setattr(viewplan, "LEAD", 0)
+    assert not all(lines_above_shown(b) for b in budgets)
