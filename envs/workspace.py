@@ -1,12 +1,12 @@
 """A read-only view of the user's repository: which files to copy, and path safety checks."""
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
+import git
+
 from dsfix.common.paths import UnsafePath, normalize_rel, symlink_on_path
-from dsfix.common.worktree import NotAWorkTree, git_env, work_tree_root
+from dsfix.common.worktree import NotAWorkTree, work_tree_root
 
 from .snapshot import Snapshot
 
@@ -21,12 +21,13 @@ class Workspace:
             self.root = work_tree_root(root)
         except NotAWorkTree as e:
             raise WorkspaceError(str(e)) from None
+        self.repo = git.Repo(self.root, search_parent_directories=False)
         self._snapshot: Snapshot | None = None
 
     def files(self) -> list[str]:
         """Tracked and untracked-but-not-ignored files: the working tree as the user sees it."""
-        out = self._git("ls-files", "-z", "--cached", "--others", "--exclude-standard", check=True).stdout
-        names = sorted({os.fsdecode(n) for n in out.split(b"\0") if n})
+        out = self.repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard")
+        names = sorted({n for n in out.split("\0") if n})
         return [n for n in names if (self.root / n).is_symlink() or (self.root / n).is_file()]
 
     def snapshot(self) -> Snapshot:
@@ -47,8 +48,7 @@ class Workspace:
             raise WorkspaceError(f"path goes through a symlink: {rel}")
 
     def snapshot_sha(self) -> str:
-        r = self._git("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-        return r.stdout.decode().strip() if r.returncode == 0 else "0" * 40   # else: no commits yet
-
-    def _git(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", "-C", str(self.root), *args], capture_output=True, env=git_env(), check=check)
+        try:
+            return self.repo.head.commit.hexsha
+        except ValueError:  # no commits yet
+            return "0" * 40

@@ -50,14 +50,16 @@ class Git:
         self._secrets = tuple(s for s in (token, *secrets) if s)
 
     def run(self, *args: str, cwd: Path | None = None, what: str) -> str:
-        """One git command; a failure is a one-line GitHubError with git's last words."""
-        r = subprocess.run(["git", *args], cwd=cwd, env=self.env, capture_output=True, encoding="utf-8",
-                           errors="replace")
-        if r.returncode != 0:
-            lines = [ln.strip() for ln in (r.stderr or r.stdout or "").strip().splitlines() if ln.strip()]
+        """One git command through gitpython; a failure is a one-line GitHubError with git's last words."""
+        import git
+        try:
+            return git.Git(str(cwd) if cwd else None).execute(["git", *args], env=self.env,
+                                                                strip_newline_in_stdout=False)
+        except git.GitCommandError as e:
+            lines = [ln for ln in str(e.stderr or e.stdout or "").strip().splitlines() if ln.strip()]
+            lines = [ln.removeprefix("stderr: ").strip(" '") for ln in lines]
             tail = self.scrub(" / ".join(lines[-3:]))[-400:]
             raise GitHubError(f"git could not {what}: {tail}") from None
-        return r.stdout
 
     def scrub(self, text: str) -> str:
         for s in self._secrets:
