@@ -90,3 +90,29 @@ def test_the_scripted_server_refuses_what_deepseek_refuses():
                                {"role": "user", "content": "next"}]}
     assert server.answer(unanswered)[0] == 400 and "not answered" in server.refused[-1]
     server.server.server_close()
+
+
+def test_auto_leaves_the_scripted_replay_in_the_pipeline(tmp_path):
+    """--agent auto changes nothing for a model without tool calls: the same replay, the same
+    verdict, and report.json says why (a local environment: the strategy is what is tested)."""
+    from clirun import dsfix, report, script
+    from conftest import commit_files
+    from test_fast_attempts import FILES, REPRO, RIGHT
+    repo = commit_files(tmp_path / "calc", FILES)
+    out = tmp_path / "out"
+    r = dsfix("fix", str(repo), "--issue", "mean() is off by one", "--agent", "auto", "--env", "local",
+              "--model", script(tmp_path / "s.json", [REPRO, RIGHT]), "--out", str(out))
+    assert r.returncode == 0, r.stderr + r.stdout
+    rep = report(out)
+    assert rep["status"] == "verified" and rep["steps"] == 2
+    assert rep["strategy"]["agent"] == "pipeline" and "scripted replay" in rep["strategy"]["why"]
+
+
+def test_fix_help_says_when_to_use_which_strategy():
+    from clirun import dsfix
+    r = dsfix("fix", "--help", env={"COLUMNS": "200"})
+    text = " ".join(r.stdout.replace("│", " ").split())   # rich wraps the help in a panel
+    assert r.returncode == 0
+    for words in ("best for the bundled local Coder-V2 and models without tool calls",
+                  "by tool calls where it takes them", "auto (bash for a model that takes tool calls"):
+        assert words in text, words
