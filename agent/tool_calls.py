@@ -2,8 +2,8 @@
 offers the tools ``bash``, ``apply_diff`` and ``submit``, and reads the calls the model makes.
 
 The conversation stays the trajectory: the assistant's message goes in as the model sent it (its
-tool calls, and -- when it made any -- its ``reasoning_content``, which DeepSeek's thinking mode
-requires back on such a message in every later request, HTTP 400 otherwise), and every call is
+tool calls, and its ``reasoning_content``, which DeepSeek's thinking mode requires back on the
+assistant messages of a turn with tool calls in every later request, HTTP 400 otherwise), and every call is
 answered by a ``tool`` message carrying its id, as the protocol requires. A model that answers in
 a fenced ```bash block instead is taken at its word; an answer with neither is told so, and three
 in a row end the run as a format error, as in the pipeline.
@@ -30,12 +30,15 @@ class Call:
 
 
 def assistant_message(reply) -> dict:
-    """The assistant's message for the conversation, with its tool calls (and its reasoning when
-    the provider sent the field: DeepSeek's rule for turns with tool calls)."""
-    msg: dict = {"role": "assistant", "content": reply.content or None,
-                 "tool_calls": [{"id": c.id, "type": "function",
-                                 "function": {"name": c.name, "arguments": c.arguments}}
-                                for c in reply.tool_calls]}
+    """The assistant's message for the conversation, with its tool calls, and its reasoning when
+    the provider sent the field: DeepSeek requires it back on every assistant message of a turn
+    with tool calls (a turn: between two user messages), and ignores it elsewhere."""
+    msg: dict = {"role": "assistant", "content": reply.content or None}
+    if reply.tool_calls:
+        msg["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                             for c in reply.tool_calls]
+    else:
+        msg["content"] = reply.content   # a text answer keeps its text, even an empty one
     if reply.reasoning_field:
         msg["reasoning_content"] = reply.reasoning_field
     return msg
@@ -63,12 +66,11 @@ class ToolTurns:
             reply = a.model.query(a.traj.messages, tools=TOOLS)
             meta = a._account(reply, "act")
             self.answer_text = reply.content
+            if reply.reasoning_field:
+                meta.pop("reasoning", None)   # it is in the message itself
+            a.traj.add(assistant_message(reply), **meta)
             if reply.tool_calls:
-                if reply.reasoning_field:
-                    meta.pop("reasoning", None)   # it is in the message itself
-                a.traj.add(assistant_message(reply), **meta)
                 return [read(c) for c in reply.tool_calls]
-            a.traj.add_message("assistant", reply.content, **meta)
             try:
                 command = extract_block(reply.content, "bash")
             except FormatError:

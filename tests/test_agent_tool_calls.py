@@ -82,6 +82,7 @@ def test_deepseek_thinking_mode_gets_its_reasoning_back_and_secrets_stay_out(doc
     turn with tool calls; a command that prints the API key reaches the model redacted."""
     script = [
         said(None, [call("bash", {"command": f"echo key={KEY}"})], reasoning="first I check the key"),
+        said("The divisor looks wrong.", reasoning="no tool this time"),   # told to call one
         said(None, [call("apply_diff", {"diff": DIFF})], reasoning="the divisor is wrong"),
         said(None, [call("submit", {})], reasoning="the tests will tell"),
     ]
@@ -92,8 +93,8 @@ def test_deepseek_thinking_mode_gets_its_reasoning_back_and_secrets_stay_out(doc
     rep = report(out)
     assert rep["status"] == "verified" and rep["strategy"]["tool_calls"] is True
     sent = server.requests[-1]["messages"]
-    assert [m.get("reasoning_content") for m in sent if m.get("tool_calls")] == [
-        "first I check the key", "the divisor is wrong"]
+    assert [m.get("reasoning_content") for m in sent if m["role"] == "assistant"] == [
+        "first I check the key", "no tool this time", "the divisor is wrong"]
     assert all(KEY not in json.dumps(q["messages"]) for q in server.requests)
     assert "key=[REDACTED:" in _tool_results(out)[0]
     assert KEY not in (out / "trajectory.jsonl").read_text()
