@@ -110,19 +110,28 @@ def test_the_step_limit_stops_a_looping_tool_calling_agent(docker_client, tmp_pa
     assert not orphans(docker_client)      # its containers went with it (its process has ended)
 
 
+NO_NET = "python3 -c \"import socket; socket.create_connection(('1.1.1.1', 53), timeout=3)\" || echo no-network"
+
+
 def test_the_cost_and_time_limits_hold_for_tool_calls(docker_client, tmp_path):
-    """A command past the environment's time limit is cut and said so; the cost limit (a priced
-    model) ends a loop that never submits."""
+    """A command past the environment's time limit is cut and said so; a long output keeps its
+    start and its end; the container has no network; the cost limit (a priced model) ends a loop
+    that never submits."""
     script = [said(None, [call("bash", {"command": "sleep 60; echo never"})]),
+              said(None, [call("bash", {"command": "echo START; seq 1 20000; echo END"})]),
+              said(None, [call("bash", {"command": NO_NET})]),
               said(None, [call("bash", {"command": "ls"})])]
     with ScriptedChatServer(script, then="repeat") as server:
-        r, out = _fix(tmp_path, server, "--agent", "bash", "--max-cost", "0.002", tool_calls=True,
+        r, out = _fix(tmp_path, server, "--agent", "bash", "--max-cost", "0.012", tool_calls=True,
                       price={"input": 1.0, "output": 1.0}, env="exec_timeout: 8")
     assert r.returncode == 1, r.stderr + r.stdout
     rep = report(out)
-    assert rep["status"] == "limit_cost" and 1 < rep["steps"] < 20, rep["message"]
-    first = _tool_results(out)[0]
-    assert "(timed out)" in first and "never" not in first
+    assert rep["status"] == "limit_cost" and 4 <= rep["steps"] < 20, rep["message"]
+    assert rep["cost_usd"] >= 0.012
+    timed, long, net = _tool_results(out)[:3]
+    assert "(timed out)" in timed and "never" not in timed
+    assert "START" in long and "END" in long and "characters left out" in long and len(long) < 6000
+    assert "no-network" in net
     from dsfix.envs.containers import orphans
     assert not orphans(docker_client)
 
