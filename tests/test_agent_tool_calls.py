@@ -64,6 +64,7 @@ def test_tool_calls_act_edit_through_the_applier_submit_and_are_verified(docker_
     rep = report(out)
     assert rep["status"] == "verified" and rep["attempts"] == 1 and rep["steps"] == 5
     assert rep["strategy"]["agent"] == "bash" and rep["strategy"]["tool_calls"] is True
+    assert "agent mode, by tool calls" in r.stdout      # the summary says how it ran
     assert rep["reproduction"] == {"before_exit": 1, "after_exit": 0}
     assert all([t["function"]["name"] for t in q["tools"]] == ["bash", "apply_diff", "submit"]
                for q in server.requests)
