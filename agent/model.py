@@ -54,11 +54,15 @@ def split_reasoning(message) -> tuple[str, str]:
 
 def tool_calls_of(message) -> list[ToolCall]:
     """The tool calls of a response message (litellm's objects), with their raw argument text."""
+    import json
     out = []
     for i, c in enumerate(getattr(message, "tool_calls", None) or []):
         fn = getattr(c, "function", None)
+        args = getattr(fn, "arguments", None) or ""
+        if not isinstance(args, str):   # some servers send the object itself
+            args = json.dumps(args)
         out.append(ToolCall(id=getattr(c, "id", None) or f"call_{i}", name=getattr(fn, "name", None) or "",
-                            arguments=getattr(fn, "arguments", None) or ""))
+                            arguments=args))
     return out
 
 

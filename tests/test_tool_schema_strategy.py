@@ -116,3 +116,13 @@ def test_fix_help_says_when_to_use_which_strategy():
     for words in ("best for the bundled local Coder-V2 and models without tool calls",
                   "by tool calls where it takes them", "auto (bash for a model that takes tool calls"):
         assert words in text, words
+
+
+def test_tool_calls_read_whatever_shape_a_server_sends():
+    """Arguments sent as an object rather than JSON text, a call without an id: read, not a crash."""
+    from types import SimpleNamespace as NS
+    from dsfix.agent.model import tool_calls_of
+    msg = NS(tool_calls=[NS(id=None, function=NS(name="bash", arguments={"command": "ls"})),
+                         NS(id="c2", function=NS(name="submit", arguments=None))])
+    got = [(c.id, c.name, read_call(c.name, c.arguments)) for c in tool_calls_of(msg)]
+    assert got == [("call_0", "bash", ("shell", "ls")), ("c2", "submit", ("submit", None))]
