@@ -33,12 +33,11 @@ def assistant_message(reply) -> dict:
     """The assistant's message for the conversation, with its tool calls, and its reasoning when
     the provider sent the field: DeepSeek requires it back on every assistant message of a turn
     with tool calls (a turn: between two user messages), and ignores it elsewhere."""
-    msg: dict = {"role": "assistant", "content": reply.content or None}
-    if reply.tool_calls:
+    msg: dict = {"role": "assistant", "content": reply.content}
+    if reply.tool_calls:   # no text beside the calls: null, as the protocol has it
+        msg["content"] = reply.content or None
         msg["tool_calls"] = [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
                              for c in reply.tool_calls]
-    else:
-        msg["content"] = reply.content   # a text answer keeps its text, even an empty one
     if reply.reasoning_field:
         msg["reasoning_content"] = reply.reasoning_field
     return msg
