@@ -118,10 +118,13 @@ def fix(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Most model calls."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Most USD to spend."),
     agent: Optional[str] = typer.Option(None, "--agent", help="pipeline (default: dsfix asks for a reproduction "
-                                        "and diffs) or bash (the model acts through shell commands; for "
-                                        "models trained for tool use)."),
-    samples: Optional[int] = typer.Option(None, "--samples", help="Candidate patches per attempt, sampled from "
-                                          "one prompt and chosen by test evidence (default 1)."),
+                                        "and diffs; best for the bundled local Coder-V2 and models without "
+                                        "tool calls), bash (the model acts through shell commands, by tool "
+                                        "calls where it takes them; for models trained for tool use, e.g. "
+                                        "deepseek-v4) or auto (bash for a model that takes tool calls, else "
+                                        "pipeline)."),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Pipeline: candidate patches per attempt, "
+                                          "sampled from one prompt and chosen by test evidence (default 1)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Where to write patch.diff, trajectory.jsonl, report.json."),
     config: Optional[Path] = typer.Option(None, "--config", help="A YAML config file."),
     apply: bool = typer.Option(False, "--apply", help="Apply a verified patch to your working tree."),

@@ -36,6 +36,7 @@ class Outcome:
     lookups: int = 0    # answers that asked to see more code instead of giving a fix
     candidates: list[dict] = field(default_factory=list)   # per attempt with samples > 1: every candidate
     checks: list[dict] = field(default_factory=list)   # per checked attempt: which tests ran, seconds
+    strategy: dict = field(default_factory=dict)   # agent.strategy: pipeline or agent mode, and why
 
 
 class Agent:

@@ -183,14 +183,22 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
 
 
 def _agent(cfg: Settings, model, env, traj: Trajectory, ws: Workspace, plan: TestPlan) -> Agent:
-    """The strategy: today's pipeline, or agent mode (the model acts through shell commands)."""
-    if cfg.agent == "bash":
+    """The strategy (agent.strategy): the pipeline, or agent mode (the model acts through shell
+    commands, by tool calls where it takes them)."""
+    from .strategy import choose
+    mode = choose(cfg, getattr(model, "cfg", cfg.model))   # the settings the model is reached with
+    traj.event("strategy", **mode.record())
+    if mode.agent == "bash":
         from .bash_agent import BashAgent
-        return BashAgent(model, env, traj, cfg, ws, plan, fresh_env=lambda: make_env(ws, cfg))
-    # Verdicts in a container forked from the working one as it was set up: nothing the model's
-    # code left in it reaches them. --env local runs on the user's machine, at their request, and
-    # keeps one copy (README).
-    return Agent(model, env, traj, cfg, ws, plan, fresh_env=env.fork if getattr(env, "pristine", None) else None)
+        agent = BashAgent(model, env, traj, cfg, ws, plan, fresh_env=lambda: make_env(ws, cfg),
+                          tool_calls=mode.tool_calls)
+    else:
+        # Verdicts in a container forked from the working one as it was set up: nothing the model's
+        # code left in it reaches them. --env local runs on the user's machine, at their request, and
+        # keeps one copy (README).
+        agent = Agent(model, env, traj, cfg, ws, plan, fresh_env=env.fork if getattr(env, "pristine", None) else None)
+    agent.out.strategy = mode.record()
+    return agent
 
 
 class PreflightError(EnvError):

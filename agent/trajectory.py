@@ -29,5 +29,11 @@ class Trajectory:
         self.messages.append({"role": role, "content": content})
         self.event("message", role=role, content=content, **meta)
 
+    def add(self, message: dict, **meta) -> None:
+        """A whole message (an assistant's tool calls, a tool's result), redacted like any other."""
+        message = self.redact.obj(message)
+        self.messages.append(message)
+        self.event("message", **message, **meta)
+
     def close(self) -> None:
         self._f.close()
