@@ -105,6 +105,12 @@ def _overrides(**kv) -> dict:
     return tree
 
 
+AGENT_HELP = ("pipeline (default: dsfix asks for a reproduction and diffs; best for the bundled local "
+              "Coder-V2 and models without tool calls), bash (the model acts through shell commands, by tool "
+              "calls where it takes them; for models trained for tool use, e.g. deepseek-v4) or auto (bash for "
+              "a model that takes tool calls, else pipeline).")
+
+
 @app.command()
 def fix(
     repo: str = typer.Argument(..., help="Path to the git repository to fix, or a GitHub issue URL."),
@@ -117,12 +123,7 @@ def fix(
     image: Optional[str] = typer.Option(None, "--image", help="Container image for the docker environment."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Most model calls."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Most USD to spend."),
-    agent: Optional[str] = typer.Option(None, "--agent", help="pipeline (default: dsfix asks for a reproduction "
-                                        "and diffs; best for the bundled local Coder-V2 and models without "
-                                        "tool calls), bash (the model acts through shell commands, by tool "
-                                        "calls where it takes them; for models trained for tool use, e.g. "
-                                        "deepseek-v4) or auto (bash for a model that takes tool calls, else "
-                                        "pipeline)."),
+    agent: Optional[str] = typer.Option(None, "--agent", help=AGENT_HELP),
     samples: Optional[int] = typer.Option(None, "--samples", help="Pipeline: candidate patches per attempt, "
                                           "sampled from one prompt and chosen by test evidence (default 1)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Where to write patch.diff, trajectory.jsonl, report.json."),
@@ -143,12 +144,7 @@ def fix(
                            env__image=image, limits__max_steps=max_steps, limits__max_cost=max_cost,
                            samples=samples, agent=agent)
     is_url = repo.startswith(("http://", "https://"))
-    if is_url and (issue or issue_file):
-        fail("an issue URL brings its own text: drop --issue/--issue-file")
-    if is_url and apply:
-        fail("--apply changes a local working tree; with an issue URL use --open-pr")
-    if not is_url and (open_pr or branch or github_api):
-        fail("--open-pr, --branch and --github-api need an issue URL (https://HOST/OWNER/REPO/issues/N)")
+    _refuse_mixed_flags(is_url, bool(issue or issue_file), apply, bool(open_pr or branch or github_api))
     try:
         if is_url:
             load_settings(None, config, overrides)  # a bad --config fails before anything is cloned
@@ -168,6 +164,15 @@ def fix(
     elif gh.get("comment_url"):
         out.print(f"commented on the issue: {gh['comment_url']}")
     raise typer.Exit(code)
+
+
+def _refuse_mixed_flags(is_url: bool, has_issue: bool, apply: bool, github_flags: bool) -> None:
+    if is_url and has_issue:
+        fail("an issue URL brings its own text: drop --issue/--issue-file")
+    if is_url and apply:
+        fail("--apply changes a local working tree; with an issue URL use --open-pr")
+    if not is_url and github_flags:
+        fail("--open-pr, --branch and --github-api need an issue URL (https://HOST/OWNER/REPO/issues/N)")
 
 
 def _fix_path(path: Path, text: str, config, overrides, out_dir, apply, strict):
