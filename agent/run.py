@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dsfix.common.atomic import write_atomic
 from dsfix.envs.base import EnvError
+from dsfix.envs.specs.unittest_results import unittest_command
 from dsfix.envs.workspace import Workspace, WorkspaceError
 from dsfix.prompts import render
 
@@ -82,10 +83,12 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
     # SWE-bench rows keep the text parsers, whose ids the harness grades by; users' repos get JUnit
     junit = not cfg.spec
     if cfg.test_cmd:
-        parser = "pytest" if "pytest" in cfg.test_cmd else None
+        ut = bool(unittest_command(cfg.test_cmd))   # one plain `python -m unittest ...`
+        parser = "pytest" if "pytest" in cfg.test_cmd else "unittest" if ut else None
         return TestPlan(cfg.test_cmd, parser, "--test-cmd / dsfix.yaml test_cmd",
-                        junit=junit and simple_pytest(cfg.test_cmd))
+                        junit=junit and simple_pytest(cfg.test_cmd), unittest_results=junit and ut)
     spec = resolve_spec(ws.root, cfg.spec)   # cfg.spec: dsfix.yaml/--config's spec:, or a batch row's, checked
+    ut = junit and spec.parser == "unittest" and bool(unittest_command(spec.test_cmd))
     junit = junit and spec.parser == "pytest" and simple_pytest(spec.test_cmd)
     where = f"{spec.source} from {spec.origin}" if spec.origin else spec.source
     if cfg.test_scope == "related" and spec.test_files_arg:
@@ -95,8 +98,9 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
             return TestPlan(None, None, f"{where}: no tests linked to "
                                         f"{', '.join(ranked[:3]) or 'the localized files'}")
         return TestPlan(spec.test_cmd, spec.parser, f"{where}, related tests", files_arg=True,
-                        scope="related", junit=junit, files=files)
-    return TestPlan(spec.test_cmd or None, spec.parser, where, files_arg=spec.test_files_arg, junit=junit)
+                        scope="related", junit=junit, files=files, unittest_results=ut)
+    return TestPlan(spec.test_cmd or None, spec.parser, where, files_arg=spec.test_files_arg, junit=junit,
+                    unittest_results=ut)
 
 
 def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
