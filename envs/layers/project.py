@@ -89,8 +89,9 @@ def _uv_layer(plan: ProjectPlan) -> list[str]:
     installing uv (a ~10 s download and venv, longer than many a project's whole install) is paid
     once per base image and build CA, not once per project image. A failure leaves no uv here, and
     the build script tries again (and, for ``auto``, goes on with pip)."""
+    index = "".join(f"{e} && " for e in _index_exports(plan.index_url))   # a mirror keys the layer too
     return ["COPY dsfix/build_env.sh dsfix/ca.crt /dsfix/",
-            f"RUN . /dsfix/build_env.sh && export PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore && "
+            f"RUN . /dsfix/build_env.sh && export PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore && {index}"
             f"{plan.interpreter} -m venv {UV_VENV} && {UV_VENV}/bin/python -m pip install -q uv "
             f"|| rm -rf {UV_VENV}"]
 
