@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsfix.common.atomic import write_atomic
@@ -103,6 +103,21 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
                     unittest_results=ut)
 
 
+def related_after_timeout(ws: Workspace, cfg: Settings, ranked: list[str], plan: TestPlan, baseline) -> TestPlan | None:
+    """The detected suite ran past env.exec_timeout before any change (pypa/packaging's 62k tests
+    on a loaded machine): the tests related to the localized files instead, what ``test_scope:
+    related`` runs, said as such, rather than stopping. None when none are related."""
+    if not (baseline is not None and baseline.timed_out and plan.scope == "all" and plan.files_arg
+            and not cfg.test_cmd):
+        return None
+    from .related import related_tests
+    files = related_tests(ws.root, ranked[:3])
+    if not files:
+        return None
+    why = f"the whole suite ran past env.exec_timeout ({cfg.env.exec_timeout}s) before any change"
+    return replace(plan, scope="related", files=files, source=f"{plan.source}, related tests ({why})")
+
+
 def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     t0 = time.monotonic()
     ws = Workspace(req.repo)            # bad input raises before anything is created
@@ -149,7 +164,12 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         env = make_env(ws, cfg)
         agent = _agent(cfg, model, env, traj, ws, plan)
         progress("running the tests before any change")
-        problem = why_tests_cannot_run(agent.baseline(), own_packages(ws.files()))
+        baseline = agent.baseline()
+        if (narrowed := related_after_timeout(ws, cfg, ranked, plan, baseline)) is not None:
+            plan = narrowed
+            progress(f"the whole suite ran past env.exec_timeout; running {plan.shown()} ({plan.source})")
+            baseline = agent.verifier.use_plan(plan) or agent.baseline()
+        problem = why_tests_cannot_run(baseline, own_packages(ws.files()))
         if problem:
             raise PreflightError(problem)
         narrower = _narrower(cfg, model, traj, redact)

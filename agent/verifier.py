@@ -59,6 +59,10 @@ class Verifier:
             self.before, self._baselined = self.run_tests(), True
         return self.before
 
+    def use_plan(self, plan: TestPlan) -> None:
+        """Another test plan before any patch (a narrower suite): its own baseline, run next."""
+        self.plan, self.before, self._baselined = plan, None, False
+
     def run_tests(self, files: list[str] | None = None) -> TestRun | None:
         """The suite (``files`` None), or only those test files."""
         if not self.plan.command:
