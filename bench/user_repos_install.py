@@ -109,7 +109,7 @@ def _first(b: Build) -> str:
 
 
 def table(rows: list[Row], installers: list[str]) -> Table:
-    t = Table(title="dsfix env build: uv (dsfix's default) beside pip, same run")
+    t = Table(title="dsfix env build: uv (dsfix's default) beside pip; a row's builds minutes apart")
     for col in ["repository @ fix", "py", "steps"]:
         t.add_column(col)
     for inst in installers:
