@@ -143,6 +143,5 @@ sub = nx.Graph()
 sub.add_node(0)
 got = list(iso.ISMAGS(graph, sub, edge_match=lambda e1, e2: True).find_isomorphisms())
 assert sorted(map(sorted, (m.items() for m in got))) == [[(0, 0)], [(1, 0)]], got
-''', "requires Python >= 3.12 (not the base's 3.11), tests inside the package",
-         yaml={"test_scope": "related"}),   # thousands of tests: as packaging, too slow here for 4 full runs
+''', "requires Python >= 3.12 (not the base's 3.11), tests inside the package"),
 ]
