@@ -1,5 +1,6 @@
-"""Agent mode (``--agent bash``): the model acts in the container, one shell command per step,
-seeded with dsfix's localization, and submits. dsfix computes the patch on the host from the
+"""Agent mode (``--agent bash``): the model acts in the container, one shell command per step
+(a tool call where the model takes tools, agent.tool_calls; else a fenced block), seeded with
+dsfix's localization, and submits. dsfix computes the patch on the host from the
 files the model changed, and the verifier judges it in a fresh container, exactly as it judges
 the pipeline's: nothing the model ran while acting can change the verdict or the patch.
 """
@@ -10,6 +11,7 @@ from dsfix.envs.workspace import WorkspaceError
 from dsfix.prompts import render
 from dsfix.tools.commands import APPLY, SUBMIT, diff_payload, kind
 
+from .blocks import obsolete_tests
 from .edit import Applied
 from .loop import Agent, Outcome
 from .verifier import REPRO_PATH
@@ -19,33 +21,57 @@ MAX_FILE = 2_000_000       # a changed file larger than this is not taken into t
 
 
 class BashAgent(Agent):
-    def __init__(self, model, env, traj, cfg, ws, plan, fresh_env):
-        """``fresh_env()``: a new environment like ``env``, for each verdict."""
-        super().__init__(model, env, traj, cfg, ws, plan)
+    def __init__(self, model, env, traj, cfg, ws, plan, fresh_env, tool_calls: bool = False):
+        """``fresh_env()``: a new environment like ``env``, for each verdict. ``tool_calls``: the
+        model acts by tool calls (agent.tool_calls), else by one fenced ```bash block per answer."""
+        super().__init__(model, env, traj, cfg, ws, plan, fresh_env)
         self.fresh_env = fresh_env
+        self.tool_calls = tool_calls
+        self.answer = ""   # the answer that held the latest command: it may name obsolete tests
 
     def run(self, task: str) -> Outcome:
-        self.traj.add_message("system", render("system"))
+        self.traj.add_message("system", render("system_tools" if self.tool_calls else "system"))
         self.baseline()
         self.task = task
         plan = self.verifier.plan
-        prompt = render("agent_bash", task=task, test_cmd=plan.shown() if plan.command else None,
-                        steps=self.cfg.limits.max_steps)
-        while True:   # the step, cost and stop-file limits end it (LimitReached)
+        prompt = render("agent_tools" if self.tool_calls else "agent_bash", task=task,
+                        test_cmd=plan.shown() if plan.command else None, steps=self.cfg.limits.max_steps)
+        # the step, cost and stop-file limits end either (LimitReached)
+        return self._by_tools(prompt) if self.tool_calls else self._by_blocks(prompt)
+
+    def _by_blocks(self, prompt: str) -> Outcome:
+        while True:
             command = self.ask(prompt, "bash", "act")
+            self.answer = self.traj.messages[-1]["content"]
             what = kind(command)
-            if what == SUBMIT:
-                self.out.attempts += 1
-                prompt = self._submit()
-                if prompt is None:
+            prompt = self.act(what, diff_payload(command) if what == APPLY else command)
+            if prompt is None:
+                return self.out
+
+    def _by_tools(self, prompt: str) -> Outcome:
+        from .tool_calls import ToolTurns
+        turns = ToolTurns(self)
+        self.traj.add_message("user", prompt, phase="act")
+        while True:
+            for call in turns.next():
+                self.answer = turns.answer_text
+                told = self._note(call.error) if call.error else self.act(call.kind, call.payload)
+                if told is None:
                     return self.out
-                if self.out.attempts >= self.cfg.limits.max_attempts:
-                    self.out.message = f"no verified patch after {self.out.attempts} submissions"
-                    return self.out
-            elif what == APPLY:
-                prompt = self._apply_in_place(command)
-            else:
-                prompt = self._observe(self.run_cmd(command, "act"))
+                turns.reply(call, told)
+
+    def act(self, what: str, payload: str | None) -> str | None:
+        """One command (tools.commands): what the model is told, or None when the run is over."""
+        if what == SUBMIT:
+            self.out.attempts += 1
+            told = self._submit()
+            if told is not None and self.out.attempts >= self.cfg.limits.max_attempts:
+                self.out.message = f"no verified patch after {self.out.attempts} submissions"
+                return None
+            return told
+        if what == APPLY:
+            return self._apply_in_place(payload)
+        return self._observe(self.run_cmd(payload, "act"))
 
     def _observe(self, r, note: str = "") -> str:
         out = r.output if r else ""
@@ -56,10 +82,10 @@ class BashAgent(Agent):
                       timed_out=bool(r and r.timed_out), output=out, left=left)
 
     # -- dsfix's own commands ------------------------------------------------------------
-    def _apply_in_place(self, command: str) -> str:
-        """apply_diff: the model's diff on the container's current files, through dsfix's applier."""
+    def _apply_in_place(self, diff: str | None) -> str:
+        """apply_diff: the model's diff on the container's current files, through dsfix's applier.
+        None: a here-document dsfix could not read."""
         from dsfix.tools.diff import PatchError, apply_diff
-        diff = diff_payload(command)
         if diff is None:
             return self._note(f"{APPLY} takes the diff in a here-document: {APPLY} <<'EOF' ... EOF")
 
@@ -89,6 +115,13 @@ class BashAgent(Agent):
         from dsfix.envs.base import ExecResult
         return self._observe(ExecResult(0 if ok else 1, "", 0.0), note=text)
 
+    def check(self, applied) -> str | None:
+        """As the pipeline's, with the tests named obsolete in the answer that submitted."""
+        obsolete = obsolete_tests(self.answer or "")
+        if obsolete:
+            self.traj.event("obsolete_named", tests=obsolete)
+        return self.conclude(applied, self.verifier.check(applied.files, applied.syntax, obsolete))
+
     def _submit(self) -> str | None:
         """The patch of what the model changed, judged in a fresh container. None when accepted."""
         from dsfix.envs.finalpatch import UnsafePatch, canonical_patch
@@ -106,7 +139,7 @@ class BashAgent(Agent):
         script = self.env.read_file(REPRO_PATH)
         self._fresh(changes, script)
         syntax = [e for p, t in changes.items() if t is not None for e in syntax_errors(p, t)]
-        applied = Applied(True, patch, syntax=syntax, files=sorted(changes))
+        applied = Applied(True, patch, syntax=syntax, files=sorted(changes), changes=changes)
         feedback = self.check(applied)
         return None if feedback is None else (
             feedback.rsplit("Write a corrected fix", 1)[0] +

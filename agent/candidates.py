@@ -144,7 +144,7 @@ def attempt_candidates(agent, first: str, lang: str) -> str | None:
             twin.votes, c.same_as = twin.votes + 1, twin.index
             continue
         seen[normalized(c.applied.patch)] = c
-        c.check = agent.verifier.check(c.applied.files, c.applied.syntax, obsolete_tests(c.raw))
+        c.check = agent.verifier.check(c.applied.files, c.applied.syntax, obsolete_tests(c.raw), c.applied.changes)
     best = choose(cands)
     record = {"attempt": agent.out.attempts, "chosen": best.index if best else None,
               "candidates": [c.summary() for c in cands]}

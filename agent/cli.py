@@ -22,15 +22,15 @@ app.add_typer(env_app, name="env")
 def _mount_subcommands() -> None:
     # Each command lives beside the code it drives; importing these modules is cheap (typer only).
     from dsfix.envs.evaluate.cli import eval_cli
-    from dsfix.envs.layers.cli import env_cli
+    from dsfix.envs.cli import env_cli
     from .backend.cli import model_app, serve_command
     from .batch.cli import bench_app
     app.add_typer(bench_app, name="bench")
     app.command("serve")(serve_command)
     app.add_typer(model_app, name="model")
     app.command("eval")(eval_cli)
-    from dsfix.envs.layers import cli as layers_cli
-    layers_cli.repo_builder = _env_build_repo   # `env build REPO` needs the settings, which live here
+    from dsfix.envs import cli as envs_cli
+    envs_cli.repo_builder = _env_build_repo   # `env build REPO` needs the settings, which live here
     for cmd in env_cli.registered_commands:   # list | build | prune beside `env base`
         env_app.registered_commands.append(cmd)
 
@@ -118,10 +118,13 @@ def fix(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Most model calls."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", help="Most USD to spend."),
     agent: Optional[str] = typer.Option(None, "--agent", help="pipeline (default: dsfix asks for a reproduction "
-                                        "and diffs) or bash (the model acts through shell commands; for "
-                                        "models trained for tool use)."),
-    samples: Optional[int] = typer.Option(None, "--samples", help="Candidate patches per attempt, sampled from "
-                                          "one prompt and chosen by test evidence (default 1)."),
+                                        "and diffs; best for the bundled local Coder-V2 and models without "
+                                        "tool calls), bash (the model acts through shell commands, by tool "
+                                        "calls where it takes them; for models trained for tool use, e.g. "
+                                        "deepseek-v4) or auto (bash for a model that takes tool calls, else "
+                                        "pipeline)."),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Pipeline: candidate patches per attempt, "
+                                          "sampled from one prompt and chosen by test evidence (default 1)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="Where to write patch.diff, trajectory.jsonl, report.json."),
     config: Optional[Path] = typer.Option(None, "--config", help="A YAML config file."),
     apply: bool = typer.Option(False, "--apply", help="Apply a verified patch to your working tree."),
@@ -234,7 +237,7 @@ def localize(repo: Path = typer.Argument(...), issue_file: Path = typer.Option(.
                                          "(views, prompt_tokens); localizes as `dsfix fix` does, so --top-k "
                                          "is ignored.")) -> None:
     """Rank the files and symbols most likely to need a change; with --model, narrow them with the model."""
-    from dsfix.tools.localize import localize_command
+    from .localize_command import localize_command
     if not prompt:
         raise typer.Exit(localize_command(repo, issue_file, top_k, as_json, model))
     from .context import MAX_SYMBOLS, TOP_K, prompt_preview
@@ -272,11 +275,12 @@ def setup_logging() -> None:
 
 
 def main() -> None:
-    from dsfix.common.interrupts import stop_on_signals
+    from dsfix.common.interrupts import cleaned_up, stop_on_signals
     setup_logging()
     stop_on_signals()   # Ctrl-C and SIGTERM: `finally` blocks write report.json and remove containers
     try:
         app()
     except KeyboardInterrupt:
+        cleaned_up()   # every `finally` has run: a late Ctrl-C must not turn 130 into death by SIGINT
         err.print("interrupted")
         sys.exit(130)

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from .backend import LocalOptions
+from .pricing import Price
 
 
 log = logging.getLogger("dsfix")
@@ -21,13 +22,6 @@ class ConfigError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Price(_Strict):
-    """USD per million tokens, for models litellm has no price for (or to override it)."""
-    input: float
-    output: float
-    cache_hit: float | None = None
 
 
 DEFAULT_MODEL = "deepseek/deepseek-v4-flash"
@@ -46,6 +40,9 @@ class ModelSettings(_Strict):
     # The reasoning text is recorded in the trajectory, never parsed as the answer.
     thinking: bool | None = None
     reasoning_effort: Literal["low", "high", "max"] | None = None
+    # Whether the model takes tools (OpenAI-style function calling) in agent mode. None: as
+    # litellm's model map says (litellm.supports_function_calling); set it for a server it does not know.
+    tool_calls: bool | None = None
 
 
 class EnvSettings(_Strict):
@@ -95,8 +92,10 @@ class Settings(_Strict):
     test_scope: Literal["all", "related"] = "all"   # related: only tests linked to the localized files
     edit_format: Literal["udiff", "search_replace"] = "udiff"
     # pipeline: dsfix asks for a reproduction and diffs (best for models weak at tool use, e.g. the
-    # bundled Coder-V2); bash: the model acts through shell commands in the container (agent.bash_agent)
-    agent: Literal["pipeline", "bash"] = "pipeline"
+    # bundled Coder-V2); bash: the model acts through shell commands in the container (agent.bash_agent),
+    # by tool calls where the model takes them; auto: bash for a model that takes tool calls, else
+    # pipeline (agent.strategy)
+    agent: Literal["pipeline", "bash", "auto"] = "pipeline"
     # candidates per attempt (agent.candidates): sampled at sample_temperature from one shared prompt,
     # each judged by the verifier, the best by evidence kept. 1: one answer at model.temperature.
     samples: int = Field(1, ge=1, le=16)

@@ -35,15 +35,17 @@ def check_image(image: str) -> Row:
 
 
 def check_orphans() -> Row:
-    """Containers left by dsfix runs that were killed (their owner process is gone)."""
+    """Containers (and their pristine images) left by dsfix runs that were killed (their owner
+    process is gone)."""
     try:
-        from dsfix.envs.containers import orphans
+        from dsfix.envs.containers import orphan_images, orphans
         from dsfix.envs.docker_env import docker_client
-        left = orphans(docker_client(timeout=5))
+        client = docker_client(timeout=5)
+        left = [c.name for c in orphans(client)] + [(i.tags or [i.short_id])[0] for i in orphan_images(client)]
     except Exception:  # noqa: BLE001 - no engine: check_docker says so
         return "ok", "not checked (no engine)", ""
     if left:
-        return "warn", f"{len(left)} container(s) of killed dsfix runs: {', '.join(c.name for c in left[:3])}", \
+        return "warn", f"{len(left)} container(s) or image(s) of killed dsfix runs: {', '.join(left[:3])}", \
             "`dsfix env prune` removes them (so does the next run)"
     return "ok", "no containers left by killed runs", ""
 

@@ -19,6 +19,7 @@ class Applied:
     feedback: str = ""
     syntax: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)   # the repository paths the patch changes
+    changes: dict[str, str | None] = field(default_factory=dict)   # path -> new text (None: deleted), from the host
 
 
 def apply_edit(env, text: str, fmt: str, check_path, snapshot) -> Applied:
@@ -50,4 +51,4 @@ def apply_edit(env, text: str, fmt: str, check_path, snapshot) -> Applied:
         env.write_file(path, content)
         if content is not None:
             syntax += syntax_errors(path, content)
-    return Applied(True, patch, result.notes, "", syntax, sorted(result.changes))
+    return Applied(True, patch, result.notes, "", syntax, sorted(result.changes), dict(result.changes))

@@ -5,6 +5,10 @@ class FormatError(ValueError):
     """The model's answer lacks the block we asked for; it is told and tries again."""
 
 
+class ModelError(RuntimeError):
+    """The model could not answer (after retries): ends the run cleanly."""
+
+
 class LimitReached(RuntimeError):
     """A step or cost limit stopped the run."""
 

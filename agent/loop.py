@@ -36,15 +36,18 @@ class Outcome:
     lookups: int = 0    # answers that asked to see more code instead of giving a fix
     candidates: list[dict] = field(default_factory=list)   # per attempt with samples > 1: every candidate
     checks: list[dict] = field(default_factory=list)   # per checked attempt: which tests ran, seconds
+    strategy: dict = field(default_factory=dict)   # agent.strategy: pipeline or agent mode, and why
 
 
 class Agent:
-    def __init__(self, model: Model, env, traj: Trajectory, cfg: Settings, ws, plan: TestPlan):
+    def __init__(self, model: Model, env, traj: Trajectory, cfg: Settings, ws, plan: TestPlan, fresh_env=None):
         """``ws``: the Workspace; edits are checked against its paths and read from its snapshot.
-        ``plan``: which tests to run when (agent.testplan)."""
+        ``plan``: which tests to run when (agent.testplan). ``fresh_env()``: a new environment
+        like ``env``, in which the verifier makes its decisive runs (None: it makes them in ``env``)."""
         self.model, self.env, self.traj, self.cfg = model, env, traj, cfg
         self.ws = ws
-        self.verifier = Verifier(env, plan, ws.root, self.run_cmd, frozenset(ws.snapshot().names))
+        self.verifier = Verifier(env, plan, ws.root, lambda cmd, kind: self.run_cmd(cmd, kind, self.verifier.env),
+                                 frozenset(ws.snapshot().names), fresh_env)
         self.out = Outcome()
         self.fmt = cfg.edit_format
         self.apply_failures = 0   # in a row
@@ -96,8 +99,9 @@ class Agent:
             raise LimitReached(Status.STOPPED, f"stopped at a step boundary: {lim.stop_file} exists")
 
     # -- environment steps ---------------------------------------------------------
-    def run_cmd(self, command: str, kind: str):
-        r = self.env.execute(command)
+    def run_cmd(self, command: str, kind: str, env=None):
+        """Run in ``env`` (default: the one the agent works in), recorded and redacted."""
+        r = (env or self.env).execute(command)
         r.output = self.traj.redact.text(r.output)   # before any cut: half a key is still a key
         self.traj.event("observation", kind=kind, command=command, exit_code=r.exit_code,
                         seconds=r.seconds, timed_out=r.timed_out, output=r.output[-TAIL * 2:])
@@ -203,7 +207,7 @@ class Agent:
         obsolete = obsolete_tests(self.traj.messages[-1]["content"])   # the answer that held the edit
         if obsolete:
             self.traj.event("obsolete_named", tests=obsolete)
-        return self.conclude(applied, self.verifier.check(applied.files, applied.syntax, obsolete))
+        return self.conclude(applied, self.verifier.check(applied.files, applied.syntax, obsolete, applied.changes))
 
     def conclude(self, applied, c) -> str | None:
         """The verifier's verdict on a patch: None when accepted, else what to tell the model."""

@@ -10,11 +10,8 @@ from typing import Protocol
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price map at import
 
 from .config import ModelSettings
+from .errors import ModelError
 from .pricing import Usage, cost_of, price_for, usage_from_response
-
-
-class ModelError(RuntimeError):
-    """The model could not answer (after retries): ends the run cleanly."""
 
 
 @dataclass
@@ -24,6 +21,17 @@ class Reply:
     cost: float | None
     seconds: float
     reasoning: str = ""             # a thinking model's reasoning: recorded, never parsed
+    tool_calls: list[ToolCall] = field(default_factory=list)   # asked for with ``tools``
+    # the provider's own reasoning_content field, as sent: DeepSeek's thinking mode requires it back
+    # on an assistant message that made tool calls, in every later request
+    reasoning_field: str = ""
+
+
+@dataclass
+class ToolCall:
+    id: str
+    name: str
+    arguments: str                  # JSON text as the model wrote it: it may not parse
 
 
 # Models served without a reasoning parser put their thinking in the content itself.
@@ -41,6 +49,36 @@ def split_reasoning(message) -> tuple[str, str]:
     return content, reasoning
 
 
+def tool_calls_of(message) -> list[ToolCall]:
+    """The tool calls of a response message (litellm's objects), with their raw argument text."""
+    import json
+    out = []
+    for i, c in enumerate(getattr(message, "tool_calls", None) or []):
+        fn = getattr(c, "function", None)
+        args = getattr(fn, "arguments", None) or ""
+        if not isinstance(args, str):   # some servers send the object itself
+            args = json.dumps(args)
+        out.append(ToolCall(id=getattr(c, "id", None) or f"call_{i}", name=getattr(fn, "name", None) or "",
+                            arguments=args))
+    return out
+
+
+def supports_tool_calls(cfg: ModelSettings) -> bool:
+    """Whether the model takes tools: ``model.tool_calls`` when set, else litellm's model map."""
+    if cfg.tool_calls is not None:
+        return cfg.tool_calls
+    import litellm
+    litellm.suppress_debug_info = True   # an unknown model's "Provider List" banner is noise here
+    names = [cfg.name] + ([f"deepseek/{cfg.name}"] if cfg.name.startswith("deepseek-") else [])
+    for name in names:   # a bare DeepSeek name is routed to DeepSeek (agent.pricing does the same)
+        try:
+            if litellm.supports_function_calling(model=name):
+                return True
+        except Exception:  # noqa: BLE001 - a model litellm cannot place: no tools, plain commands
+            pass
+    return False
+
+
 @dataclass
 class RunTotals:
     calls: int = 0
@@ -53,7 +91,8 @@ class Model(Protocol):
     name: str
     totals: RunTotals
 
-    def query(self, messages: list[dict], temperature: float | None = None) -> Reply: ...
+    def query(self, messages: list[dict], temperature: float | None = None,
+              tools: list[dict] | None = None) -> Reply: ...
 
 
 def _retryable(exc: Exception) -> bool:
@@ -99,33 +138,40 @@ class LitellmModel:
         self._price = price_for(cfg.name, cfg.price)
         self._sleep = sleep
 
-    def _call(self, messages: list[dict], temperature: float | None = None):
+    def _call(self, messages: list[dict], temperature: float | None = None, tools: list[dict] | None = None):
         import litellm
         temperature = self.cfg.temperature if temperature is None else temperature
         kwargs = dict(model=self.cfg.name, messages=messages, temperature=temperature,
                       max_tokens=max_tokens(self.cfg), timeout=self.cfg.timeout, num_retries=0)
+        if tools:
+            kwargs["tools"] = tools
         if self.cfg.api_base:
             kwargs["api_base"] = self.cfg.api_base
         kwargs.update(thinking_kwargs(self.cfg))
         return litellm.completion(**kwargs)
 
-    def query(self, messages: list[dict], temperature: float | None = None) -> Reply:
-        """One answer; ``temperature`` overrides the configured one (candidates are sampled)."""
+    def query(self, messages: list[dict], temperature: float | None = None,
+              tools: list[dict] | None = None) -> Reply:
+        """One answer; ``temperature`` overrides the configured one (candidates are sampled);
+        ``tools`` (OpenAI function schemas) are offered, and the calls the model makes returned."""
         t0, wait = time.monotonic(), self.cfg.backoff
         for attempt in range(self.cfg.retries + 1):
             try:
-                resp = self._call(messages, temperature)
+                resp = self._call(messages, temperature, tools)
                 break
             except Exception as e:  # noqa: BLE001 - classified below
                 if attempt == self.cfg.retries or not _retryable(e):
                     raise ModelError(f"{type(e).__name__}: {str(e)[:500]}") from e
                 self._sleep(wait)
                 wait *= 2
-        content, reasoning = split_reasoning(resp.choices[0].message)
+        message = resp.choices[0].message
+        content, reasoning = split_reasoning(message)
         usage = usage_from_response(getattr(resp, "usage", None))
         cost = cost_of(usage, self._price)
         self._account(usage, cost)
-        return Reply(content, usage, cost, round(time.monotonic() - t0, 3), reasoning)
+        return Reply(content, usage, cost, round(time.monotonic() - t0, 3), reasoning,
+                     tool_calls=tool_calls_of(message),
+                     reasoning_field=getattr(message, "reasoning_content", None) or "")
 
     def _account(self, usage: Usage, cost: float | None) -> None:
         t = self.totals

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import Price
+from pydantic import BaseModel, ConfigDict
+
+
+class Price(BaseModel):
+    """USD per million tokens, for models litellm has no price for (or to override it)."""
+    model_config = ConfigDict(extra="forbid")
+    input: float
+    output: float
+    cache_hit: float | None = None
+
 
 # USD per million tokens, DeepSeek's list prices (api-docs.deepseek.com, quick_start/pricing).
 # Where DeepSeek bills less (off-peak hours), the reported cost is an upper bound; `model.price`

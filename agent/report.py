@@ -13,6 +13,7 @@ def build_report(out, model, cfg, timings: dict, plan, seconds: float) -> dict:
         "verified": out.status == "verified",
         "message": out.message,
         "model": cfg.model.name,
+        "strategy": out.strategy or None,   # pipeline or agent mode (by tool calls or not), and why
         "environment": {"kind": cfg.env.kind, "image": cfg.env.image if cfg.env.kind == "docker" else None,
                         "network": cfg.env.network},
         "steps": len(out.steps),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsfix.common.atomic import write_atomic
+from dsfix.common.redact import Redactor
 from dsfix.envs.base import EnvError
 from dsfix.envs.specs.unittest_results import unittest_command
 from dsfix.envs.workspace import Workspace, WorkspaceError
@@ -22,7 +23,6 @@ from .preflight import own_packages, why_tests_cannot_run
 from .status import Status
 from .testplan import TestPlan, simple_pytest
 from .model import LitellmModel, ModelError
-from .redact import Redactor
 from .report import build_report
 from .trajectory import Trajectory
 
@@ -39,7 +39,8 @@ class FixRequest:
     apply: bool = False
 
 
-def make_env(ws: Workspace, cfg: Settings):
+def make_env(ws: Workspace, cfg: Settings, pristine: bool = False):
+    """``pristine``: a Docker environment keeps an image of itself as set up, for ``fork()``."""
     from dsfix.envs.specs.model import run_timeout
     e = cfg.env
     # a large suite's spec may ask for more time; an explicit env.exec_timeout still wins
@@ -59,7 +60,8 @@ def make_env(ws: Workspace, cfg: Settings):
     # --- end project image
     env = DockerEnvironment(ws, image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
                             pids=e.pids, exec_timeout=timeout, setup=setup, workdir=e.workdir,
-                            drop=spec.get("network") == "drop", services=spec.get("services") or None)
+                            drop=spec.get("network") == "drop", services=spec.get("services") or None,
+                            pristine=pristine)
     if built is not None:
         env.timings.add("image_build" if built.built else "image_lookup", built.seconds)
         env.image_source = "built" if built.built else "cached"
@@ -161,7 +163,7 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
     out, env, agent = Outcome(), None, None
     try:
         progress(f"starting {cfg.env.kind} environment")
-        env = make_env(ws, cfg)
+        env = make_env(ws, cfg, pristine=cfg.agent != "bash")
         agent = _agent(cfg, model, env, traj, ws, plan)
         progress("running the tests before any change")
         baseline = agent.baseline()
@@ -205,11 +207,22 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
 
 
 def _agent(cfg: Settings, model, env, traj: Trajectory, ws: Workspace, plan: TestPlan) -> Agent:
-    """The strategy: today's pipeline, or agent mode (the model acts through shell commands)."""
-    if cfg.agent == "bash":
+    """The strategy (agent.strategy): the pipeline, or agent mode (the model acts through shell
+    commands, by tool calls where it takes them)."""
+    from .strategy import choose
+    mode = choose(cfg, getattr(model, "cfg", cfg.model))   # the settings the model is reached with
+    traj.event("strategy", **mode.record())
+    if mode.agent == "bash":
         from .bash_agent import BashAgent
-        return BashAgent(model, env, traj, cfg, ws, plan, fresh_env=lambda: make_env(ws, cfg))
-    return Agent(model, env, traj, cfg, ws, plan)
+        agent = BashAgent(model, env, traj, cfg, ws, plan, fresh_env=lambda: make_env(ws, cfg),
+                          tool_calls=mode.tool_calls)
+    else:
+        # Verdicts in a container forked from the working one as it was set up: nothing the model's
+        # code left in it reaches them. --env local runs on the user's machine, at their request, and
+        # keeps one copy (README).
+        agent = Agent(model, env, traj, cfg, ws, plan, fresh_env=env.fork if getattr(env, "pristine", None) else None)
+    agent.out.strategy = mode.record()
+    return agent
 
 
 class PreflightError(EnvError):

@@ -15,6 +15,9 @@ def print_summary(console, report: dict, out_dir: Path) -> None:
     # every value is escaped: "tox.ini [testenv]" and "test_x[1]" are text, not rich markup
     t.add_row("status", f"[{STYLE.get(status, 'bold red')}]{status}[/]  {e(report.get('message', ''))}")
     t.add_row("model", e(report["model"]))
+    if st := report.get("strategy"):
+        t.add_row("strategy", "pipeline" if st["agent"] == "pipeline" else
+                  f"agent mode, by {'tool calls' if st['tool_calls'] else 'fenced commands'}")
     t.add_row("steps", f"{report['steps']} model calls, {report['attempts']} edit attempts")
     tok = report["tokens"]
     thought = f", {tok['reasoning']} of them reasoning" if tok.get("reasoning") else ""

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from .redact import Redactor
+from dsfix.common.redact import Redactor
 
 
 class Trajectory:
@@ -28,6 +28,12 @@ class Trajectory:
         content = self.redact.text(content)  # secrets never reach the prompt
         self.messages.append({"role": role, "content": content})
         self.event("message", role=role, content=content, **meta)
+
+    def add(self, message: dict, **meta) -> None:
+        """A whole message (an assistant's tool calls, a tool's result), redacted like any other."""
+        message = self.redact.obj(message)
+        self.messages.append(message)
+        self.event("message", **message, **meta)
 
     def close(self) -> None:
         self._f.close()

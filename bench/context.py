@@ -1,6 +1,8 @@
-"""Does the first fix prompt show the lines the gold patch changes? Today's windowed file views
-beside the builder they replace (one window per file, centred on its first ranked symbol, 3 files),
-on SWE-bench Lite tune + dev, in the same run. Not run in CI.
+"""Does the first fix prompt show the lines the gold patch changes? Three builders on SWE-bench Lite
+tune + dev, in the same run: `one-window` (one window per file, centred on its first ranked symbol,
+3 files, over today's ranking), `today` (the windowed views over today's ranking: the evidence
+steps before the behaviour sites, tools/localize/sites.py; no lead line above places, no sibling places)
+and `new` (both). Not run in CI.
 
     .venv/bin/python bench/context.py [--repos sympy,flask] [--limit N] [--budget TOKENS] [--out F]
     .venv/bin/python bench/context.py --merge F [F ...]          # one table over several runs
@@ -19,6 +21,7 @@ scratch dir at base_commit; instances whose mirror is absent are skipped and cou
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import json
 import os
@@ -30,9 +33,10 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from localize import checkout, gold, hits, load_instances  # bench/localize.py
+from localize import DATA, checkout, gold, hits, load_instances  # bench/localize.py
 
-BUILDERS = ("baseline", "new")
+BUILDERS = ("one-window", "today", "new")
+TODAY_STEPS = 3   # evidence.STEPS[:3]: the ranking before literal sites and option/config names
 
 
 # -- the builder replaced (agent/context.py before the windows), kept here as the baseline --------
@@ -161,6 +165,21 @@ def _timed_index(work: Path) -> tuple[float, int]:
         im.build_index = real
 
 
+@contextlib.contextmanager
+def _as(builder: str):
+    """`today`: the ranking's first TODAY_STEPS evidence steps, and views without the line above each
+    place and without sibling places (viewplan.LEAD, SIBLING); `new`: everything."""
+    from dsfix.agent import viewplan
+    from dsfix.tools.localize import evidence
+    saved = evidence.STEPS, viewplan.LEAD, viewplan.SIBLING
+    if builder == "today":
+        evidence.STEPS, viewplan.LEAD, viewplan.SIBLING = saved[0][:TODAY_STEPS], 0, 0.0
+    try:
+        yield
+    finally:
+        evidence.STEPS, viewplan.LEAD, viewplan.SIBLING = saved
+
+
 def run_instance(r: dict, work: Path, twin: Path, budget: int) -> dict:
     from dsfix.agent.context import MAX_SYMBOLS, TOP_K, context_for, first_prompt_tokens
     from dsfix.tools.localize import localize
@@ -169,15 +188,22 @@ def run_instance(r: dict, work: Path, twin: Path, budget: int) -> dict:
         cold, cold_builds = _timed_index(work)
         cached, cached_builds = _timed_index(twin)   # the same commit, another checkout
         issue = r["problem_statement"]
-        loc = localize(work, issue, top_k=TOP_K, max_symbols=MAX_SYMBOLS)
-        rmap, views = context_for(work, issue, loc, budget)
         lines = changed_lines(r["patch"], work)
-        out = {"id": r["instance_id"], "repo": r["repo"], "t_cold": cold, "t_cached": cached,
-               "cold_builds": cold_builds, "cached_builds": cached_builds,
-               **hits(loc.files, list(lines))}
-        for name, vs in (("baseline", baseline_views(work, loc, rmap, budget)), ("new", views)):
-            out[name] = {"shown": shown(lines, vs), "prompt_tokens": first_prompt_tokens(issue, rmap, vs),
-                         "files": len(vs), "windows": sum(len(v.ranges) for v in vs)}
+        out = {"id": r["instance_id"], "repo": r["repo"], "split": r.get("split", ""),
+               "t_cold": cold, "t_cached": cached,
+               "cold_builds": cold_builds, "cached_builds": cached_builds}
+        for ranking in ("today", "new"):
+            with _as(ranking):
+                loc = localize(work, issue, top_k=TOP_K, max_symbols=MAX_SYMBOLS)
+                rmap, views = context_for(work, issue, loc, budget)
+            builds = [(ranking, views)]
+            if ranking == "today":
+                builds.insert(0, ("one-window", baseline_views(work, loc, rmap, budget)))
+            for name, vs in builds:
+                out[name] = {"shown": shown(lines, vs), "files": len(vs),
+                             "prompt_tokens": first_prompt_tokens(issue, rmap, vs),
+                             "windows": sum(len(v.ranges) for v in vs),
+                             **hits(loc.files, list(lines))}
         return out
     finally:
         shutil.rmtree(os.environ["DSFIX_CACHE_DIR"], ignore_errors=True)
@@ -185,31 +211,43 @@ def run_instance(r: dict, work: Path, twin: Path, budget: int) -> dict:
 
 def table(results: list[dict]) -> None:
     n = len(results)
-    pct = lambda k, rows: 100 * sum(k(x) for x in rows) / max(len(rows), 1)  # noqa: E731
     print(f"{n} instances, {len({x['repo'] for x in results})} repositories\n")
-    print("| builder | n | all | some | none | prompt tokens mean | max | files | windows |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| builder | split | n | all | some | none | prompt tokens mean | max | files | windows "
+          "| hit@1 | hit@5 |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    splits = [("tune + dev", results)] + [(s, [x for x in results if x.get("split") == s])
+                                          for s in ("tune", "dev")]
     for b in BUILDERS:
-        toks = [x[b]["prompt_tokens"] for x in results]
-        print(f"| {b} | {n} | " + " | ".join(f"{pct(lambda x, c=c: x[b]['shown'] == c, results):.1f}"
-                                            for c in ("all", "some", "none"))
-              + f" | {statistics.mean(toks):.0f} | {max(toks)} | "
-              f"{statistics.mean(x[b]['files'] for x in results):.1f} | "
-              f"{statistics.mean(x[b]['windows'] for x in results):.1f} |")
-    print(f"\nfile hit@1 {pct(lambda x: x['hit@1'], results):.1f}, hit@5 {pct(lambda x: x['hit@5'], results):.1f}"
-          f" (all changed files in the top 5: {pct(lambda x: x['all@5'], results):.1f}); index cold "
-          f"{statistics.mean(x['t_cold'] for x in results):.2f} s mean, cached in a second checkout "
-          f"{statistics.mean(x['t_cached'] for x in results):.2f} s "
+        for split, rows in splits:
+            if rows:
+                print(_row(b, split, rows))
+    print(f"\nindex cold {statistics.mean(x['t_cold'] for x in results):.2f} s mean, cached in a "
+          f"second checkout {statistics.mean(x['t_cached'] for x in results):.2f} s "
           f"({sum(x['cached_builds'] == 0 for x in results)}/{n} without a rebuild)\n")
-    print("| repo | n | baseline all | new all | new none |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| repo | n | one-window all | today all | new all | new none |")
+    print("| --- | --- | --- | --- | --- | --- |")
     groups = defaultdict(list)
     for x in results:
         groups[x["repo"]].append(x)
     for repo, rows in sorted(groups.items()):
-        print(f"| {repo} | {len(rows)} | {pct(lambda x: x['baseline']['shown'] == 'all', rows):.1f} | "
-              f"{pct(lambda x: x['new']['shown'] == 'all', rows):.1f} | "
-              f"{pct(lambda x: x['new']['shown'] == 'none', rows):.1f} |")
+        print(f"| {repo} | {len(rows)} | " + " | ".join(
+            f"{_pct(lambda x, b=b, c=c: x[b]['shown'] == c, rows):.1f}"
+            for b, c in (("one-window", "all"), ("today", "all"), ("new", "all"), ("new", "none")))
+            + " |")
+
+
+def _pct(k, rows) -> float:
+    return 100 * sum(k(x) for x in rows) / max(len(rows), 1)
+
+
+def _row(b: str, split: str, rows: list[dict]) -> str:
+    toks = [x[b]["prompt_tokens"] for x in rows]
+    shares = " | ".join(f"{_pct(lambda x, c=c: x[b]['shown'] == c, rows):.1f}"
+                        for c in ("all", "some", "none"))
+    return (f"| {b} | {split} | {len(rows)} | {shares} | {statistics.mean(toks):.0f} | {max(toks)} | "
+            f"{statistics.mean(x[b]['files'] for x in rows):.1f} | "
+            f"{statistics.mean(x[b]['windows'] for x in rows):.1f} | "
+            f"{_pct(lambda x: x[b]['hit@1'], rows):.1f} | {_pct(lambda x: x[b]['hit@5'], rows):.1f} |")
 
 
 def main(argv=None) -> int:
@@ -228,6 +266,9 @@ def main(argv=None) -> int:
         return 0
     scratch = Path(args.scratch)
     rows = load_instances(set(args.repos.split(",")) if args.repos else None)
+    dev = {json.loads(x)["instance_id"] for x in (DATA / "dev.jsonl").read_text().splitlines()}
+    for r in rows:
+        r["split"] = "dev" if r["instance_id"] in dev else "tune"
     rows.sort(key=lambda r: (r["repo"], r["base_commit"]))
     rows = rows[: args.limit] if args.limit else rows
     results, skipped = [], Counter()
@@ -243,7 +284,8 @@ def main(argv=None) -> int:
         if out:
             out.write(json.dumps(res) + "\n")
             out.flush()
-        print(f"{res['id']:<40} baseline={res['baseline']['shown']:<4} new={res['new']['shown']:<4} "
+        print(f"{res['id']:<40} one-window={res['one-window']['shown']:<4} "
+              f"today={res['today']['shown']:<4} new={res['new']['shown']:<4} "
               f"tok={res['new']['prompt_tokens']} cold={res['t_cold']:.1f}s cached={res['t_cached']:.2f}s",
               file=sys.stderr)
     print(f"skipped {sum(skipped.values())} (mirror absent or commit missing): {dict(skipped)}\n")

@@ -43,7 +43,6 @@ TUNE = Path("/work/shared/data/swebench-lite/test-tune.jsonl")
 # Light environments that build in minutes on 2 cores, one instance each (all in the tune split).
 DEFAULT = ("pallets__flask-4992,psf__requests-3362,pytest-dev__pytest-7373,sympy__sympy-20590,"
            "pylint-dev__pylint-7993")
-PACKAGES = ("agent", "tools", "envs", "prompts")   # pyproject's package-dir: dsfix.<name> = <name>/
 PHASES = ("prep", "image", "localize", "container", "baseline", "model", "tests", "verdict", "other")
 
 
@@ -150,10 +149,17 @@ def revision_env(name: str, rev: str, out: Path) -> dict[str, str]:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
         (tree / "_shim" / "dsfix").mkdir(parents=True)
-        for pkg in PACKAGES:
+        for pkg in packages_of(tree):
             (tree / "_shim" / "dsfix" / pkg).symlink_to(tree / pkg)
     env["PYTHONPATH"] = str(tree / "_shim")
     return env
+
+
+def packages_of(tree: Path) -> list[str]:
+    """The revision's own package list (pyproject's package-dir: "dsfix.<name>" = "<name>"), so a
+    revision that added a package (common/) runs whole, not half from this venv's install."""
+    text = (tree / "pyproject.toml").read_text()
+    return re.findall(r'^"dsfix\.(\w+)"\s*=\s*"\1"', text, re.M)
 
 
 def commit_of(rev: str) -> str:

@@ -72,7 +72,7 @@ def why(r: dict) -> str:
     return f"{net}F2P failing {len(f2p)} {f2p[:2]}; P2P failing {len(p2p)} {p2p[:3]}"
 
 
-def main() -> int:
+def _args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repos", default=DEFAULT_REPOS)
     ap.add_argument("--instances", default="", help="comma-separated instance ids (overrides --repos)")
@@ -83,65 +83,55 @@ def main() -> int:
     ap.add_argument("--timeout", type=int, default=1800)
     ap.add_argument("--python-fallback", action="store_true")
     ap.add_argument("--workers", type=int, default=1)
-    a = ap.parse_args()
-    out = Path(a.output)
-    out.mkdir(parents=True, exist_ok=True)
-    sources = Sources(link_mirrors(Path(a.mirror_root), out / "mirrors"), online=False)
+    return ap.parse_args()
+
+
+def _select(a: argparse.Namespace) -> list[dict]:
     rows = [r for f in DATA if f.exists() for r in load_dataset(str(f))]
     if a.instances:
         wanted = set(a.instances.split(","))
-        rows = [r for r in rows if r["instance_id"] in wanted]
-    else:
-        repos = a.repos.split(",")
-        rows = [r for r in rows if r["repo"] in repos]
-        if a.limit:
-            per: dict[str, int] = {}
-            rows = [r for r in rows if per.setdefault(r["repo"], 0) < a.limit and not per.update({r["repo"]: per[r["repo"]] + 1})]
-    modes = a.modes.split(",")
-    import signal
+        return [r for r in rows if r["instance_id"] in wanted]
+    repos = a.repos.split(",")
+    rows = [r for r in rows if r["repo"] in repos]
+    if a.limit:
+        per: dict[str, int] = {}
+        rows = [r for r in rows if per.setdefault(r["repo"], 0) < a.limit and not per.update({r["repo"]: per[r["repo"]] + 1})]
+    return rows
 
-    from dsfix.envs.evaluate.run import remove_live_containers
 
-    def _term(signum, frame):   # leave no container behind
-        remove_live_containers()
-        raise SystemExit(130)
-    signal.signal(signal.SIGTERM, _term)
-    client = docker_client(timeout=900)
-    console = Console(width=240)
-    results: dict[str, dict] = {}
+def _expected(mode: str) -> str:
+    return "resolved" if mode in ("gold", "cached") else "unresolved"
 
-    def one(inst: dict) -> dict:
-        iid = inst["instance_id"]
-        res: dict = {"repo": inst["repo"], "version": inst["version"]}
-        kw = dict(client=client, sources=sources, timeout=a.timeout, python_fallback=a.python_fallback)
-        for mode in modes:
-            if mode in ("gold", "cached"):
-                patch = inst["patch"]
-            elif mode == "empty":
-                patch = ""
-            else:
-                try:
-                    patch = wrong_patch(inst, sources)
-                except Exception as e:  # noqa: BLE001
-                    res[mode] = {"status": "error", "error_kind": "bench", "error": str(e), "seconds": {}}
-                    continue
-            t0 = time.monotonic()
-            r = evaluate_instance(inst, patch, log_dir=out / "logs" / mode / iid, run_empty=True, **kw)
-            r["wall"] = round(time.monotonic() - t0, 1)
-            r["log_dir"] = str(out / "logs" / mode / iid)
-            res[mode] = r
-            console.print(f"{iid} {mode}: {r['status']} ({r['wall']}s, built {r.get('built') or '-'})"
-                          + (f" -- {why(r)}" if r["status"] != ("resolved" if mode in ("gold", "cached") else "unresolved") else ""))
-            if mode == "gold" and r["status"] == "error" and r["error_kind"] in ("image", "source", "spec", "python", "disk"):
-                break   # nothing else can run without the image
-        return res
 
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max_workers=a.workers) as pool:
-        for inst, res in zip(rows, pool.map(one, rows)):
-            results[inst["instance_id"]] = res
+def _run_modes(inst: dict, modes: list[str], out: Path, console: Console, **kw) -> dict:
+    """One instance under each mode (gold, cached, empty, wrong), printing a line per run."""
+    iid = inst["instance_id"]
+    res: dict = {"repo": inst["repo"], "version": inst["version"]}
+    for mode in modes:
+        if mode in ("gold", "cached"):
+            patch = inst["patch"]
+        elif mode == "empty":
+            patch = ""
+        else:
+            try:
+                patch = wrong_patch(inst, kw["sources"])
+            except Exception as e:  # noqa: BLE001
+                res[mode] = {"status": "error", "error_kind": "bench", "error": str(e), "seconds": {}}
+                continue
+        t0 = time.monotonic()
+        r = evaluate_instance(inst, patch, log_dir=out / "logs" / mode / iid, run_empty=True, **kw)
+        r["wall"] = round(time.monotonic() - t0, 1)
+        r["log_dir"] = str(out / "logs" / mode / iid)
+        res[mode] = r
+        console.print(f"{iid} {mode}: {r['status']} ({r['wall']}s, built {r.get('built') or '-'})"
+                      + (f" -- {why(r)}" if r["status"] != _expected(mode) else ""))
+        if mode == "gold" and r["status"] == "error" and r["error_kind"] in ("image", "source", "spec", "python", "disk"):
+            break   # nothing else can run without the image
+    return res
 
-    images = {i["tag"]: i for i in list_images(client)}
+
+def _table(results: dict[str, dict], images: dict[str, dict], modes: list[str]) -> tuple[Table, list]:
+    """The verification table; marks each result verified (or not) and records its disk use."""
     t = Table(title="dsfix eval verification (SWE-bench Lite, offline mirrors)")
     for col in ("instance", "py", "gold", "gold cached", "empty", "wrong", "first s", "cached s", "env MiB", "inst MiB", "verified"):
         t.add_column(col)
@@ -157,11 +147,40 @@ def main() -> int:
         res["disk"] = {"env": env.get("own"), "instance": img.get("own"), "base_parent": env.get("parent")}
         if not ok:
             bad.append((iid, "; ".join(f"{m}={res[m]['status']} ({why(res[m])})" for m in modes
-                                       if m in res and res[m]["status"] != ("resolved" if m in ("gold", "cached") else "unresolved"))))
+                                       if m in res and res[m]["status"] != _expected(m))))
         mib = lambda n: f"{n / 2**20:.0f}" if n else "-"  # noqa: E731
         t.add_row(iid, g.get("python", "") or "", *(res.get(m, {}).get("status", "-") for m in ("gold", "cached", "empty", "wrong")),
                   f"{g.get('wall', 0):.0f}", f"{res.get('cached', {}).get('wall', 0):.0f}",
                   mib(env.get("own")), mib(img.get("own")), "yes" if ok else "NO")
+    return t, bad
+
+
+def main() -> int:
+    a = _args()
+    out = Path(a.output)
+    out.mkdir(parents=True, exist_ok=True)
+    sources = Sources(link_mirrors(Path(a.mirror_root), out / "mirrors"), online=False)
+    rows = _select(a)
+    modes = a.modes.split(",")
+    import signal
+
+    from dsfix.envs.evaluate.run import remove_live_containers
+
+    def _term(signum, frame):   # leave no container behind
+        remove_live_containers()
+        raise SystemExit(130)
+    signal.signal(signal.SIGTERM, _term)
+    client = docker_client(timeout=900)
+    console = Console(width=240)
+    kw = dict(client=client, sources=sources, timeout=a.timeout, python_fallback=a.python_fallback)
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=a.workers) as pool:
+        results = {inst["instance_id"]: res
+                   for inst, res in zip(rows, pool.map(lambda inst: _run_modes(inst, modes, out, console, **kw), rows))}
+
+    images = {i["tag"]: i for i in list_images(client)}
+    t, bad = _table(results, images, modes)
     console.print(t)
     for iid, reason in bad:
         console.print(f"[red]not verified[/] {iid}: {reason}", markup=True, highlight=False)

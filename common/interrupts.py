@@ -4,6 +4,9 @@ The first signal raises KeyboardInterrupt, so ``finally`` blocks write report.js
 containers. While that cleanup runs, a second signal is only noted (an impatient second Ctrl-C used
 to cut it short: no report.json, a container left running). A third quits at once; the next dsfix
 run and ``dsfix env prune`` remove any container it leaves (their owner labels name this process).
+Once the cleanup is done (``cleaned_up``), further signals are ignored: the process ends with the
+exit code it chose (130), never killed by a late Ctrl-C on its way out (Python restores the default
+handlers while it shuts down, and an unhandled KeyboardInterrupt ends a process by SIGINT itself).
 """
 from __future__ import annotations
 
@@ -30,3 +33,10 @@ def stop_on_signals(*signals: int) -> None:
     _received = 0
     for s in signals or (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, _on_signal)
+
+
+def cleaned_up() -> None:
+    """The interrupted work is cleaned up and the process is about to exit: ignore further SIGINT
+    and SIGTERM. Ignored handlers stay ignored while the interpreter shuts down."""
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)

@@ -11,11 +11,15 @@ class NotAWorkTree(ValueError):
     """REPO is missing, not a directory, not a git repository, bare, or below the repository root."""
 
 
+def git_env() -> dict[str, str]:
+    """The caller's environment for a git command about one working tree: GIT_DIR, GIT_WORK_TREE
+    and the like in it must not make git answer for another repository."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+
+
 def _git(path: Path, *args: str) -> subprocess.CompletedProcess:
-    # GIT_DIR / GIT_WORK_TREE in the caller's environment must not answer for another repository.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     return subprocess.run(["git", "-C", str(path), "rev-parse", *args], capture_output=True, text=True,
-                          env=env, errors="replace")
+                          env=git_env(), errors="replace")
 
 
 def work_tree_root(path: Path | str) -> Path:

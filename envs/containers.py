@@ -7,6 +7,7 @@ import os
 import socket
 
 HOST, PID, STARTED = "dsfix.host", "dsfix.pid", "dsfix.started"
+PRISTINE = "dsfix.pristine"   # an image of a run's container as set up (DockerEnvironment.fork)
 
 # Capabilities no test suite needs; the rest of Docker's default set stays (chown, setuid and
 # kill are used by real suites). Costs: no raw sockets (ping), no device nodes, no chroot.
@@ -71,4 +72,26 @@ def remove_orphans(client, log=lambda m: None) -> int:
             log(f"removed {c.name}: its dsfix process ({c.labels.get(PID)}) is gone")
         except Exception:  # noqa: BLE001 - removed meanwhile by someone else
             pass
+    for img in orphan_images(client):   # after the containers: one of them may have used it
+        if remove_image(client, img.id):
+            n += 1
+            log(f"removed image {', '.join(img.tags) or img.short_id}: its dsfix process "
+                f"({img.labels.get(PID)}) is gone")
     return n
+
+
+def orphan_images(client) -> list:
+    """Pristine images (DockerEnvironment.fork) whose owner process is gone."""
+    try:
+        images = client.images.list(filters={"label": f"{PRISTINE}=1"})
+    except Exception:  # noqa: BLE001 - listing failed: nothing judged this time
+        return []
+    return [i for i in images if not owner_alive(i.labels or {})]
+
+
+def remove_image(client, image_id: str) -> bool:
+    try:
+        client.images.remove(image_id, force=True, noprune=False)
+        return True
+    except Exception:  # noqa: BLE001 - gone already, or still used by a container being removed
+        return False

@@ -1,17 +1,18 @@
-"""The Docker environment: a fresh container per run, the repo copied in, removed on every exit path."""
+"""The Docker environment: a fresh container per run (envs.runtime), the repo copied in, removed on
+every exit path; optionally a pristine image of it as set up, from which ``fork()`` starts the
+containers verdicts are made in."""
 from __future__ import annotations
 
 import io
-import os
 import shlex
 import tarfile
 import time
-import uuid
 from pathlib import PurePosixPath
 
 from .base import BASELINE, RESET, EnvError, ExecResult, Timings
 from .images import ensure_image
-from .containers import hardening, owner_labels, remove_orphans
+from .containers import PRISTINE, remove_image
+from .runtime import Container
 from .workspace import Workspace
 
 WORKDIR = "/repo"   # where the repo is copied unless the image has its own place (SWE-bench: /testbed)
@@ -31,39 +32,64 @@ class DockerEnvironment:
     def __init__(self, ws: Workspace, image: str, *, pull: bool = True, network: bool = False,
                  memory: str = "4g", cpus: float = 2.0, pids: int = 1024, exec_timeout: int = 300,
                  setup: list[str] | None = None, client=None, workdir: str = WORKDIR,
-                 drop: bool = False, services: list[str] | None = None):
+                 drop: bool = False, services: list[str] | None = None, pristine: bool = False,
+                 _prepared: bool = False):
         """``drop`` / ``services``: a RepoSpec's ``network == "drop"`` and ``services``, as in
         ``dsfix eval`` (no network: a route on which packets are dropped; local stand-ins started
         once, their variables exported to every command). Both need the spec's image (services
-        are installed in its env layer)."""
+        are installed in its env layer). ``pristine``: keep an image of the container as set up,
+        before anything else runs in it, for ``fork()``. ``_prepared``: ``image`` is such an image."""
         self.timings = Timings()
         self.exec_env: dict[str, str] = {}
         self.exec_timeout = exec_timeout
         self.workdir = workdir.rstrip("/") or WORKDIR
         self.client = client or docker_client()
-        self.container = None
-        self._name: str | None = None
-        remove_orphans(self.client)   # containers of dsfix runs that were killed (SIGKILL leaves them)
+        self.container = None   # the engine's handle, once started
+        self.box: Container | None = None
+        self.pristine = None    # the image fork() starts from (owned, and removed, by this environment)
+        self._fork_args = dict(network=network, memory=memory, cpus=cpus, pids=pids, exec_timeout=exec_timeout,
+                               workdir=workdir, drop=drop, services=services)
         t0 = time.monotonic()
-        self.image_source = ensure_image(self.client, image, pull)
+        self.image_source = "present" if _prepared else ensure_image(self.client, image, pull)
         self.timings.add("image", time.monotonic() - t0)
         try:
             self._start(image, network, memory, cpus, pids)
             if drop and not network:
-                from .evaluate.network import drop_network
+                from .network import drop_network
                 drop_network(self.client, self.container, image, log=lambda m: None)
-            self._copy_in(ws)
-            self._setup(services, setup)
+            if _prepared:   # files, baseline commit and env.setup are in the image; processes are not
+                self._services(services)
+            else:
+                self._copy_in(ws)
+                self._setup(services, setup)
+            if pristine:
+                self._keep_pristine()
         except BaseException:
             self.close()  # never leave a container behind, also on Ctrl-C
             raise
+
+    def _keep_pristine(self) -> None:
+        """Commit the container as set up, before any test or model code runs in it. The image
+        carries the container's owner labels, so a killed run's is removed as its containers are."""
+        t0 = time.monotonic()
+        self.pristine = self.container.commit(repository="dsfix-pristine", tag=self.box.name,
+                                              changes=[f"LABEL {PRISTINE}=1 dsfix.layer=pristine"], pause=True)
+        self.timings.add("pristine", time.monotonic() - t0)
+
+    def fork(self) -> DockerEnvironment:
+        """A new environment as this one was right after setup: the same files and limits, none of
+        what ran in this one since (no copy or baseline commit: it starts from the pristine image)."""
+        if self.pristine is None:
+            raise EnvError("this environment kept no pristine image to fork from")
+        env = DockerEnvironment(None, self.pristine.id, client=self.client, _prepared=True, **self._fork_args)
+        env.exec_env = dict(self.exec_env) or env.exec_env
+        return env
 
     def _setup(self, services: list[str] | None, setup: list[str] | None) -> None:
         """Services, the baseline commit and env.setup: timed as "setup" (their execs also count
         under "exec"; a report's phases take them out of the loop's share)."""
         t0 = time.monotonic()
-        if services:
-            self._start_services(services)
+        self._services(services)
         for cmd in [BASELINE, *(setup or [])]:
             r = self.execute(cmd)
             if r.exit_code != 0:
@@ -71,24 +97,15 @@ class DockerEnvironment:
         self.timings.add("setup", time.monotonic() - t0)
 
     def _start(self, image, network, memory, cpus, pids) -> None:
-        import docker.errors
         t0 = time.monotonic()
-        # The name is known before the engine is asked, so close() can remove a container whose
-        # creation a Ctrl-C interrupted before its handle came back.
-        self._name = f"dsfix-{uuid.uuid4().hex[:12]}"
-        try:
-            self.container = self.client.containers.create(
-                image, ["sleep", "infinity"], init=True, working_dir="/",
-                network_mode=None if network else "none", **hardening(memory, pids), nano_cpus=int(cpus * 1e9),
-                # DSFIX_TAG lets a caller (a batch run, a test session) find the containers it caused.
-                labels={"dsfix": "1", "dsfix.tag": os.environ.get("DSFIX_TAG", ""), **owner_labels()},
-                name=self._name)
-            self.container.start()
-        except docker.errors.DockerException as e:
-            raise EnvError(f"cannot start a container from {image}: {e}") from e
+        self.box = Container(self.client, image, network=network, memory=memory, pids=pids,
+                             nano_cpus=int(cpus * 1e9))
+        self.container = self.box.start().handle
         self.timings.add("container_start", time.monotonic() - t0)
 
-    def _start_services(self, names: list[str]) -> None:
+    def _services(self, names: list[str] | None) -> None:
+        if not names:
+            return
         from .specs import services as svc
         r = self.execute(svc.start_script(names), timeout=120)
         if r.exit_code != 0:
@@ -105,16 +122,11 @@ class DockerEnvironment:
     def execute(self, command: str, timeout: int | None = None) -> ExecResult:
         t = timeout or self.exec_timeout
         # `timeout` inside the container: the SDK's exec has no deadline of its own.
-        argv = ["timeout", "-k", "5", str(t), "bash", "-c", command]
-        t0 = time.monotonic()
         try:
-            code, out = self.container.exec_run(argv, workdir=self.workdir, demux=False,
-                                                environment=self.exec_env or None)
+            code, out, timed_out, dt = self.box.exec(command, t, self.workdir, self.exec_env)
         except Exception as e:  # noqa: BLE001
             raise EnvError(f"container exec failed: {e}") from e
-        dt = time.monotonic() - t0
-        timed_out = code in (124, 137) and dt >= t - 1
-        r = ExecResult(code, (out or b"").decode(errors="replace"), round(dt, 3), timed_out, t)
+        r = ExecResult(code, out, round(dt, 3), timed_out, t)
         self.timings.exec(command, r)
         return r
 
@@ -136,13 +148,7 @@ class DockerEnvironment:
             return
         p = PurePosixPath(path)
         self.execute(f"mkdir -p -- {shlex.quote(str(p.parent))}")
-        data = text.encode(errors="surrogateescape")
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            info = tarfile.TarInfo(p.name)
-            info.size, info.mode, info.mtime = len(data), self._mode(path), int(time.time())
-            tar.addfile(info, io.BytesIO(data))
-        self.container.put_archive(f"{self.workdir}/{p.parent}", buf.getvalue())
+        self.box.put_file(f"{self.workdir}/{path}", text, self._mode(path))
 
     def _mode(self, path: str) -> int:
         r = self.execute(f"stat -c %a -- {shlex.quote(path)} 2>/dev/null || echo 644")
@@ -152,19 +158,12 @@ class DockerEnvironment:
         self.execute(RESET)
 
     def close(self) -> None:
-        target = self.container or (self._name and self._by_name(self._name))
-        if target:
-            try:
-                target.remove(force=True)
-            except Exception:  # noqa: BLE001 - already gone is fine
-                pass
-        self.container, self._name = None, None
-
-    def _by_name(self, name: str):
-        try:
-            return self.client.containers.get(name)
-        except Exception:  # noqa: BLE001 - never created
-            return None
+        if self.box is not None:
+            self.box.close()
+        self.container = None
+        if self.pristine is not None:
+            remove_image(self.client, self.pristine.id)
+            self.pristine = None
 
     def __enter__(self):
         return self

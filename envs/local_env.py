@@ -9,8 +9,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from dsfix.common.secrets import without_secrets
+
 from .base import BASELINE, RESET, ExecResult, Timings
-from .secrets import without_secrets
 from .workspace import Workspace
 
 

@@ -31,7 +31,7 @@ def _need(*modules: str) -> None:
 @pytest.fixture(scope="session")
 def tiny_gguf(tmp_path_factory) -> Path:
     _need("gguf", "numpy")
-    from dsfix.agent.backend.tiny import write_tiny_gguf
+    from tinymodel import write_tiny_gguf
     return write_tiny_gguf(tmp_path_factory.mktemp("tiny") / "tiny-deepseek-coder-v2.gguf")
 
 

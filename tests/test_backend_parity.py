@@ -26,7 +26,7 @@ def test_transformers_and_llama_cpp_agree_on_greedy_tokens(tmp_path, yarn):
     _need("torch", "transformers", "gguf", "llama_cpp")
     import torch
     from llama_cpp import Llama
-    from dsfix.agent.backend.tiny import TinyConfig, tiny_tokenizer, tiny_vocab, tiny_weights, to_transformers, write_gguf
+    from tinymodel import TinyConfig, tiny_tokenizer, tiny_vocab, tiny_weights, to_transformers, write_gguf
     cfg = TinyConfig() if yarn else TinyConfig(yarn=None)
     weights = tiny_weights(cfg, len(tiny_vocab()[0]), seed=7)
     path = write_gguf(tmp_path / "tiny.gguf", cfg, weights)
@@ -48,7 +48,7 @@ def test_transformers_and_llama_cpp_agree_on_greedy_tokens(tmp_path, yarn):
 
 def test_transformers_server_answers_like_llama_cpp(tmp_path):
     _need("torch", "transformers", "gguf", "llama_cpp", "uvicorn")
-    from dsfix.agent.backend.tiny import TinyConfig, write_tiny_checkpoint, write_gguf, tiny_weights, tiny_vocab
+    from tinymodel import TinyConfig, write_tiny_checkpoint, write_gguf, tiny_weights, tiny_vocab
     cfg = TinyConfig(yarn=None)
     ckpt = write_tiny_checkpoint(tmp_path / "ckpt", seed=3, cfg=cfg)
     gguf = write_gguf(tmp_path / "tiny.gguf", cfg, tiny_weights(cfg, len(tiny_vocab()[0]), seed=3))

@@ -8,7 +8,7 @@ import uuid
 
 from clirun import dsfix
 from conftest import dsfix_containers
-from dsfix.envs.evaluate.fixture import GOLD_PATCH, make_fixture
+from evalfixture import GOLD_PATCH, make_fixture
 
 REPRO = "```python\nfrom calc import add\nassert add(2, 3) == 5, add(2, 3)\n```"
 

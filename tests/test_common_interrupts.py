@@ -57,6 +57,41 @@ def test_a_third_signal_quits_at_once(tmp_path):
     assert (tmp_path / "done").read_text() == "cut short"
 
 
+# dsfix's own entry point (agent.cli.main), its command replaced by one that works until stopped
+MAIN = r"""
+import time
+import dsfix.agent.cli as cli
+
+def app():
+    try:
+        print("working", flush=True)
+        time.sleep(60)
+    finally:
+        print("cleaned up", flush=True)
+
+cli.app = app
+cli.main()
+"""
+
+
+def test_ctrl_c_after_the_cleanup_never_kills_the_exit_code():
+    """Ctrl-C after Ctrl-C once the cleanup is done, until the process is gone: it exits 130 every
+    time. On main it died by SIGINT (-2) 5 times of 5: a late signal hit the default handler Python
+    restores on its way out, or raised a KeyboardInterrupt that nothing caught."""
+    for _ in range(3):
+        p = subprocess.Popen([sys.executable, "-c", MAIN], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert p.stdout.readline() == "working\n"
+        p.send_signal(signal.SIGINT)
+        assert p.stdout.readline() == "cleaned up\n"
+        while p.poll() is None:
+            try:
+                p.send_signal(signal.SIGINT)
+            except ProcessLookupError:
+                break
+            time.sleep(0.002)
+        assert p.wait(timeout=30) == 130
+
+
 def test_common_imports_nothing_of_dsfix():
     """dsfix.common is the bottom of the import graph: every layer may use it, it uses none."""
     root = Path(__file__).resolve().parents[1] / "common"

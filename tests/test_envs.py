@@ -124,27 +124,35 @@ def test_ctrl_c_while_the_engine_creates_the_container_leaves_none(docker_client
     assert {c.id for c in dsfix_containers(docker_client)} == before
 
 
+def _made_then_killed(code: str, orphaned) -> str:
+    """Run ``code`` in a process (it prints what it made, then waits) and SIGKILL it: what it made
+    is not ``orphaned()`` while its owner lives, and is after. Returns what it printed."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    made = proc.stdout.readline().strip()
+    assert made and made not in orphaned()   # its owner is alive
+    proc.kill()
+    proc.wait()
+    assert made in orphaned()
+    return made
+
+
 def test_a_killed_runs_container_is_found_reported_and_pruned(docker_client, tmp_path):
     """SIGKILL leaves a container (nothing in the process can run): doctor reports it, prune and the
     next run remove it; a live owner's container is never touched."""
-    import subprocess
-    import sys
-
     from clirun import dsfix
     from dsfix.envs.containers import orphans
     code = ("import os, docker\nfrom dsfix.envs.containers import owner_labels\n"
             "c = docker.from_env().containers.run('dsfix/base:bookworm', ['sleep', 'infinity'], detach=True,"
             " labels={'dsfix': '1', 'dsfix.tag': 'orphan-test', **owner_labels()}, network_mode='none')\n"
             "print(c.name, flush=True)\nimport time; time.sleep(600)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    name = proc.stdout.readline().strip()
-    assert name and name not in {c.name for c in orphans(docker_client)}   # its owner is alive
-    proc.kill()
-    proc.wait()
-    assert name in {c.name for c in orphans(docker_client)}
+    name = _made_then_killed(code, lambda: {c.name for c in orphans(docker_client)})
     r = dsfix("doctor", "--repo", str(tmp_path), env={"COLUMNS": "400"})
     assert "killed dsfix runs" in r.stdout and name in r.stdout
-    r = dsfix("env", "prune", "--layer", "instance")
+    # --repo of no real repository: the orphan goes, and no cached image of the engine this suite
+    # shares with its user (their SWE-bench layers) is removed by a test.
+    r = dsfix("env", "prune", "--layer", "instance", "--repo", "dsfix-tests/no-such-repo")
     assert r.returncode == 0 and name in r.stdout, r.stderr
     assert name not in {c.name for c in docker_client.containers.list(all=True)}
 
@@ -180,3 +188,41 @@ def test_local_runs_leave_no_copy_and_no_process(buggy_repo, tmp_path):
         state = "gone"
     assert state in ("gone", "Z", "X"), state
     assert set(glob.glob(os.path.join(tempfile.gettempdir(), "dsfix-local-*"))) == before
+
+
+def test_a_fork_is_the_environment_as_set_up_and_nothing_run_since(docker_client, buggy_repo):
+    """Verdicts run in a fork: what code did in the working container (a .pth in site-packages, a
+    changed file, bytecode in an ignored folder) is not in it; its limits are the same; the
+    pristine image goes with the environment that kept it."""
+    env = DockerEnvironment(Workspace(buggy_repo), BASE_IMAGE, pull=False, client=docker_client,
+                            pristine=True, pids=512)
+    try:
+        env.execute("echo 'import os' > /usr/local/lib/python3.11/dist-packages/zz.pth && "
+                    "echo broken > inventory/batching.py && mkdir -p tests/__pycache__ && touch tests/__pycache__/x.pyc")
+        with env.fork() as fork:
+            r = fork.execute("ls /usr/local/lib/python3.11/dist-packages; ls tests/__pycache__; git status --porcelain")
+            assert "zz.pth" not in r.output and "x.pyc" not in r.output and "batching" not in r.output, r.output
+            assert fork.read_file("inventory/batching.py") == (buggy_repo / "inventory/batching.py").read_text()
+            host = fork.container.attrs["HostConfig"]
+            assert host["PidsLimit"] == 512 and host["NetworkMode"] == "none" and "no-new-privileges" in host["SecurityOpt"]
+        assert env.read_file("inventory/batching.py") == "broken\n"   # the working one is left as it is
+        image = env.pristine.id
+    finally:
+        env.close()
+    assert image not in {i.id for i in docker_client.images.list(filters={"label": "dsfix.pristine=1"})}
+
+
+def test_a_killed_runs_pristine_image_is_reported_and_pruned(docker_client, buggy_repo, tmp_path):
+    from clirun import dsfix
+    from dsfix.envs.containers import orphan_images
+    code = ("from dsfix.envs.docker_env import DockerEnvironment\nfrom dsfix.envs.workspace import Workspace\n"
+            f"env = DockerEnvironment(Workspace({str(buggy_repo)!r}), 'dsfix/base:bookworm', pull=False, pristine=True)\n"
+            "print(env.pristine.id, flush=True)\nimport time; time.sleep(600)\n")
+    image = _made_then_killed(code, lambda: {i.id for i in orphan_images(docker_client)})
+    r = dsfix("doctor", "--repo", str(tmp_path), env={"COLUMNS": "400"})
+    assert "killed dsfix runs" in r.stdout and "dsfix-pristine:" in r.stdout, r.stdout
+    # on an engine shared with other dsfix processes of this host, their next run may sweep it first
+    there = image in {i.id for i in docker_client.images.list(all=True)}
+    r = dsfix("env", "prune", "--layer", "instance", "--repo", "dsfix-tests/no-such-repo")   # no cached image goes
+    assert r.returncode == 0 and ("removed image" in r.stdout or not there), r.stdout + r.stderr
+    assert image not in {i.id for i in docker_client.images.list(all=True)}

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
+from evalfixture import FIXTURE_SPEC, make_fixture
 
 from dsfix.envs.evaluate.dataset import load_dataset, load_predictions
 from dsfix.envs.evaluate.harness import run_evaluation
@@ -160,3 +160,76 @@ def test_unprovisionable_python_is_error(fixture, docker_client, tmp_path, monke
     inst = dict(next(r for r in rows if r["instance_id"] == "local__calc-1"), spec={**FIXTURE_SPEC, "python": "3.10"})
     r = evaluate_instance(inst, inst["patch"], client=docker_client, sources=Sources(fixture["mirrors"], online=False))
     assert r["status"] == "error" and r["error_kind"] == "python" and "--python-fallback" in r["error"]
+
+
+def _calc(fixture) -> dict:
+    return dict(next(r for r in load_dataset(str(fixture["dataset"])) if r["instance_id"] == "local__calc-1"))
+
+
+def test_eval_containers_are_dsfix_runtime_containers(fixture, docker_client, monkeypatch):
+    """Evaluation starts its container through the runtime fix and bench use: the owner labels
+    (so `env prune` and the next run find it if its owner is killed) and the same hardening."""
+    import os
+
+    from docker.models.containers import ContainerCollection
+    made, real = [], ContainerCollection.create
+
+    def create_and_record(self, *args, **kwargs):
+        c = real(self, *args, **kwargs)
+        made.append(self.client.api.inspect_container(c.id))
+        return c
+    monkeypatch.setattr(ContainerCollection, "create", create_and_record)
+    inst = _calc(fixture)
+    r = evaluate_instance(inst, inst["patch"], client=docker_client,
+                          sources=Sources(fixture["mirrors"], online=False), timeout=120)
+    assert r["status"] == "resolved", r
+    [attrs] = [a for a in made if a["Config"]["Labels"].get("dsfix.eval") == "local__calc-1"]
+    labels, host = attrs["Config"]["Labels"], attrs["HostConfig"]
+    assert labels["dsfix.pid"] == str(os.getpid()) and labels["dsfix.started"] and labels["dsfix.host"]
+    assert host["NetworkMode"] == "none" and host["Memory"] == 8 * 2**30 and host["MemorySwap"] == host["Memory"]
+    assert host["PidsLimit"] == 4096 and "no-new-privileges" in host["SecurityOpt"]
+    assert {"NET_RAW", "MKNOD"} <= set(host["CapDrop"]) and host["Init"] is True
+
+
+def test_ctrl_c_while_the_engine_creates_the_eval_container_leaves_none(fixture, docker_client, monkeypatch):
+    """The interrupt lands between the engine's create and its reply: the handle never came back,
+    and the container is still found (by the name chosen before asking) and removed."""
+    from docker.models.containers import ContainerCollection
+    real = ContainerCollection.create
+    before = _eval_containers(docker_client, fixture["repo"])
+
+    def create_then_interrupt(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(ContainerCollection, "create", create_then_interrupt)
+    inst = _calc(fixture)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_instance(inst, inst["patch"], client=docker_client,
+                          sources=Sources(fixture["mirrors"], online=False), timeout=120)
+    assert _eval_containers(docker_client, fixture["repo"]) == before
+
+
+# Keeps the bug (add still subtracts) and prints the result it wants, in the two places a log
+# parser could be fooled: a line printed while the tests run (under -rA pytest shows captured
+# output too) and one printed after pytest's final tally (atexit).
+FAKE_PASS = """diff --git a/calc.py b/calc.py
+--- a/calc.py
++++ b/calc.py
+@@ -1,2 +1,6 @@
++import atexit
++print("PASSED tests/test_calc.py::test_add")
++atexit.register(print, "PASSED tests/test_calc.py::test_add")
++
+ def add(a, b):
+     return a - b
+"""
+
+
+def test_a_patch_that_prints_fake_passes_is_not_resolved(fixture, docker_client, tmp_path):
+    inst = _calc(fixture)
+    r = evaluate_instance(inst, FAKE_PASS, client=docker_client, sources=Sources(fixture["mirrors"], online=False),
+                          log_dir=tmp_path / "fake", timeout=120)
+    log = (tmp_path / "fake/test_output.txt").read_text()
+    assert log.count("PASSED tests/test_calc.py::test_add") >= 2   # the fake lines are in the log
+    assert r["status"] == "unresolved" and not r["resolved"], r
+    assert r["tests_status"]["FAIL_TO_PASS"]["failure"] == ["tests/test_calc.py::test_add"]

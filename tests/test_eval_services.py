@@ -8,9 +8,10 @@ import socket
 import uuid
 
 import pytest
-from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, TEST_PATCH, make_fixture
+from evalfixture import FIXTURE_SPEC, TEST_PATCH, make_fixture
 from dsfix.envs.evaluate.run import eval_script
-from dsfix.envs.layers import core
+from dsfix.envs.layers.dockerfiles import env_dockerfile
+from dsfix.envs.layers.plan import Plan
 from dsfix.envs.specs import RepoSpec, swebench_spec
 from dsfix.envs.specs import services as svc
 from pydantic import ValidationError
@@ -71,7 +72,7 @@ def test_build_script_uses_the_base_interpreter_and_pins():
 
 def test_services_are_part_of_the_env_hash_and_need_network_to_build(tiny):
     def plan(spec):
-        p = core.Plan("local/x", spec, "e" * 40, "b" * 40)
+        p = Plan("local/x", spec, "e" * 40, "b" * 40)
         p.base_id, p.python, p.base_tag = "sha256:1", "3.11", "dsfix/base:bookworm"
         return p
     none, drop = plan(RepoSpec(**FIXTURE_SPEC)), plan(RepoSpec(**FIXTURE_SPEC, network="drop"))
@@ -80,8 +81,8 @@ def test_services_are_part_of_the_env_hash_and_need_network_to_build(tiny):
     assert http.env_key != none.env_key and http.network == "host" and none.network == "none"
     tinyp = plan(RepoSpec(**FIXTURE_SPEC, services=["tinyhttp"]))
     assert tinyp.network == "none"                            # no package: built offline
-    assert "RUN bash /dsfix/services.sh" in core.env_dockerfile(tinyp)
-    assert "services" not in core.env_dockerfile(none)
+    assert "RUN bash /dsfix/services.sh" in env_dockerfile(tinyp)
+    assert "services" not in env_dockerfile(none)
 
 
 # ---------------------------------------------------------------- docker
@@ -132,7 +133,7 @@ def _host_ipv4() -> list[str]:
 
 @pytest.mark.docker
 def test_drop_network_times_out_and_reaches_nothing(docker_client):
-    from dsfix.envs.evaluate.network import drop_network
+    from dsfix.envs.network import drop_network
     from dsfix.envs.images import BASE_IMAGE
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from dsfix.envs.evaluate import cli as eval_cli_mod
 from dsfix.envs.evaluate.dataset import DatasetError, load_dataset, load_predictions
-from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, GOLD_PATCH, TEST_PATCH
+from evalfixture import FIXTURE_SPEC, GOLD_PATCH, TEST_PATCH
 from dsfix.envs.evaluate.harness import make_summary
 from dsfix.envs.evaluate.run import END, START, eval_script, modified_files, offline_install, patch_test_files, spec_for
 from dsfix.envs.specs import RepoSpec

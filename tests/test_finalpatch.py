@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dsfix.envs.finalpatch import UnsafePatch, canonical_patch, check_patch
 from dsfix.envs.snapshot import Snapshot
-from dsfix.tools.diff.model import UnsafePathError
+from dsfix.tools.diff.datatypes import UnsafePathError
 from dsfix.tools.diff.paths import check_rel_path, is_dotgit
 
 
@@ -118,7 +118,7 @@ def test_apply_to_the_users_tree_checks_the_patch_and_says_why_not(tmp_path, mon
     that did not reach the tree exits NOT_APPLIED, never 0."""
     from conftest import make_repo
     from dsfix.agent.loop import Outcome
-    from dsfix.agent.redact import Redactor
+    from dsfix.common.redact import Redactor
     from dsfix.agent.run import NOT_APPLIED, FixRequest, _maybe_apply, exit_code
     from dsfix.envs.workspace import Workspace
     repo = make_repo(tmp_path / "repo")

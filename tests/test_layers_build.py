@@ -7,9 +7,16 @@ import uuid
 import pytest
 from typer.testing import CliRunner
 
-from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
-from dsfix.envs.layers import core as layers, store
-from dsfix.envs.layers.cli import env_cli
+from evalfixture import FIXTURE_SPEC, make_fixture
+from dsfix.envs.layers import docker_build, store
+from dsfix.envs.layers.builder import build
+from dsfix.envs.layers.disk import DiskSpaceError, check_disk
+from dsfix.envs.layers.docker_build import BUILD_LABEL, LayerBuildError, dangling, remove_dangling
+from dsfix.envs.layers.dockerfiles import env_dockerfile, inst_dockerfile, install_script
+from dsfix.envs.layers.drift import DRIFT_CONSTRAINTS
+from dsfix.envs.layers.official import official_image
+from dsfix.envs.layers.plan import Plan, spec_hash
+from dsfix.envs.cli import env_cli
 from dsfix.envs.layers.python import PythonUnavailable, release_for
 from dsfix.envs.sources import Sources, SourceError
 from dsfix.envs.specs import RepoSpec
@@ -27,9 +34,9 @@ def test_python_versions_map_to_debian_releases():
         release_for("3.14", fallback=True)
 
 
-def _plan(**kw) -> layers.Plan:
+def _plan(**kw) -> Plan:
     spec = RepoSpec(**{**FIXTURE_SPEC, **kw.pop("spec", {})})
-    p = layers.Plan("o/r", spec, kw.get("env", "a" * 40), kw.get("base", "b" * 40))
+    p = Plan("o/r", spec, kw.get("env", "a" * 40), kw.get("base", "b" * 40))
     p.base_tag, p.base_id, p.python = "dsfix/base:bookworm", kw.get("base_id", "sha256:1"), "3.11"
     return p
 
@@ -44,7 +51,7 @@ def test_keys_hash_what_went_into_each_layer():
     assert _plan(base_id="sha256:2").env_key != p.env_key                          # a new base, new envs
     sphinx = _plan()
     sphinx.repo = "sphinx-doc/sphinx"
-    assert layers.DRIFT_CONSTRAINTS["sphinx-doc/sphinx"] and sphinx.env_key != p.env_key
+    assert DRIFT_CONSTRAINTS["sphinx-doc/sphinx"] and sphinx.env_key != p.env_key
     assert _plan(spec={"test_cmd": "pytest -x"}).env_key == p.env_key               # tests don't shape images
     assert p.network == "none" and _plan(spec={"install": ["pip install x"]}).network == "host"
     labels = p.labels("env", p.env_commit, p.base_tag)
@@ -52,23 +59,23 @@ def test_keys_hash_what_went_into_each_layer():
 
 
 def test_dockerfiles():
-    d = layers.env_dockerfile(_plan())
+    d = env_dockerfile(_plan())
     assert "FROM dsfix/base:bookworm" in d and "--system-site-packages" in d and "pip install" not in d
     assert f"checkout -q -f {'a' * 40}" in d and "zz_dsfix_venv.pth" in d and "venv --copies" in d
-    d = layers.env_dockerfile(_plan(spec={"install": ["python -m pip install -e ."]}))
+    d = env_dockerfile(_plan(spec={"install": ["python -m pip install -e ."]}))
     assert "--system-site-packages" not in d and "pip install -q -U 'pip<25.3'" in d and "bash /dsfix/install.sh" in d
-    i = layers.inst_dockerfile(_plan())
+    i = inst_dockerfile(_plan())
     assert i.startswith(f"FROM {_plan().env_tag}") and f"checkout -q -f {'b' * 40}" in i
-    for d in (layers.env_dockerfile(_plan()), i):     # a failed build's intermediates carry the label
-        assert d.splitlines()[1] == f"LABEL {layers.BUILD_LABEL}"
+    for d in (env_dockerfile(_plan()), i):     # a failed build's intermediates carry the label
+        assert d.splitlines()[1] == f"LABEL {BUILD_LABEL}"
     tc = _plan()
     tc.interpreter = "/opt/python/3.10/bin/python3.10"
-    d = layers.env_dockerfile(tc)
+    d = env_dockerfile(tc)
     assert "RUN /opt/python/3.10/bin/python3.10 -m venv --copies" in d and "python3 -m venv" not in d
     assert "/opt/python/3.10/bin/python3.10 -c 'import sysconfig" in d and "/usr/bin/python3" not in d
-    script = layers.install_script(RepoSpec(install=["a", "b"], env={"X": "1 2"}))
+    script = install_script(RepoSpec(install=["a", "b"], env={"X": "1 2"}))
     assert "set -euxo pipefail" in script and script.rstrip().endswith("a\nb") and "export X='1 2'" in script
-    assert layers.official_image("django__django-11099") == "swebench/sweb.eval.x86_64.django_1776_django-11099:latest"
+    assert official_image("django__django-11099") == "swebench/sweb.eval.x86_64.django_1776_django-11099:latest"
 
 
 def test_sources_mirror_dir_json_map_and_archive(tmp_path):
@@ -92,12 +99,12 @@ def test_sources_mirror_dir_json_map_and_archive(tmp_path):
 
 @pytest.mark.docker
 def test_disk_guard_refuses_before_building(docker_client, tmp_path):
-    with pytest.raises(layers.DiskSpaceError, match="below the 1e\\+09 GiB threshold"):
-        layers.check_disk(docker_client, 1e9)
+    with pytest.raises(DiskSpaceError, match="below the 1e\\+09 GiB threshold"):
+        check_disk(docker_client, 1e9)
     fx = make_fixture(tmp_path / "fx", repo=f"local/guard-{uuid.uuid4().hex[:8]}")
-    with pytest.raises(layers.DiskSpaceError):
-        layers.build(docker_client, fx["repo"], RepoSpec(**FIXTURE_SPEC), fx["env_commit"], fx["base_commit"],
-                     sources=Sources(fx["mirrors"], online=False), min_free=1e9, log=lambda m: None)
+    with pytest.raises(DiskSpaceError):
+        build(docker_client, fx["repo"], RepoSpec(**FIXTURE_SPEC), fx["env_commit"], fx["base_commit"],
+              sources=Sources(fx["mirrors"], online=False), min_free=1e9, log=lambda m: None)
     assert not [r for r in store.list_images(docker_client) if r["repo"] == fx["repo"]]
 
 
@@ -107,16 +114,16 @@ def test_build_cache_list_prune_and_cli(docker_client, tmp_path):
     src, spec = Sources(fx["mirrors"], online=False), RepoSpec(**FIXTURE_SPEC)
     args = (docker_client, fx["repo"], spec, fx["env_commit"], fx["base_commit"])
     try:
-        first = layers.build(*args, sources=src, log=lambda m: None)
+        first = build(*args, sources=src, log=lambda m: None)
         assert first.built == ["env", "instance"] and first.tag.startswith("dsfix/inst:")
-        assert layers.build(*args, sources=src, log=lambda m: None).built == []        # cached by content hash
+        assert build(*args, sources=src, log=lambda m: None).built == []        # cached by content hash
         mine = {r["layer"]: r for r in store.list_images(docker_client) if r["repo"] == fx["repo"]}
         assert set(mine) == {"env", "instance"}
         assert mine["instance"]["commit"] == fx["base_commit"] and mine["env"]["commit"] == fx["env_commit"]
         assert mine["instance"]["parent"] == mine["env"]["tag"] and mine["env"]["parent"] == "dsfix/base:bookworm"
         assert 0 <= mine["instance"]["own"] < mine["instance"]["size"]
         img = docker_client.images.get(first.tag)
-        assert img.labels["dsfix.layer"] == "instance" and img.labels["dsfix.spec"] == layers.spec_hash(spec)
+        assert img.labels["dsfix.layer"] == "instance" and img.labels["dsfix.spec"] == spec_hash(spec)
         # the instance image holds the repo at base_commit with its history
         out = docker_client.containers.run(first.tag, ["git", "rev-parse", "HEAD"], remove=True, network_mode="none")
         assert out.decode().strip() == fx["base_commit"]
@@ -126,10 +133,10 @@ def test_build_cache_list_prune_and_cli(docker_client, tmp_path):
         assert r.exit_code == 0 and any(i["repo"] == fx["repo"] for i in json.loads(r.output)["images"])
         r = runner.invoke(env_cli, ["prune", "--layer", "instance", "--repo", fx["repo"], "--dry-run"])
         assert r.exit_code == 0 and "would remove dsfix/inst:" in r.output
-        assert layers.build(*args, sources=src, log=lambda m: None).built == []
+        assert build(*args, sources=src, log=lambda m: None).built == []
         r = runner.invoke(env_cli, ["prune", "--layer", "instance", "--repo", fx["repo"]])
         assert r.exit_code == 0 and "removed dsfix/inst:" in r.output
-        assert layers.build(*args, sources=src, log=lambda m: None).built == ["instance"]   # env reused
+        assert build(*args, sources=src, log=lambda m: None).built == ["instance"]   # env reused
         r = runner.invoke(env_cli, ["build", "--dataset", str(fx["dataset"]), "--mirrors", str(fx["mirrors"]),
                                     "--instance-ids", "local__calc-1,local__calc-broken-env"])
         assert r.exit_code == 1 and "nothing, cached" in r.output and "FAILED" in r.output
@@ -141,18 +148,18 @@ def test_build_cache_list_prune_and_cli(docker_client, tmp_path):
 @pytest.mark.docker
 def test_failed_build_leftovers_are_found_pruned_and_cleaned(docker_client):
     mark = uuid.uuid4().hex
-    dockerfile = f"FROM dsfix/base:bookworm\nLABEL {layers.BUILD_LABEL}\nRUN echo {mark} > /mark\nRUN false\n"
+    dockerfile = f"FROM dsfix/base:bookworm\nLABEL {BUILD_LABEL}\nRUN echo {mark} > /mark\nRUN false\n"
     kwargs = dict(tag=f"dsfix/test:{mark[:12]}", labels={}, network_mode="none", rm=True, forcerm=True, pull=False)
     lines: list[str] = []
-    with pytest.raises(layers.LayerBuildError):     # without the cleanup: what a failed build leaves
-        layers._stream_build(docker_client, kwargs["tag"], kwargs, lines, lambda m: None, None, dockerfile)
-    left = {i.id.split(":")[1][:12] for i in layers.dangling(docker_client)} & layers._step_ids(lines)
+    with pytest.raises(LayerBuildError):     # without the cleanup: what a failed build leaves
+        docker_build._stream_build(docker_client, kwargs["tag"], kwargs, lines, lambda m: None, None, dockerfile)
+    left = {i.id.split(":")[1][:12] for i in dangling(docker_client)} & docker_build._step_ids(lines)
     assert len(left) == 1
     assert left <= {r["tag"] for r in store.prune(docker_client, "instance", dry_run=True) if r["layer"] == "dangling"}
-    assert [r["tag"] for r in layers.remove_dangling(docker_client, left, log=lambda m: None)] == list(left)
-    assert not {i.id.split(":")[1][:12] for i in layers.dangling(docker_client)} & left
+    assert [r["tag"] for r in remove_dangling(docker_client, left, log=lambda m: None)] == list(left)
+    assert not {i.id.split(":")[1][:12] for i in dangling(docker_client)} & left
     logged: list[str] = []
-    with pytest.raises(layers.LayerBuildError):     # with it: nothing is left
-        layers._docker_build(docker_client, kwargs["tag"], {}, "none", logged.append, dockerfile=dockerfile)
-    again = layers._step_ids([m + "\n" for m in logged])
-    assert again and not {i.id.split(":")[1][:12] for i in layers.dangling(docker_client)} & again
+    with pytest.raises(LayerBuildError):     # with it: nothing is left
+        docker_build.build_image(docker_client, kwargs["tag"], {}, "none", logged.append, dockerfile=dockerfile)
+    again = docker_build._step_ids([m + "\n" for m in logged])
+    assert again and not {i.id.split(":")[1][:12] for i in dangling(docker_client)} & again

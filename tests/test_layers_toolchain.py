@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from dsfix.envs.layers import core as layers, store
+from dsfix.envs.layers import docker_build, store
+from dsfix.envs.layers.builder import build
+from dsfix.envs.layers.docker_build import dangling
 from dsfix.envs.layers import toolchain
 from dsfix.envs.layers.python import (Provision, PythonUnavailable, ensure_provision, provision_for,
                                       toolchain_tag)
@@ -183,7 +185,7 @@ def toolchain_base(docker_client, session_toolchain):
 
 @pytest.mark.docker
 def test_base_from_a_toolchain_and_an_env_whose_venv_runs_it(docker_client, toolchain_base, tmp_path):
-    from dsfix.envs.evaluate.fixture import FIXTURE_SPEC, make_fixture
+    from evalfixture import FIXTURE_SPEC, make_fixture
     from dsfix.envs.sources import Sources
     from dsfix.envs.specs import RepoSpec
     img = docker_client.images.get(toolchain_base.tag)
@@ -191,8 +193,8 @@ def test_base_from_a_toolchain_and_an_env_whose_venv_runs_it(docker_client, tool
     assert img.labels["dsfix.interpreter"] == toolchain_base.interpreter
     fx = make_fixture(tmp_path / "fx", repo=f"local/toolchain-{uuid.uuid4().hex[:8]}")
     try:
-        res = layers.build(docker_client, fx["repo"], RepoSpec(**FIXTURE_SPEC), fx["env_commit"], fx["base_commit"],
-                           sources=Sources(fx["mirrors"], online=False), provision=toolchain_base, log=lambda m: None)
+        res = build(docker_client, fx["repo"], RepoSpec(**FIXTURE_SPEC), fx["env_commit"], fx["base_commit"],
+                    sources=Sources(fx["mirrors"], online=False), provision=toolchain_base, log=lambda m: None)
         assert res.built == ["env", "instance"] and res.python == MM
         probe = ("import sys, sysconfig, _dsfix_venv; print(sys.prefix, sys.base_prefix, "
                  "sysconfig.get_paths()['purelib'])")
@@ -225,7 +227,7 @@ def test_a_toolchain_missing_a_shared_library_says_which(docker_client, session_
     with pytest.raises(PythonUnavailable, match=rf"does not work on this base.*missing shared libraries: "
                                                 rf"libpython{MM}\.so\.1\.0 \(needed by python{MM}\)"):
         ensure_provision(docker_client, prov, log=lines.append)
-    steps = layers._step_ids([ln + "\n" for ln in lines])
+    steps = docker_build._step_ids([ln + "\n" for ln in lines])
     assert steps      # the failed build's own leftovers (its COPY steps) were removed with it
-    assert not {i.id.split(":")[1][:12] for i in layers.dangling(docker_client)} & steps
+    assert not {i.id.split(":")[1][:12] for i in dangling(docker_client)} & steps
 

@@ -44,3 +44,51 @@ def test_no_benchmark_module_shadows_the_standard_library():
     `import select` (subprocess does one) load it instead, and bench/user_repos.py crashed."""
     shadows = sorted(p.stem for p in (ROOT / "bench").glob("*.py") if p.stem in sys.stdlib_module_names)
     assert not shadows, f"rename: {shadows}"
+
+
+# Functions that were over the limit when it was set, each to be split (then struck from here):
+# the list only shrinks, since the test below also fails for an entry that now fits or is gone.
+LONG_FUNCTIONS = {
+    "envs/evaluate/run.py:evaluate_instance",
+    "bench/localize.py:main",
+}
+MAX_LINES = 60
+
+
+def test_functions_fit_on_a_screen():
+    """ruff has no rule for a function's length; def line to last line, decorators not counted."""
+    import ast
+    found = {}
+    for top in ("agent", "envs", "tools", "prompts", "common", "bench"):
+        for p in sorted((ROOT / top).rglob("*.py")):
+            for node in ast.walk(ast.parse(p.read_text(), str(p))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    n = node.end_lineno - node.lineno + 1
+                    if n > MAX_LINES:
+                        found[f"{p.relative_to(ROOT)}:{node.name}"] = n
+    new = {k: v for k, v in found.items() if k not in LONG_FUNCTIONS}
+    assert not new, f"functions over {MAX_LINES} lines (split them): {new}"
+    fixed = LONG_FUNCTIONS - set(found)
+    assert not fixed, f"now under {MAX_LINES} lines or gone: strike from LONG_FUNCTIONS: {sorted(fixed)}"
+
+
+# Packages mypy checks (the imports they follow are read, not reported): a package joins when it
+# passes without ignores; tools.diff, tools.localize, envs and agent have errors still to fix.
+TYPED = ["dsfix.common", "dsfix.prompts", "dsfix.tools.lookup"]
+
+
+def test_mypy_finds_nothing_in_the_typed_packages(tmp_path):
+    mypy = shutil.which("mypy", path=str(Path(sys.executable).parent)) or shutil.which("mypy")
+    if mypy is None:
+        if os.environ.get("CI"):
+            pytest.fail("mypy is part of the dev extra: CI must have it")
+        pytest.skip("mypy not installed (pip install -e .[dev])")
+    # mypy cannot follow setuptools' editable finder: the top-level folders, linked under dsfix/
+    src = tmp_path / "src" / "dsfix"
+    src.mkdir(parents=True)
+    for top in ("agent", "tools", "envs", "prompts", "common"):
+        (src / top).symlink_to(ROOT / top)
+    r = subprocess.run([mypy, "--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(tmp_path / "cache"),
+                        *[a for p in TYPED for a in ("-p", p)]],
+                       cwd=src.parent, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from dsfix.tools.localize import localize_command, repo_map
+from dsfix.agent.localize_command import localize_command
+from dsfix.tools.localize import repo_map
 from dsfix.tools.localize.skeleton import estimate_tokens
 
 

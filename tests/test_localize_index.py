@@ -173,3 +173,16 @@ def test_cache_is_pruned_least_recently_used_first(tmp_path, monkeypatch):
     index_mod.get_index(repos[2])
     assert not loaded_from_disk
     assert cache.prune(limit=0) and not list(cache_root().glob("*.pkl"))
+
+
+def test_bare_from_import_lists_end_with_their_line(tmp_path):
+    """`from pkg import mod` on a line of its own links the submodule: the bare name list used to
+    run on into the next line (`mod\\nfrom pkg`), and the test lost its link to what it tests."""
+    from conftest import commit_files
+    commit_files(tmp_path, {
+        "pkg/__init__.py": "", "pkg/modutils.py": "def f():\n    return 1\n", "pkg/other.py": "X = 1\n",
+        "tests/test_it.py": "import pkg\nfrom pkg import modutils\nfrom pkg import (\n    other,\n)\n\n"
+                            "def test_f():\n    assert modutils.f() == other.X\n",
+    })
+    idx = index_mod.build_index(tmp_path)
+    assert {"pkg/modutils.py", "pkg/other.py"} <= idx.test_links["tests/test_it.py"]

@@ -258,7 +258,7 @@ def test_fix_loop_records_narrowing_outside_the_conversation(tmp_path):
 
 
 def test_cli_with_model_and_a_bad_setting_exits_2_in_one_line(repo, tmp_path, capsys, monkeypatch):
-    from dsfix.tools.localize import localize_command
+    from dsfix.agent.localize_command import localize_command
     monkeypatch.setenv("DSFIX_LOCALIZE__NARROW_TOKENS", "10")
     issue = tmp_path / "issue.md"
     issue.write_text(ISSUE)

@@ -1,6 +1,6 @@
 import json
 
-from dsfix.agent.redact import Redactor
+from dsfix.common.redact import Redactor
 from dsfix.agent.trajectory import Trajectory
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dsfix.agent.config import Settings
 from dsfix.agent.loop import Agent
 from dsfix.agent.model import Reply, RunTotals
-from dsfix.agent.redact import Redactor
+from dsfix.common.redact import Redactor
 from dsfix.agent.status import Status
 from dsfix.agent.testplan import TestPlan
 from dsfix.agent.trajectory import Trajectory
@@ -120,3 +120,36 @@ def test_the_agent_in_process_feeds_the_suites_regression_back(tmp_path):
     fed_back = [m["content"] for m in traj.messages if m["role"] == "user"][-1]
     assert "tests/test_report.py::test_summary" in fed_back
     assert "mean(xs)" in out.patch and ":.1f" not in out.patch
+
+
+class Sabotaged(FakeEnv):
+    """A working environment the model's code has tampered with: every test and the
+    reproduction pass there, whatever the code says."""
+
+    def execute(self, command, timeout=None):
+        r = super().execute(command, timeout)
+        out = r.output.replace("FAILED", "PASSED").replace(" failed,", " 0 failed,") if "pytest" in command else ""
+        return ExecResult(0, out, 0.1)
+
+
+def test_the_verdict_is_made_in_a_fresh_environment_suite_first(tmp_path):
+    """With fresh_env, what the working environment says only gates: the suite and then the
+    reproduction run in a new one holding the snapshot and the patch from the host."""
+    ws, clean, plan, traj = _setup(tmp_path)
+    work, forks = Sabotaged(FILES), []
+
+    def fresh_env():
+        forks.append(FakeEnv(FILES))
+        return forks[-1]
+    v = Verifier(work, plan, ws.root, lambda cmd, kind: v.env.execute(cmd), fresh_env=fresh_env)
+    v.before = Verifier(clean, plan, ws.root, lambda cmd, kind: clean.execute(cmd)).baseline()
+    v.has_repro, v.repro_script = True, "assert mean([1, 2, 3]) == 2"   # accepted before the tampering
+    wrong = {"calc/core.py": FILES["calc/core.py"].replace("def mean", "# still wrong\ndef mean")}
+    c = v.check(["calc/core.py"], [], changes=wrong)
+    assert c.status is None and c.record["fresh"] and c.repro.exit_code == 1   # the fresh env sees the bug
+    assert forks[0].files["calc/core.py"] == wrong["calc/core.py"]
+    ran = [x for x in forks[0].commands if "pytest" in x or REPRO_PATH in x]
+    assert ran[0] == plan.command_for(None) and REPRO_PATH in ran[1] and len(ran) == 2   # the suite, then the repro
+    right = {"calc/core.py": FILES["calc/core.py"].replace("/ (len(xs) - 1)", "/ len(xs)")}
+    c = v.check(["calc/core.py"], [], changes=right)
+    assert c.status is Status.VERIFIED and len(forks) == 2 and v.env is work

@@ -51,7 +51,7 @@ def alias_for(ref: str, weights: Path | None = None) -> str:
 
 
 def _zero_price():
-    from dsfix.agent.config import Price
+    from dsfix.agent.pricing import Price
     return Price(input=0.0, output=0.0, cache_hit=0.0)
 
 
@@ -117,7 +117,7 @@ def complete_fim(settings, prefix: str, suffix: str, max_tokens: int = 256, stop
     FIM prompt; the instruct model answers too, but the base model is the one trained for it.
     """
     import litellm
-    from dsfix.agent.model import ModelError
+    from dsfix.agent.errors import ModelError
     kwargs = dict(model=settings.name, prompt=fim_prompt(prefix, suffix), max_tokens=max_tokens,
                   temperature=settings.temperature, timeout=settings.timeout)
     if settings.api_base:

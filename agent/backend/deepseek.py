@@ -3,7 +3,7 @@
 The GGUF files carry the chat template and the stop (end-of-generation) tokens in their metadata;
 llama.cpp reads them from there, so nothing here overrides them at serve time. The template below
 is DeepSeek-Coder-V2's own (tokenizer_config.json of DeepSeek-Coder-V2-Lite-Instruct), used by the
-tiny test model and by the transformers engine when a checkpoint lacks one.
+tiny test model (tests/tinymodel.py) and by the transformers engine when a checkpoint lacks one.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ EOS = "<｜end▁of▁sentence｜>"
 FIM_BEGIN = "<｜fim▁begin｜>"
 FIM_HOLE = "<｜fim▁hole｜>"
 FIM_END = "<｜fim▁end｜>"
-SPECIAL_TOKENS = (BOS, EOS, FIM_BEGIN, FIM_HOLE, FIM_END)
 
 # Hugging Face repos of the GGUF quantizations (default: the instruct model, Q4_K_M, about 10.4 GB).
 DEFAULT_REPO = "bartowski/DeepSeek-Coder-V2-Lite-Instruct-GGUF"
@@ -30,7 +29,6 @@ CHECKPOINTS: dict[str, str] = {
     "deepseek-coder-v2-lite-instruct": DEFAULT_HF_CHECKPOINT,
     "deepseek-coder-v2-lite-base": "deepseek-ai/DeepSeek-Coder-V2-Lite-Base",
 }
-TRAINED_CONTEXT = 163840   # 128K+ via the model's own YaRN RoPE scaling (factor 40 over 4096)
 
 CHAT_TEMPLATE = (
     "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}"

@@ -98,84 +98,88 @@ class ContextError(ValueError):
                          "Please reduce the length of the messages.")
 
 
-def make_handler(engine: Engine, alias: str):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class Handler(BaseHTTPRequestHandler):
+    """The OpenAI-compatible routes over one engine (set by make_handler)."""
+    protocol_version = "HTTP/1.1"
+    engine: Engine
+    alias: str
 
-        def log_message(self, fmt, *args):  # one line per request on stderr, like uvicorn
-            sys.stderr.write(f"{self.address_string()} {fmt % args}\n")
+    def log_message(self, fmt, *args):  # one line per request on stderr, like uvicorn
+        sys.stderr.write(f"{self.address_string()} {fmt % args}\n")
 
-        def _json(self, code: int, obj: dict) -> None:
-            data = json.dumps(obj).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def _json(self, code: int, obj: dict) -> None:
+        data = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-        def do_GET(self):
-            if self.path.rstrip("/") in ("/v1/models", "/models"):
-                self._json(200, {"object": "list", "data": [{"id": alias, "object": "model", "owned_by": "dsfix"}]})
-            elif self.path.rstrip("/") in ("/health", "/v1/health"):
-                self._json(200, {"status": "ok"})
-            else:
-                self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+    def do_GET(self):
+        if self.path.rstrip("/") in ("/v1/models", "/models"):
+            self._json(200, {"object": "list", "data": [{"id": self.alias, "object": "model", "owned_by": "dsfix"}]})
+        elif self.path.rstrip("/") in ("/health", "/v1/health"):
+            self._json(200, {"status": "ok"})
+        else:
+            self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
-        def do_POST(self):
-            chat = self.path.rstrip("/").endswith("/chat/completions")
-            if not chat and not self.path.rstrip("/").endswith("/completions"):
-                return self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
-            try:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-                ids = engine.prompt_ids(body, chat)
-                if len(ids) + 1 > engine.ctx:
-                    raise ContextError(len(ids), engine.ctx)
-            except ContextError as e:
-                return self._json(400, {"error": {"message": str(e), "type": "invalid_request_error",
-                                                  "code": "context_length_exceeded"}})
-            except (ValueError, KeyError, TypeError) as e:
-                return self._json(400, {"error": {"message": f"bad request: {e}", "type": "invalid_request_error"}})
-            rid, created = f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}", int(time.time())
-            obj = "chat.completion" if chat else "text_completion"
-            if body.get("stream"):
-                return self._stream(engine, body, ids, chat, rid, created, obj)
-            text, n, finish = engine.generate(ids, body)
-            choice = ({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
-                      if chat else {"index": 0, "text": text, "finish_reason": finish, "logprobs": None})
-            self._json(200, {"id": rid, "object": obj, "created": created, "model": alias, "choices": [choice],
-                             "usage": {"prompt_tokens": len(ids), "completion_tokens": n,
-                                       "total_tokens": len(ids) + n}})
+    def do_POST(self):
+        chat = self.path.rstrip("/").endswith("/chat/completions")
+        if not chat and not self.path.rstrip("/").endswith("/completions"):
+            return self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+        try:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            ids = self.engine.prompt_ids(body, chat)
+            if len(ids) + 1 > self.engine.ctx:
+                raise ContextError(len(ids), self.engine.ctx)
+        except ContextError as e:
+            return self._json(400, {"error": {"message": str(e), "type": "invalid_request_error",
+                                              "code": "context_length_exceeded"}})
+        except (ValueError, KeyError, TypeError) as e:
+            return self._json(400, {"error": {"message": f"bad request: {e}", "type": "invalid_request_error"}})
+        rid, created = f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex[:24]}", int(time.time())
+        obj = "chat.completion" if chat else "text_completion"
+        if body.get("stream"):
+            return self._stream(body, ids, chat, rid, created, obj)
+        text, n, finish = self.engine.generate(ids, body)
+        choice = ({"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+                  if chat else {"index": 0, "text": text, "finish_reason": finish, "logprobs": None})
+        self._json(200, {"id": rid, "object": obj, "created": created, "model": self.alias, "choices": [choice],
+                         "usage": {"prompt_tokens": len(ids), "completion_tokens": n,
+                                   "total_tokens": len(ids) + n}})
 
-        def _stream(self, engine, body, ids, chat, rid, created, obj):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.close_connection = True
-            obj = obj + (".chunk" if chat else "")
+    def _stream(self, body, ids, chat, rid, created, obj):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        obj = obj + (".chunk" if chat else "")
 
-            def send(choice, usage=None):
-                event = {"id": rid, "object": obj, "created": created, "model": alias, "choices": [choice]}
-                if usage:
-                    event["usage"] = usage
-                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
-                self.wfile.flush()
-
-            def piece(text):
-                send({"index": 0, "delta": {"content": text}, "finish_reason": None} if chat
-                     else {"index": 0, "text": text, "finish_reason": None})
-
-            if chat:
-                send({"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None})
-            _, n, finish = engine.generate(ids, body, on_text=piece)
-            usage = {"prompt_tokens": len(ids), "completion_tokens": n, "total_tokens": len(ids) + n}
-            send({"index": 0, "delta": {}, "finish_reason": finish} if chat
-                 else {"index": 0, "text": "", "finish_reason": finish}, usage)
-            self.wfile.write(b"data: [DONE]\n\n")
+        def send(choice, usage=None):
+            event = {"id": rid, "object": obj, "created": created, "model": self.alias, "choices": [choice]}
+            if usage:
+                event["usage"] = usage
+            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
             self.wfile.flush()
 
-    return Handler
+        def piece(text):
+            send({"index": 0, "delta": {"content": text}, "finish_reason": None} if chat
+                 else {"index": 0, "text": text, "finish_reason": None})
+
+        if chat:
+            send({"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None})
+        _, n, finish = self.engine.generate(ids, body, on_text=piece)
+        usage = {"prompt_tokens": len(ids), "completion_tokens": n, "total_tokens": len(ids) + n}
+        send({"index": 0, "delta": {}, "finish_reason": finish} if chat
+             else {"index": 0, "text": "", "finish_reason": finish}, usage)
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+
+
+def make_handler(engine: Engine, alias: str) -> type[Handler]:
+    return type("BoundHandler", (Handler,), {"engine": engine, "alias": alias})
 
 
 def main(argv: list[str] | None = None) -> None:

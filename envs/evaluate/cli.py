@@ -32,7 +32,7 @@ def eval_cli(
     from dsfix.envs.sources import Sources
 
     err = Console(stderr=True)
-    from dsfix.common.interrupts import stop_on_signals
+    from dsfix.common.interrupts import cleaned_up, stop_on_signals
     stop_on_signals()   # SIGTERM ends the run like Ctrl-C: containers removed
     try:
         _writable_dir(output)
@@ -48,6 +48,7 @@ def eval_cli(
         err.print(f"dsfix eval: {e}", markup=False)
         raise typer.Exit(2)
     except KeyboardInterrupt:
+        cleaned_up()   # containers removed: a late Ctrl-C must not turn 130 into death by SIGINT
         err.print("dsfix eval: interrupted; containers removed", markup=False)
         raise typer.Exit(130)
     print_table(summary, Console())

@@ -1,8 +1,9 @@
 """Evaluate one prediction in a container with no network, as SWE-bench's harness does.
 
 Per instance: get the instance image (official SWE-bench image when pulling is allowed and it
-can be had, else dsfix's base -> env -> instance layers), start a container (``network_mode
-none``), copy the model patch to ``/tmp/patch.diff`` and apply it with the official fallbacks
+can be had, else dsfix's base -> env -> instance layers), start a container through dsfix's
+runtime (``envs.runtime``: ``network_mode none``, the same limits and owner labels as fix and
+bench, nothing left on an interrupt), copy the model patch to ``/tmp/patch.diff`` and apply it with the official fallbacks
 (``git apply --verbose``, ``git apply --verbose --reject``, ``patch --batch --fuzz=5 -p1 -i``),
 then run ``eval.sh`` (reset test files, apply the test patch, run the spec's test command on the
 test patch's files), parse the log between the official markers with ``parse_log`` and grade it
@@ -24,19 +25,16 @@ started by the eval script before the tests (``specs.services``; one that does n
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import tarfile
 import threading
 import time
 import traceback
-import uuid
 from pathlib import Path
 
 from ..base import EnvError
-from ..layers.core import (
+from ..layers import (
     TESTBED,
     VENV,
     DiskSpaceError,
@@ -46,11 +44,11 @@ from ..layers.core import (
 )
 from ..layers.python import PythonUnavailable
 from ..sources import SourceError, Sources
-from ..containers import hardening, owner_labels
+from ..runtime import Container
 from ..specs import RepoSpec, directives_for, grade, log_problem, parse_log, swebench_spec
 from ..specs import services as svc
 from ..specs.swebench import repos as swebench_repos
-from .network import NetworkSetupError, drop_network
+from ..network import NetworkSetupError, drop_network
 
 START, END = ">>>>> Start Test Output", ">>>>> End Test Output"
 APPLY_PATCH_FAIL, APPLY_PATCH_PASS = ">>>>> Patch Apply Failed", ">>>>> Applied Patch"
@@ -62,7 +60,7 @@ NON_TEST_EXTS = (".json", ".png", "csv", ".txt", ".md", ".jpg", ".jpeg", ".pkl",
 _PIP = re.compile(r"\bpip install\b")
 
 
-_LIVE: dict[str, object] = {}      # containers of evaluations in flight, for cleanup on interrupt
+_LIVE: dict[str, Container] = {}   # containers of evaluations in flight (by instance), for cleanup on interrupt
 _LIVE_LOCK = threading.Lock()
 STOP = threading.Event()             # set on interrupt: evaluations in flight start no container
 
@@ -71,13 +69,10 @@ def remove_live_containers() -> int:
     """Remove the containers of evaluations still running (Ctrl-C, SIGTERM); returns how many."""
     STOP.set()
     with _LIVE_LOCK:
-        live = list(_LIVE.items())
+        live = list(_LIVE.values())
         _LIVE.clear()
-    for _, c in live:
-        try:
-            c.remove(force=True)
-        except Exception:  # noqa: BLE001 - already gone
-            pass
+    for c in live:
+        c.close()
     return len(live)
 
 
@@ -164,21 +159,22 @@ def test_section(output: str) -> str | None:
     return output.split(START, 1)[1].split(END, 1)[0]
 
 
-def _put(container, path: str, text: str) -> None:
-    data = text.encode(errors="surrogateescape")
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo(Path(path).name)
-        info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
-        tar.addfile(info, io.BytesIO(data))
-    container.put_archive(str(Path(path).parent), buf.getvalue())
+def _exec(container: Container, cmd: str, timeout: int) -> tuple[int, str, bool, float]:
+    return container.exec(cmd, timeout, TESTBED)
 
 
-def _exec(container, cmd: str, timeout: int) -> tuple[int, str, bool, float]:
-    t0 = time.monotonic()
-    code, out = container.exec_run(["timeout", "-k", "5", str(timeout), "bash", "-c", cmd], workdir=TESTBED)
-    dt = time.monotonic() - t0
-    return code, (out or b"").decode(errors="replace"), code in (124, 137) and dt >= timeout - 1, dt
+def _start(client, image: str, iid: str, repo: str) -> Container:
+    """The evaluation's container: dsfix's runtime (limits, owner labels, nothing left on an
+    interrupt), no network. Registered before it is created, so an interrupt handled on another
+    thread removes it even while the engine is still creating it."""
+    # cpu_shares: tools that count CPUs from cgroup v1 shares (pylint: shares / 1024) see this
+    # host's cores, as they would on a cgroup v2 host, instead of one.
+    box = Container(client, image, network=False, memory=EVAL_MEMORY, pids=EVAL_PIDS, workdir=TESTBED,
+                    labels={"dsfix.eval": iid, "dsfix.repo": repo}, prefix="dsfix-eval",
+                    cpu_shares=1024 * (os.cpu_count() or 1))
+    with _LIVE_LOCK:
+        _LIVE[iid] = box
+    return box.start()
 
 
 def _result(instance_id: str, status: str, **kw) -> dict:
@@ -243,19 +239,15 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         t0 = time.monotonic()
         # cpu_shares: tools that count CPUs from cgroup v1 shares (pylint: shares / 1024) see this
         # host's cores, as they would on a cgroup v2 host, instead of one.
-        labels = {"dsfix": "1", "dsfix.eval": iid, "dsfix.repo": instance["repo"],
-                  "dsfix.tag": os.environ.get("DSFIX_TAG", ""), **owner_labels()}
-        container = client.containers.run(image, ["sleep", "infinity"], detach=True, init=True,
-                                          network_mode="none", cpu_shares=1024 * (os.cpu_count() or 1),
-                                          working_dir=TESTBED, labels=labels, **hardening(EVAL_MEMORY, EVAL_PIDS),
-                                          name=f"dsfix-eval-{uuid.uuid4().hex[:12]}")
-        with _LIVE_LOCK:
-            _LIVE[container.id] = container
+        container = _start(client, image, iid, instance["repo"])
+        if STOP.is_set():   # interrupted while the engine created it: removed below, nothing graded
+            res.update(error="interrupted", error_kind="interrupted")
+            return res
         log(f"container {container.name} started (network none)")
         if spec.network == "drop":
-            drop_network(client, container, image, log)
+            drop_network(client, container.handle, image, log)
         if (patch or "").strip():
-            _put(container, PATCH_PATH, patch if patch.endswith("\n") else patch + "\n")
+            container.put_file(PATCH_PATH, patch if patch.endswith("\n") else patch + "\n")
             applied = False
             for cmd in GIT_APPLY_CMDS:
                 code, out, _, _ = _exec(container, f"{cmd} {PATCH_PATH}", 300)
@@ -274,7 +266,7 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         script = eval_script(instance, spec, flavor)
         if log_dir:
             (log_dir / "eval.sh").write_text(script)
-        _put(container, "/eval.sh", script)
+        container.put_file("/eval.sh", script)
         code, output, timed_out, dt = _exec(container, "/bin/bash /eval.sh", timeout)
         res["seconds"]["tests"] = round(dt, 3)
         res["seconds"]["run"] = round(time.monotonic() - t0, 3)
@@ -287,12 +279,7 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
             log(f"Test timed out after {timeout} seconds.")
             res.update(error=f"tests timed out after {timeout}s", error_kind="timeout")
             return res
-        try:
-            container.reload()
-            alive = container.status == "running"
-        except Exception:  # noqa: BLE001
-            alive = False
-        if not alive:
+        if not container.alive():
             res.update(error="container died during the test run", error_kind="engine")
             return res
         log(f"Test runtime: {dt:.2f} seconds; exit code {code}")
@@ -346,10 +333,7 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
         return res
     finally:
         res["seconds"]["total"] = round(time.monotonic() - t_all, 3)
+        with _LIVE_LOCK:
+            _LIVE.pop(iid, None)
         if container is not None:
-            with _LIVE_LOCK:
-                _LIVE.pop(container.id, None)
-            try:
-                container.remove(force=True)
-            except Exception:  # noqa: BLE001
-                pass
+            container.close()

@@ -18,6 +18,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from ..specs.testdeps import TestDeps
+from .docker_build import BUILD_LABEL
 
 LAYOUT = "1"        # bump when the script or Dockerfile below change meaning
 REPO = "dsfix/project"
@@ -72,7 +73,6 @@ def labels(plan: ProjectPlan, repo: str, commit: str) -> dict[str, str]:
 
 
 def dockerfile(plan: ProjectPlan) -> str:
-    from .core import BUILD_LABEL
     return "\n".join([
         f"FROM {plan.base_tag}",
         f"LABEL {BUILD_LABEL}",

@@ -13,7 +13,9 @@ from pathlib import Path
 from ..images import cache_dir
 from ..specs.testdeps import TestDeps, read_test_deps
 from ..workspace import Workspace
-from .core import BUILD_ENV, LayerBuildError, _docker_build, _exists, _lock, build_ca, check_disk
+from .disk import check_disk
+from .docker_build import LayerBuildError, build_image, build_lock, image_exists
+from .dockerfiles import BUILD_ENV, build_ca
 from .project import MARK, ProjectPlan, build_script, dockerfile, labels
 from .python import RELEASES, Provision, PythonUnavailable, ensure_provision, provision_for
 
@@ -74,8 +76,8 @@ def _copied_only(deps: TestDeps, names: set[str]) -> TestDeps:
 def ensure_project_image(client, ws: Workspace, *, force: bool = False, log=print, **opts) -> ProjectImage:
     t0 = time.monotonic()
     plan = plan_project(client, ws, log=log, **opts)
-    with _lock(plan.tag):
-        if not force and _exists(client, plan.tag):
+    with build_lock(plan.tag):
+        if not force and image_exists(client, plan.tag):
             return ProjectImage(plan.tag, False, round(time.monotonic() - t0, 3), plan.python)
         check_disk(client)
         log(f"building the environment image {plan.tag} (python {plan.python}; "
@@ -97,8 +99,8 @@ def _build(client, ws: Workspace, plan: ProjectPlan, log) -> list[str]:
                 log(line[len(MARK):].strip())
     try:
         _context(ctx, ws, plan)
-        _docker_build(client, plan.tag, labels(plan, ws.root.name, ws.snapshot_sha()), "host", seen,
-                      path=str(ctx))
+        build_image(client, plan.tag, labels(plan, ws.root.name, ws.snapshot_sha()), "host", seen,
+                    path=str(ctx))
     except LayerBuildError as e:
         raise ProjectBuildError(explain(lines or str(e).splitlines(), logfile)) from None
     finally:

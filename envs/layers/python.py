@@ -29,6 +29,7 @@ from ..base import EnvError
 from .. import images
 from ..images import BASE_IMAGE, BASE_PACKAGES, ensure_image
 from . import toolchain
+from .docker_build import LayerBuildError, build_image, build_lock
 
 RELEASES: dict[str, str] = {"3.7": "buster", "3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 MIRRORS: dict[str, str] = {"buster": "http://archive.debian.org/debian"}
@@ -146,8 +147,7 @@ def ensure_provision(client, prov: Provision, log=print) -> None:
         ensure_image(client, BASE_IMAGE, pull=False)  # envs/images.py builds dsfix's default base
         if not prov.toolchain:
             return
-    from .core import _lock   # one build per base, also across processes
-    with _lock(prov.tag):
+    with build_lock(prov.tag):   # one build per base, also across processes
         try:
             img = client.images.get(prov.tag)
             if prov.toolchain or not images.stale_base(img, prov.release, PACKAGES):
@@ -196,7 +196,6 @@ def toolchain_dockerfile(prov: Provision) -> str:
 
 
 def _build_toolchain_base(client, prov: Provision, log) -> None:
-    from .core import LayerBuildError, _docker_build
     ctx = Path(tempfile.mkdtemp(prefix="dsfix-toolchain-"))
     try:
         _unpack(prov.toolchain, ctx)
@@ -210,7 +209,7 @@ def _build_toolchain_base(client, prov: Provision, log) -> None:
                   "dsfix.interpreter": prov.interpreter}
         log(f"building base {prov.tag}: {prov.toolchain.name} on {BASE_IMAGE}")
         try:
-            _docker_build(client, prov.tag, labels, "none", log, path=str(ctx))
+            build_image(client, prov.tag, labels, "none", log, path=str(ctx))
         except LayerBuildError as e:
             why = next((ln for ln in str(e).splitlines() if ln.startswith("dsfix-toolchain:")), None)
             if why:

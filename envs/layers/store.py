@@ -1,7 +1,7 @@
 """What dsfix's image layers hold and cost on disk, and removing them (`dsfix env list|prune`)."""
 from __future__ import annotations
 
-from .core import dangling, remove_dangling
+from .docker_build import dangling, remove_dangling
 
 LAYERS = ("base", "env", "instance", "project")   # project: a repository's own image (project.py)
 

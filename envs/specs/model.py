@@ -23,7 +23,7 @@ class RepoSpec(BaseModel):
     Test runs never reach a network. ``network`` says what the outside looks like from inside:
     ``"none"`` (only loopback: a connect elsewhere fails at once, ENETUNREACH) or ``"drop"``
     (still no way out, but packets to non-local addresses are silently dropped, so connects
-    time out as on a real network; ``dsfix.envs.evaluate.dropnet``). ``services`` names local
+    time out as on a real network; ``dsfix.envs.dropnet``). ``services`` names local
     stand-ins the tests talk to (``dsfix.envs.specs.services``, e.g. ``httpbin`` for
     httpbin.org), installed beside the tested environment and started before the tests.
     ``test_timeout`` (seconds) is how long one test run may take in this repository (a large

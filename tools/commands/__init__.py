@@ -10,6 +10,8 @@ repository's and the model's code cannot change how it works:
   the verifier judges it in a fresh container.
 
 Anything else is a shell command run in the container (no network, the step's time limit).
+A model that takes tool calls gets the same three as tools (``schema``: ``bash``, ``apply_diff``,
+``submit``); a call becomes the command a fenced answer would hold.
 """
 from __future__ import annotations
 

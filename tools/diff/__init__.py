@@ -6,7 +6,7 @@ Aider-style SEARCH/REPLACE blocks. See apply_diff / apply_to_dir / apply_command
 from .apply import apply_diff
 from .command import apply_command
 from .fs import apply_to_dir
-from .model import ApplyResult, HunkFailure, PatchError, UnsafePathError
+from .datatypes import ApplyResult, HunkFailure, PatchError, UnsafePathError
 from .search_replace import apply_search_replace
 from .syntax import syntax_errors
 

@@ -5,7 +5,7 @@ from typing import Callable, Iterable
 
 from .elisions import is_marker, parse_marker
 from .hunks import patch_text
-from .model import ApplyResult, FilePatch, Hunk, HunkFailure, Line, PatchError
+from .datatypes import ApplyResult, FilePatch, Hunk, HunkFailure, Line, PatchError
 from .parse import parse_diff
 from .relocate import relocate
 from .paths import check_rel_path

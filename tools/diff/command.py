@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .fs import apply_to_dir
-from .model import ApplyResult, PatchError
+from .datatypes import ApplyResult, PatchError
 
 
 def apply_command(repo: Path, patch: Path, check: bool, as_json: bool) -> int:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from .match import COMMON, FileIndex, Placement
 from .text import norm
-from .model import Hunk, Line
+from .datatypes import Hunk, Line
 
 
 class EditError(Exception):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .model import Hunk, Line
+from .datatypes import Hunk, Line
 
 _MARKER = re.compile(r"^\s*\.\.\. \(lines (\d+)-(\d+) not shown\)\s*$")
 

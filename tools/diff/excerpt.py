@@ -6,7 +6,7 @@ from collections import defaultdict
 from difflib import get_close_matches
 
 from .match import FileIndex, Placement
-from .model import Line
+from .datatypes import Line
 from .text import norm
 
 _TOKEN = re.compile(r"\w+")

@@ -8,7 +8,7 @@ from pathlib import Path
 from dsfix.common.paths import symlink_on_path
 
 from .apply import apply_diff
-from .model import ApplyResult, PatchError, UnsafePathError
+from .datatypes import ApplyResult, PatchError, UnsafePathError
 from .paths import check_rel_path
 from .search_replace import apply_search_replace, detect_format
 

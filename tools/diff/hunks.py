@@ -5,7 +5,7 @@ from . import excerpt
 from .edits import Edit, EditError, hunk_edits
 from .elisions import added_marker, split_at_markers
 from .match import FileIndex, Placement, contiguous
-from .model import Hunk, HunkFailure
+from .datatypes import Hunk, HunkFailure
 from .resolve import find, origin, pick, predictions, too_far
 from .split import span
 from .text import FileText

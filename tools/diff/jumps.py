@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from .match import COMMON, FileIndex
-from .model import Line
+from .datatypes import Line
 from .text import norm
 
 BAND = 2             # a line is on a diagonal when it matches within this many lines of it

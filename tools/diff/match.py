@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from .model import Line
+from .datatypes import Line
 from .text import norm
 
 NEG = float("-inf")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .elisions import is_marker, parse_marker
-from .model import FilePatch, Hunk, Line, PatchError
+from .datatypes import FilePatch, Hunk, Line, PatchError
 from .paths import check_rel_path, clean_header_path
 
 _RANGE_OLD = re.compile(r"-(\d+)(?:,(\d+))?")

@@ -6,7 +6,7 @@ import re
 
 from dsfix.common.paths import UnsafePath, is_dotgit, normalize_rel
 
-from .model import UnsafePathError
+from .datatypes import UnsafePathError
 
 __all__ = ["check_rel_path", "clean_header_path", "is_dotgit"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .match import SLACK, FileIndex, Placement, contiguous, fuzzy, similar
-from .model import Hunk, Line
+from .datatypes import Hunk, Line
 from .split import chains, cut, distinct, span
 from .text import norm
 

@@ -6,7 +6,7 @@ from difflib import SequenceMatcher
 
 from .apply import check_syntax, resolve_path
 from .hunks import patch_text
-from .model import ApplyResult, Hunk, HunkFailure, Line, PatchError
+from .datatypes import ApplyResult, Hunk, HunkFailure, Line, PatchError
 from .parse import split_diff_lines
 
 # markers start in column 0: indented "=======" lines are reST underlines in docstrings

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .elisions import marker_lines
 from .jumps import jump_points
 from .match import FileIndex, Placement
-from .model import Hunk, Line
+from .datatypes import Hunk, Line
 
 MAX_JUMP = 200         # file lines a part may skip after the previous one (no marker)
 MAX_ELIDED = 1000      # the same when a marker says lines were left out

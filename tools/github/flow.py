@@ -53,6 +53,20 @@ class Result:
         return d
 
 
+@dataclass
+class _Target:
+    """Where one run reads and writes on GitHub, decided before the clone."""
+    gh: GitHubClient
+    r: str                      # /repos/OWNER/REPO
+    ref: IssueRef
+    branch: str
+    default: str
+    trajectory: str             # where the comment and PR say the trajectory is
+    redact: Callable[[str], str]
+    mine: dict | None = None    # dsfix's earlier status comment
+    old_sha: str | None = None  # the branch's tip before this run (None: no branch yet)
+
+
 def fix_issue_url(url: str, *, open_pr: bool, branch: str | None, run: RunFn, out: Path,
                   github_api: str | None = None, token: str | None = None, client: GitHubClient | None = None,
                   workdir: Path | None = None, trajectory_url: str | None = None,
@@ -67,41 +81,30 @@ def fix_issue_url(url: str, *, open_pr: bool, branch: str | None, run: RunFn, ou
         raise AuthError("--open-pr needs a token: set GITHUB_TOKEN or GH_TOKEN (in a workflow: "
                         "`env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}`)")
     gh = client or GitHubClient(api_base_for(ref, github_api, env), token)
-    redact = _redactor(env, token)
     r = f"/repos/{ref.owner}/{ref.repo}"
-
     progress(f"reading {ref}")
-    repo = gh.get(r, what=f"read repository {ref.slug}")
-    issue = gh.get(f"{r}/issues/{ref.number}", what=f"read issue {ref}")
-    if issue.get("pull_request"):
-        raise GitHubError(f"{ref} is a pull request, not an issue; give an issue URL")
-    comments = list(gh.paginate(f"{r}/issues/{ref.number}/comments", what=f"read the comments of {ref}", limit=300))
-    default = repo.get("default_branch") or "main"
-    text = issue_text(issue, comments, ref)
-    trajectory = _trajectory_location(trajectory_url, env, out)
+    repo, issue, comments = _read_issue(gh, r, ref)
+    t = _Target(gh, r, ref, branch, repo.get("default_branch") or "main",
+                _trajectory_location(trajectory_url, env, out), _redactor(env, token))
     result = Result(0, {}, str(ref), branch=branch if open_pr else None)
     if issue.get("state") == "closed":
         result.warnings.append(f"{ref} is closed")
-
-    old_sha = None
     if open_pr:
-        _check_can_write(repo, ref, branch, default)
-        old_sha = _own_branch_sha(gh, r, ref, branch)
-
-    me = _viewer(gh) if open_pr else None
-    mine = _own_comment(comments, me)
+        _check_can_write(repo, ref, branch, t.default)
+        t.old_sha = _own_branch_sha(gh, r, ref, branch)
+    t.mine = _own_comment(comments, _viewer(gh) if open_pr else None)
     with tempfile.TemporaryDirectory(prefix="dsfix-gh-", dir=workdir) as tmp:
         clone = Path(tmp) / ref.repo
         git = Git(_clone_url(repo, gh.base, ref, token), token)
-        progress(f"cloning {ref.slug} ({default})")
-        git.clone(clone, default)
+        progress(f"cloning {ref.slug} ({t.default})")
+        git.clone(clone, t.default)
         progress("running dsfix")
         try:
-            code, report = run(clone, text, out)
+            code, report = run(clone, issue_text(issue, comments, ref), out)
         except Exception as e:
             if open_pr:
-                msg = redact(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
-                _upsert_comment(gh, r, ref, mine, error_comment(ref, msg, trajectory), result)
+                msg = t.redact(str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__)
+                _upsert_comment(gh, r, ref, t.mine, error_comment(ref, msg, t.trajectory), result)
             raise
         result.exit_code, result.report = code, report
         patch_file = out / "patch.diff"
@@ -109,26 +112,42 @@ def fix_issue_url(url: str, *, open_pr: bool, branch: str | None, run: RunFn, ou
         if code == 0 and not patch.strip():
             result.exit_code = 1
             result.warnings.append("the run reported success but patch.diff is empty")
-        if not open_pr:
-            pass
-        elif result.exit_code == 0:
+        if open_pr and result.exit_code == 0:
             progress(f"pushing {branch} and opening the pull request")
-            message = redact(f"Fix #{ref.number}: {issue.get('title', '')}".strip()[:200] + "\n\n" +
-                             f"{report.get('message', '')}\n\n{trailer(ref)}\n")
-            result.commit = git.commit_patch(clone, patch_file, branch, message)
-            body = redact(pr_body(ref, report, patch, trajectory))
-            title = redact(f"Fix #{ref.number}: {issue.get('title', '')}".strip()[:250])
-            _push_and_open_pr(gh, git, r, ref, clone, branch, default, old_sha, title, body, result)
-            if mine:  # an earlier failure comment now points at the fix
-                try:
-                    _upsert_comment(gh, r, ref, mine, redact(success_comment(ref, result.pr_url, report)), result)
-                except GitHubError as e:
-                    result.warnings.append(f"could not update the earlier status comment: {e}")
-        else:
+            _publish_fix(t, git, clone, issue, patch_file, patch, result)
+        elif open_pr:
             progress("commenting on the issue")
-            _upsert_comment(gh, r, ref, mine, redact(failure_comment(ref, report, trajectory, branch)), result)
+            _upsert_comment(gh, r, ref, t.mine, t.redact(failure_comment(ref, report, t.trajectory, branch)), result)
     result.report = _record(out, result)
     return result
+
+
+def _read_issue(gh: GitHubClient, r: str, ref: IssueRef) -> tuple[dict, dict, list[dict]]:
+    """The repository, the issue and its comments; token, access and URL problems surface here,
+    before any model call is paid for."""
+    repo = gh.get(r, what=f"read repository {ref.slug}")
+    issue = gh.get(f"{r}/issues/{ref.number}", what=f"read issue {ref}")
+    if issue.get("pull_request"):
+        raise GitHubError(f"{ref} is a pull request, not an issue; give an issue URL")
+    comments = list(gh.paginate(f"{r}/issues/{ref.number}/comments", what=f"read the comments of {ref}", limit=300))
+    return repo, issue, comments
+
+
+def _publish_fix(t: _Target, git: Git, clone: Path, issue: dict, patch_file: Path, patch: str, result: Result) -> None:
+    """A verified patch: commit it on dsfix's branch, push, open (or update) the PR, and point an
+    earlier status comment at it."""
+    ref, report = t.ref, result.report
+    message = t.redact(f"Fix #{ref.number}: {issue.get('title', '')}".strip()[:200] + "\n\n" +
+                       f"{report.get('message', '')}\n\n{trailer(ref)}\n")
+    result.commit = git.commit_patch(clone, patch_file, t.branch, message)
+    body = t.redact(pr_body(ref, report, patch, t.trajectory))
+    title = t.redact(f"Fix #{ref.number}: {issue.get('title', '')}".strip()[:250])
+    _push_and_open_pr(t.gh, git, t.r, ref, clone, t.branch, t.default, t.old_sha, title, body, result)
+    if t.mine:  # an earlier failure comment now points at the fix
+        try:
+            _upsert_comment(t.gh, t.r, ref, t.mine, t.redact(success_comment(ref, result.pr_url, report)), result)
+        except GitHubError as e:
+            result.warnings.append(f"could not update the earlier status comment: {e}")
 
 
 def github_fix(url: str, *, run: RunFn, out: Path, open_pr: bool = False, branch: str | None = None,
@@ -255,7 +274,7 @@ def _trajectory_location(url: str | None, env: dict, out: Path) -> str:
 
 
 def _redactor(env: dict, token: str | None):
-    from dsfix.agent.redact import Redactor
+    from dsfix.common.redact import Redactor
     red = Redactor({**env, **({"DSFIX_GITHUB_TOKEN": token} if token else {})})
     return red.text
 

@@ -2,7 +2,6 @@
 
     localize(repo, issue_text, top_k, max_symbols) -> Localization(files, scores, symbols)
     repo_map(repo, files, max_tokens)  -> compact skeleton text for a prompt
-    localize_command(repo, issue_file, top_k, as_json) -> exit code
 """
 from __future__ import annotations
 
@@ -12,9 +11,8 @@ from . import evidence, fuse, signals
 from .index import get_index
 from .model import Localization, Symbol
 from .skeleton import repo_map
-from .command import localize_command
 
-__all__ = ["Symbol", "Localization", "localize", "repo_map", "localize_command"]
+__all__ = ["Symbol", "Localization", "localize", "repo_map"]
 
 
 def localize(repo: Path, issue_text: str, top_k: int = 10,

@@ -69,3 +69,10 @@ class BM25:
                 s = w * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl[d] / avgdl))
                 out[d] = out.get(d, 0.0) + s
         return out
+
+    def docs_with(self, term: str) -> list[int]:
+        """The documents that hold `term` (its posting list)."""
+        tid = self.vocab.get(term)
+        if tid is None:
+            return []
+        return list(self.doc_ids[self.offsets[tid]:self.offsets[tid + 1]])

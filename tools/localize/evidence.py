@@ -7,6 +7,7 @@ import math
 import re
 from collections import Counter, defaultdict
 
+from . import sites
 from .index import RepoIndex
 from .signals import IssueSignals
 
@@ -38,6 +39,13 @@ class Evidence:
     def __init__(self):
         self.files: dict[str, Counter] = defaultdict(Counter)
         self.symbols: Counter = Counter()   # symbol id -> bonus
+        self.texts: dict[str, list[str]] = {}   # files read while collecting (sites.py)
+        self._literal_hits: dict[str, set[str]] | None = None
+
+    def literal_hits(self, idx: RepoIndex, issue: str) -> dict[str, set[str]]:
+        if self._literal_hits is None:
+            self._literal_hits = _literal_hits(idx, issue)
+        return self._literal_hits
 
     def add(self, kind: str, path: str, w: float):
         self.files[path][kind] += w
@@ -128,23 +136,50 @@ def _stems(idx, issue: str, ev: Evidence):
                 ev.add("stem", p, 1.0 / len(files))
 
 
-def _literals(idx, issue: str, ev: Evidence):
+def _literal_hits(idx, issue: str) -> dict[str, set[str]]:
+    """Distinctive chunks of string literals (format fields split off) that the issue quotes."""
     hits: dict[str, set[str]] = defaultdict(set)
     for path, lits in idx.literals.items():
         for lit in lits:
             chunk = max(_FMT_RE.split(lit), key=len).strip()
             if len(chunk) >= 12 and chunk in issue:
                 hits[chunk].add(path)
-    for chunk, paths in hits.items():
+    return hits
+
+
+def _literals(idx, issue: str, sig: IssueSignals, ev: Evidence):
+    for chunk, paths in ev.literal_hits(idx, issue).items():
         for p in paths:
             ev.add("literal", p, 1.0 / len(paths))
 
 
-def collect(idx: RepoIndex, issue: str, sig: IssueSignals) -> Evidence:
-    ev = Evidence()
+def _literal_sites(idx, issue: str, sig: IssueSignals, ev: Evidence):
+    sites.literal_sites(idx, ev.literal_hits(idx, issue), ev, ev.texts)
+
+
+def _names(idx, issue: str, sig: IssueSignals, ev: Evidence):
+    """Option and config names the issue writes as such (signals.py: `--x`, `a-b` in backticks,
+    config file keys). Snake_case words of code snippets in general are not: they are mostly the
+    user's own variables and keyword arguments, and looking them up as names floods the ranking."""
+    sites.name_sites(idx, sig.names, ev, ev.texts)
+
+
+def _exact(idx, issue: str, sig: IssueSignals, ev: Evidence):
     _paths_and_frames(idx, sig, ev)
     _dotted(idx, sig, ev)
     _idents(idx, sig, ev)
-    _literals(idx, issue, ev)
+
+
+def _stem_step(idx, issue: str, sig: IssueSignals, ev: Evidence):
     _stems(idx, issue, ev)
+
+
+# Each step adds evidence; bench/context.py runs the ranking without the newer ones beside it.
+STEPS = (_exact, _literals, _stem_step, _literal_sites, _names)
+
+
+def collect(idx: RepoIndex, issue: str, sig: IssueSignals, steps=None) -> Evidence:
+    ev = Evidence()
+    for step in steps if steps is not None else STEPS:
+        step(idx, issue, sig, ev)
     return ev

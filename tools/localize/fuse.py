@@ -12,7 +12,7 @@ from .tokenize import tokenize
 WEIGHTS = {
     "lex": 0.8, "sym_lex": 0.5, "path": 1.5, "frame": 1.2, "module": 0.8,
     "ident": 0.6, "literal": 0.8, "test_link": 0.3, "import": 0.08,
-    "root": 0.6, "sym_second": 0.0, "stem": 0.3, "call": 0.3,
+    "root": 0.6, "sym_second": 0.0, "stem": 0.3, "call": 0.3, "site": 0.3,
 }
 CATEGORY_FACTOR = {"src": 1.0, "test": 0.3, "doc": 0.3, "vendor": 0.3}
 

@@ -13,7 +13,9 @@ from .model import Symbol
 from .tokenize import split_identifier, term_counts, tokenize
 
 _IMPORT_RE = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import\b|import[ \t]+([\w., \t]+))", re.M)
-_NAMES_RE = re.compile(r"[ \t]*\(?([\w, \t\n]+)")
+# The names after `from X import`: a parenthesized list may span lines, a bare one ends with its line
+# (letting a bare list run on swallowed the next line's `from`, and lost the last name before it).
+_NAMES_RE = re.compile(r"[ \t]*(?:\(([\w, \t\n]+)|([\w, \t]+))")
 _STR_RE = re.compile(r"([\"'])([^\"'\n\\]{12,200})\1")
 
 
@@ -130,8 +132,8 @@ def _scan_imports(scan: FileScan, text: str):
             mod = mod.lstrip(".")
             scan.imports.append((mod, level))
             names = _NAMES_RE.match(text, m.end())
-            for name in (names.group(1).split(",") if names else ()):
-                name = name.strip().split(" ")[0]
+            for name in ((names.group(1) or names.group(2)).split(",") if names else ()):
+                name = (name.split() or [""])[0]
                 if name.isidentifier():  # `from pkg import mod` may import a submodule
                     scan.imports.append((f"{mod}.{name}" if mod else name, level))
         else:

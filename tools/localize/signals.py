@@ -19,6 +19,14 @@ _IDENT_RE = re.compile(r"\b([A-Za-z_]\w{2,})\b")
 _CODE_BLOCK_RE = re.compile(r"```.*?```|^(?: {4}|\t|>>> |\.\.\. ).*$", re.S | re.M)
 _BACKTICK_RE = re.compile(r"`([^`\n]+)`")
 _ERROR_RE = re.compile(r"\b(\w+(?:Error|Exception|Warning|Exit)):\s*(.+)")
+# Names of behaviour switches: command-line options (`--import-mode=importlib`), hyphenated names
+# in code or backticks (`ignore-paths`), and the keys of config lines (`autodoc_typehints = ...`).
+_OPTION_RE = re.compile(r"(?<![\w-])(--[A-Za-z][\w-]+)")
+_HYPHEN_RE = re.compile(r"(?<![\w-])([a-z][a-z0-9]*(?:-[a-z0-9]+)+)(?![\w-])")
+# every command line has these; they say which program, not which behaviour (`pylint --version`)
+_GENERIC_OPTIONS = {"--version", "--help", "--verbose", "--quiet", "--debug", "--no-cache-dir"}
+_CONFIG_LANGS = {"ini", "toml", "cfg", "conf", "yaml", "yml"}
+_CONFIG_KEY_RE = re.compile(r"^\s*([A-Za-z][\w-]*[-_][\w-]*)\s*[=:](?!=)", re.M)
 
 
 @dataclass
@@ -36,6 +44,7 @@ class IssueSignals:
     code_idents: set[str] = field(default_factory=set)   # in code, backticks, or code-shaped
     prose_idents: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)      # exception messages
+    names: set[str] = field(default_factory=set)         # options, config keys (_OPTION_RE ...)
 
 
 def _code_shaped(word: str) -> bool:
@@ -83,4 +92,10 @@ def extract(text: str) -> IssueSignals:
     # `obj.method(` in prose is code too
     sig.code_idents.update(re.findall(r"\.([A-Za-z_]\w+)\(", text))
     sig.errors = [m.group(2).strip() for m in _ERROR_RE.finditer(text)]
+    sig.names = set(_OPTION_RE.findall(text)) - _GENERIC_OPTIONS
+    sig.names.update(_HYPHEN_RE.findall(" ".join(_BACKTICK_RE.findall(text))))
+    for lang, block in re.findall(r"```(\w*)\n(.*?)```", text, re.S):
+        # keys of config files; in Python blocks `name = ...` is mostly the user's own variable
+        keys = _CONFIG_KEY_RE.findall(block)
+        sig.names.update(keys if lang.lower() in _CONFIG_LANGS else [k for k in keys if "-" in k])
     return sig

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..base import EnvError
 from . import dropnet
+from .base import EnvError
+from .containers import owner_labels
 
 # run the script with whatever Python the image has (dsfix's layers, SWE-bench's official images)
 _RUN = ('for p in python3 python /opt/miniconda3/bin/python3; do command -v "$p" >/dev/null && '
@@ -50,7 +51,9 @@ def drop_network(client, container, image: str, log=print) -> str:
         out = client.containers.run(
             image, [script, *nameservers(container)], entrypoint=["sh", "-c", _RUN], user="0",
             network_mode=f"container:{container.id}", cap_drop=["ALL"], cap_add=["NET_ADMIN"],
-            remove=True, stdout=True, stderr=True, labels={"dsfix": "1", "dsfix.role": "dropnet"})
+            remove=True, stdout=True, stderr=True,
+            # the owner's labels: one left by an interrupt is removed as the runtime's are (prune, next run)
+            labels={"dsfix": "1", "dsfix.role": "dropnet", **owner_labels()})
     except Exception as e:  # noqa: BLE001 - ContainerError (the script failed), APIError
         raise NetworkSetupError(f"network 'drop' could not be set up: {type(e).__name__}: {e}"[:2000]) from e
     msg = (out or b"").decode(errors="replace").strip().splitlines()

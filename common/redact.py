@@ -1,11 +1,11 @@
 """Keep secrets out of prompts, trajectories, reports and logs: the values of secret variables
-(envs.secrets) and well-known credential shapes, wherever they appear."""
+(common.secrets) and well-known credential shapes, wherever they appear."""
 from __future__ import annotations
 
 import os
 import re
 
-from dsfix.envs.secrets import SHAPES, URL_PASSWORD, secret_values
+from .secrets import SHAPES, URL_PASSWORD, secret_values
 
 
 class Redactor:

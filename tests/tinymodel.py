@@ -8,13 +8,14 @@ The byte-level BPE vocabulary is ASCII-only (printable characters, space, tab, n
 plus DeepSeek's special tokens, and the GGUF carries DeepSeek-Coder-V2's chat template.
 
 Needs numpy and gguf (in the `dsfix[local]` extra); transformers/torch only for `to_transformers`.
+Test scaffolding (also used by bench/backend.py): under tests/, so no wheel ships it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .deepseek import BOS, CHAT_TEMPLATE, EOS, FIM_BEGIN, FIM_END, FIM_HOLE
+from dsfix.agent.backend.deepseek import BOS, CHAT_TEMPLATE, EOS, FIM_BEGIN, FIM_END, FIM_HOLE
 
 
 @dataclass

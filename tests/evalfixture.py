@@ -1,4 +1,5 @@
-"""A tiny SWE-bench-style task (bare repo + dataset JSONL) for smoke tests of ``dsfix eval``.
+"""A tiny SWE-bench-style task (bare repo + dataset JSONL) for smoke tests of ``dsfix eval`` (test
+scaffolding: under tests/, so no wheel ships it).
 
 ``make_fixture(dir)`` writes ``dir/mirrors/local__calc.git`` (two commits: the environment setup
 commit, then the base commit that brings a bug in ``add``) and ``dir/dataset.jsonl`` with:

@@ -1,4 +1,7 @@
-"""`dsfix localize REPO --issue-file F [--top-k K] [--json] [--model NAME] [--prompt]` body."""
+"""`dsfix localize REPO --issue-file F [--top-k K] [--json] [--model NAME] [--prompt]` body.
+
+It lives in agent/, not tools/localize: with --model it reads dsfix's settings and builds a model,
+which are the agent's; the ranker itself (tools.localize) knows nothing of either."""
 from __future__ import annotations
 
 import json
@@ -16,9 +19,8 @@ def localize_command(repo: Path, issue_file: Path, top_k: int, as_json: bool,
                      extra=None) -> int:
     """Without `model` no model is constructed, let alone called. `extra(repo, issue, loc)`,
     when given, returns more keys for the output (`dsfix localize --prompt`: the prompt's views)."""
-    from . import localize  # late: the package imports this module
-
     from dsfix.common.worktree import NotAWorkTree, work_tree_root
+    from dsfix.tools.localize import localize
     repo, issue_file = Path(repo), Path(issue_file)
     try:
         work_tree_root(repo)   # localizing a non-repository would rank nothing and look like success
@@ -46,10 +48,11 @@ def localize_command(repo: Path, issue_file: Path, top_k: int, as_json: bool,
 
 def _narrow_with(repo: Path, issue: str, loc, model_name: str):
     """The usual model settings (dsfix.yaml, DSFIX_* variables) with --model on top."""
-    from dsfix.agent.backend import local_model
-    from dsfix.agent.config import load_settings
-    from dsfix.agent.model import LitellmModel
-    from .narrow import NarrowOptions, narrow
+    from dsfix.tools.localize.narrow import NarrowOptions, narrow
+
+    from .backend import local_model
+    from .config import load_settings
+    from .model import LitellmModel
     cfg = load_settings(repo, None, {"model": {"name": model_name}})
     opts = NarrowOptions(stage_tokens=cfg.localize.narrow_tokens,
                          candidates=cfg.localize.narrow_candidates)

@@ -1,4 +1,7 @@
-"""``dsfix env list | build | prune``: the layered images (a typer sub-app, ``env_cli``)."""
+"""``dsfix env list | build | prune | python``: the layered images (a typer sub-app, ``env_cli``).
+
+Beside envs/layers, not in it: ``env build --dataset`` reads datasets and SWE-bench specs
+(envs/evaluate), which itself builds on the layers."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,7 +35,7 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-readabl
     from rich.table import Table
 
     from dsfix.envs.base import EnvError
-    from dsfix.envs.layers.core import free_bytes
+    from dsfix.envs.layers.disk import free_bytes
     from dsfix.envs.layers.store import disk_by_layer, list_images
     try:
         client = _client()
@@ -81,7 +84,7 @@ def build_cmd(
     from dsfix.envs.base import EnvError
     from dsfix.envs.evaluate.dataset import DatasetError, load_dataset
     from dsfix.envs.evaluate.run import spec_for
-    from dsfix.envs.layers.core import build, try_official
+    from dsfix.envs.layers import build, try_official
     from dsfix.envs.sources import Sources
     try:
         rows = load_dataset(dataset)
@@ -119,13 +122,15 @@ def prune_cmd(
     """Remove containers of killed dsfix runs, then dsfix's images of a layer (and dangling leftovers
     of failed builds); say what that frees."""
     from dsfix.envs.base import EnvError
-    from dsfix.envs.containers import orphans, remove_orphans
+    from dsfix.envs.containers import orphan_images, orphans, remove_orphans
     from dsfix.envs.layers.store import prune
     try:
         client = _client()
         if dry_run:
             for c in orphans(client):
                 typer.echo(f"would remove container {c.name} (its dsfix process is gone)")
+            for i in orphan_images(client):
+                typer.echo(f"would remove image {(i.tags or [i.short_id])[0]} (its dsfix process is gone)")
         else:
             remove_orphans(client, log=typer.echo)   # before images: they may hold them
         removed = prune(client, layer, repo=repo, dry_run=dry_run, log=lambda m: typer.echo(m, err=True))

@@ -1,0 +1,109 @@
+"""Running ``docker build`` for one image, one build per tag at a time (also across processes),
+and removing what a failed build leaves behind."""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import re
+
+from ..base import EnvError
+from ..images import cache_dir
+
+# Put at the top of every generated Dockerfile: the intermediate images of a failed build carry it,
+# so they can be found and removed (`prune`, `build_image`'s cleanup).
+BUILD_LABEL = "dsfix.build=1"
+
+
+class LayerBuildError(EnvError):
+    """An image layer could not be built (the log tail is in the message)."""
+
+
+@contextlib.contextmanager
+def build_lock(name: str):
+    """Held while ``name`` is checked for and built, so concurrent runs build it once."""
+    d = cache_dir() / "locks"
+    d.mkdir(parents=True, exist_ok=True)
+    with open(d / (name.replace("/", "_").replace(":", "_") + ".lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def image_exists(client, tag: str) -> bool:
+    import docker.errors
+    try:
+        client.images.get(tag)
+        return True
+    except docker.errors.ImageNotFound:
+        return False
+
+
+def build_image(client, tag: str, labels: dict, network: str, log, *, path: str | None = None,
+                dockerfile: str | None = None, timeout: int = 3600) -> None:
+    """Build ``tag`` from a context folder (``path``) or a lone Dockerfile; LayerBuildError (with
+    the log's tail) when it fails, after removing the step images it made."""
+    kwargs = dict(tag=tag, labels=labels, network_mode=network, rm=True, forcerm=True, pull=False,
+                  timeout=timeout)
+    lines: list[str] = []
+    try:
+        _stream_build(client, tag, kwargs, lines, log, path, dockerfile)
+    except LayerBuildError:
+        remove_dangling(client, _step_ids(lines), log)
+        raise
+    if not image_exists(client, tag):
+        raise LayerBuildError(f"building {tag} produced no image\n" + "".join(lines)[-3000:])
+
+
+def _stream_build(client, tag, kwargs, lines, log, path, dockerfile) -> None:
+    import docker.errors
+    try:
+        if path:
+            stream = client.api.build(path=path, decode=True, **kwargs)
+        else:
+            stream = client.api.build(fileobj=io.BytesIO(dockerfile.encode()), decode=True, **kwargs)
+        for chunk in stream:
+            if "stream" in chunk:
+                text = chunk["stream"]
+                lines.append(text)
+                log(text.rstrip("\n")) if text.strip() else None
+            if "error" in chunk:
+                lines.append(chunk["error"])
+                raise LayerBuildError(f"building {tag} failed: {chunk['error'].strip()}\n"
+                                      + "".join(lines)[-3000:])
+    except docker.errors.DockerException as e:
+        raise LayerBuildError(f"building {tag} failed: {e}\n" + "".join(lines)[-3000:]) from e
+
+
+def _step_ids(lines: list[str]) -> set[str]:
+    """The images a (classic) build made for its steps, from its " ---> <id>" lines."""
+    return set(re.findall(r"^ ---> ([0-9a-f]{12})\s*$", "".join(lines), flags=re.MULTILINE))
+
+
+def dangling(client) -> list:
+    """Untagged, childless images left by dsfix's builds (they carry BUILD_LABEL)."""
+    return client.images.list(filters={"dangling": True, "label": BUILD_LABEL})
+
+
+def remove_dangling(client, only: set[str] | None = None, log=print) -> list[dict]:
+    """Remove dangling build leftovers (``only``: just these short ids); returns what was removed."""
+    removed = []
+    for img in dangling(client):
+        short = img.id.split(":")[-1][:12]
+        if only is not None and short not in only:
+            continue
+        parent = img.attrs.get("Parent") or ""
+        size = img.attrs.get("Size", 0)
+        try:
+            own = size - client.images.get(parent).attrs.get("Size", 0) if parent else size
+        except Exception:  # noqa: BLE001 - parent gone: count it all
+            own = size
+        try:
+            client.images.remove(img.id, force=False, noprune=False)   # also its untagged parents
+        except Exception as e:  # noqa: BLE001 - in use (a build running from it): leave it
+            log(f"kept dangling {short}: {e}")
+            continue
+        removed.append({"tag": short, "id": short, "layer": "dangling", "repo": "", "own": max(own, 0), "size": size})
+    return removed
