@@ -23,10 +23,13 @@ class TestRun:
 
     @classmethod
     def from_exec(cls, command: str, r: ExecResult, parser: str | None, junit: str | None = None,
-                  known: set[str] | frozenset[str] = frozenset()) -> "TestRun":
+                  known: set[str] | frozenset[str] = frozenset(), unittest: str | None = None) -> "TestRun":
         """``junit``: the JUnit XML report the run wrote, when it was asked for one (then the
         results come from it, checked against the log's own tally; a report that cannot be read
-        leaves the log to read); else the log's text. ``known``: the repository's files."""
+        leaves the log to read); ``unittest``: likewise the file dsfix's unittest runner wrote;
+        else the log's text. ``known``: the repository's files."""
+        if unittest is not None:
+            return cls._from_unittest(command, r, parser, unittest)
         if junit is not None:
             from dsfix.envs.specs.junit import junit_problem, parse_junit
             try:
@@ -51,6 +54,20 @@ class TestRun:
                 problem = "the run exited 0 but no test result could be read from its output"
         return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem,
                    "log" if statuses else "exit code")
+
+    @classmethod
+    def _from_unittest(cls, command: str, r: ExecResult, parser: str | None, text: str) -> "TestRun":
+        from dsfix.envs.specs.unittest_results import parse_results, results_problem
+        try:
+            statuses, ran = parse_results(text)
+        except ValueError as e:
+            run = cls.from_exec(command, r, parser)
+            run.results_from = f"log ({e})"
+            return run
+        problem = results_problem(statuses, ran, r.output) or ""
+        if not statuses and r.exit_code == 0 and not problem:
+            problem = "the run exited 0 but no test ran"
+        return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem, "unittest")
 
     def only(self, files: list[str]) -> "TestRun":
         """The results of the tests in ``files`` (pytest node ids, or a file's collection error)."""

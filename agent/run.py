@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsfix.common.atomic import write_atomic
 from dsfix.common.redact import Redactor
 from dsfix.envs.base import EnvError
+from dsfix.envs.specs.unittest_results import unittest_command
 from dsfix.envs.workspace import Workspace, WorkspaceError
 from dsfix.prompts import render
 
@@ -84,10 +85,12 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
     # SWE-bench rows keep the text parsers, whose ids the harness grades by; users' repos get JUnit
     junit = not cfg.spec
     if cfg.test_cmd:
-        parser = "pytest" if "pytest" in cfg.test_cmd else None
+        ut = bool(unittest_command(cfg.test_cmd))   # one plain `python -m unittest ...`
+        parser = "pytest" if "pytest" in cfg.test_cmd else "unittest" if ut else None
         return TestPlan(cfg.test_cmd, parser, "--test-cmd / dsfix.yaml test_cmd",
-                        junit=junit and simple_pytest(cfg.test_cmd))
+                        junit=junit and simple_pytest(cfg.test_cmd), unittest_results=junit and ut)
     spec = resolve_spec(ws.root, cfg.spec)   # cfg.spec: dsfix.yaml/--config's spec:, or a batch row's, checked
+    ut = junit and spec.parser == "unittest" and bool(unittest_command(spec.test_cmd))
     junit = junit and spec.parser == "pytest" and simple_pytest(spec.test_cmd)
     where = f"{spec.source} from {spec.origin}" if spec.origin else spec.source
     if cfg.test_scope == "related" and spec.test_files_arg:
@@ -97,8 +100,24 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
             return TestPlan(None, None, f"{where}: no tests linked to "
                                         f"{', '.join(ranked[:3]) or 'the localized files'}")
         return TestPlan(spec.test_cmd, spec.parser, f"{where}, related tests", files_arg=True,
-                        scope="related", junit=junit, files=files)
-    return TestPlan(spec.test_cmd or None, spec.parser, where, files_arg=spec.test_files_arg, junit=junit)
+                        scope="related", junit=junit, files=files, unittest_results=ut)
+    return TestPlan(spec.test_cmd or None, spec.parser, where, files_arg=spec.test_files_arg, junit=junit,
+                    unittest_results=ut)
+
+
+def related_after_timeout(ws: Workspace, cfg: Settings, ranked: list[str], plan: TestPlan, baseline) -> TestPlan | None:
+    """The detected suite ran past env.exec_timeout before any change (pypa/packaging's 62k tests
+    on a loaded machine): the tests related to the localized files instead, what ``test_scope:
+    related`` runs, said as such, rather than stopping. None when none are related."""
+    if not (baseline is not None and baseline.timed_out and plan.scope == "all" and plan.files_arg
+            and not cfg.test_cmd):
+        return None
+    from .related import related_tests
+    files = related_tests(ws.root, ranked[:3])
+    if not files:
+        return None
+    why = f"the whole suite ran past env.exec_timeout ({cfg.env.exec_timeout}s) before any change"
+    return replace(plan, scope="related", files=files, source=f"{plan.source}, related tests ({why})")
 
 
 def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
@@ -147,7 +166,12 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         env = make_env(ws, cfg, pristine=cfg.agent != "bash")
         agent = _agent(cfg, model, env, traj, ws, plan)
         progress("running the tests before any change")
-        problem = why_tests_cannot_run(agent.baseline(), own_packages(ws.files()))
+        baseline = agent.baseline()
+        if (narrowed := related_after_timeout(ws, cfg, ranked, plan, baseline)) is not None:
+            plan = narrowed
+            progress(f"the whole suite ran past env.exec_timeout; running {plan.shown()} ({plan.source})")
+            baseline = agent.verifier.use_plan(plan) or agent.baseline()
+        problem = why_tests_cannot_run(baseline, own_packages(ws.files()))
         if problem:
             raise PreflightError(problem)
         narrower = _narrower(cfg, model, traj, redact)

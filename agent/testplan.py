@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsfix.envs.specs.junit import JUNIT_PATH, junit_args
+from dsfix.envs.specs.unittest_results import unittest_command
 
 from .judge import TestRun
 
@@ -29,6 +30,7 @@ class TestPlan:
     scope: str = "all"         # "related": the suite is the tests related to the localized files
     junit: bool = False        # results from pytest's JUnit XML instead of its log
     files: list[str] | None = None   # scope "related": the test files the suite is narrowed to
+    unittest_results: bool = False   # `python -m unittest`: results from dsfix's runner, not the log
 
     def command_for(self, files: list[str] | None = None) -> str:
         """The shell command for the whole suite (``files`` None) or for those test files."""
@@ -40,11 +42,13 @@ class TestPlan:
             cmd += " --continue-on-collection-errors"
         if files:
             cmd += " " + shlex.join(files)
+        if self.unittest_results:
+            return unittest_command(cmd) or cmd
         return f"{cmd} {junit_args()}" if self.junit else cmd
 
     def shown(self, files: list[str] | None = None) -> str:
-        """The command as the user reads it: without the JUnit options dsfix adds."""
-        return replace(self, junit=False).command_for(files)
+        """The command as the user reads it: without the JUnit options or the runner dsfix adds."""
+        return replace(self, junit=False, unittest_results=False).command_for(files)
 
     def is_pytest(self) -> bool:
         return bool(self.parser and self.parser.startswith("pytest") and self.command

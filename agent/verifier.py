@@ -17,6 +17,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from dsfix.envs.specs.unittest_results import RESULTS_PATH as UT_RESULTS_PATH, RUNNER as UT_RUNNER, \
+    RUNNER_PATH as UT_RUNNER_PATH
+
 from .judge import TestRun, Verdict, compare
 from .preflight import own_error
 from .status import Status
@@ -67,6 +70,10 @@ class Verifier:
             self.before, self._baselined = self.run_tests(), True
         return self.before
 
+    def use_plan(self, plan: TestPlan) -> None:
+        """Another test plan before any patch (a narrower suite): its own baseline, run next."""
+        self.plan, self.before, self._baselined = plan, None, False
+
     def run_tests(self, files: list[str] | None = None) -> TestRun | None:
         """The suite (``files`` None), or only those test files."""
         if not self.plan.command:
@@ -74,9 +81,13 @@ class Verifier:
         t0 = time.monotonic()
         if self.plan.junit:
             self.env.write_file(JUNIT_PATH, None)   # never a report left over from an earlier run
+        if self.plan.unittest_results:
+            self.env.write_file(UT_RUNNER_PATH, UT_RUNNER)
+            self.env.write_file(UT_RESULTS_PATH, None)
         r = self.run_cmd(self.plan.command_for(files), "tests" if files is None else "tests_related")
         junit = self.env.read_file(JUNIT_PATH) if self.plan.junit else None
-        run = TestRun.from_exec(self.plan.shown(files), r, self.plan.parser, junit, self.files)
+        ut = self.env.read_file(UT_RESULTS_PATH) if self.plan.unittest_results else None
+        run = TestRun.from_exec(self.plan.shown(files), r, self.plan.parser, junit, self.files, unittest=ut)
         self.env.timings.add("test_run" if files is None else "test_run_related", time.monotonic() - t0)
         return run
 

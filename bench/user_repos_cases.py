@@ -131,9 +131,7 @@ else:
 
 got = list(tags.generic_tags("sillywalk", ["abi"], []))
 assert got == [], got
-''', "src/ layout, nox, a large suite",
-         # the full suite reached 100% at the 900 s timeout on this loaded 2-core machine (4 full runs a case)
-         yaml={"test_scope": "related"}),
+''', "src/ layout, nox, a large suite (62k tests: past the timeout, dsfix runs the related ones)"),
     Case("networkx/networkx", "139259c6c5479b35ddde9318203ae715b25a3192",
          "ISMAGS finds no isomorphism for an edgeless subgraph when `edge_match` accepts every edge "
          "(with `edge_match=None` it finds two).",
@@ -145,6 +143,5 @@ sub = nx.Graph()
 sub.add_node(0)
 got = list(iso.ISMAGS(graph, sub, edge_match=lambda e1, e2: True).find_isomorphisms())
 assert sorted(map(sorted, (m.items() for m in got))) == [[(0, 0)], [(1, 0)]], got
-''', "requires Python >= 3.12 (not the base's 3.11), tests inside the package",
-         yaml={"test_scope": "related"}),   # thousands of tests: as packaging, too slow here for 4 full runs
+''', "requires Python >= 3.12 (not the base's 3.11), tests inside the package"),
 ]

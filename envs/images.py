@@ -11,7 +11,10 @@ from pathlib import Path
 from .base import EnvError
 
 BASE_IMAGE = "dsfix/base:bookworm"
-BASE_PACKAGES = "python3,python-is-python3,python3-venv,python3-pip,python3-pytest,git,ca-certificates,procps"
+# less: tests that page output run it (pallets/click's echo_via_pager); adding a package gives the
+# base a new rootfs key, and a base built from another list is rebuilt once (``ensure_image``).
+BASE_PACKAGES = "python3,python-is-python3,python3-venv,python3-pip,python3-pytest,git,ca-certificates,procps,less"
+ROOTFS_LABEL = "dsfix.rootfs"    # on dsfix's base images: the key of the root filesystem they hold
 
 
 def cache_dir() -> Path:
@@ -22,8 +25,10 @@ def cache_dir() -> Path:
 def ensure_image(client, name: str, pull: bool = True) -> str:
     import docker.errors
     try:
-        client.images.get(name)
-        return "present"
+        img = client.images.get(name)
+        if name != BASE_IMAGE or not stale_base(img, "bookworm", BASE_PACKAGES):
+            return "present"
+        return _rebuild_base(client, name)
     except docker.errors.ImageNotFound:
         pass
     if pull:
@@ -39,11 +44,24 @@ def ensure_image(client, name: str, pull: bool = True) -> str:
                    f"or use dsfix's offline base ({BASE_IMAGE}, built by `dsfix env base`)")
 
 
+def _rebuild_base(client, name: str) -> str:
+    """Once, also across processes (the lock file layers.core's builds use for the same name)."""
+    import fcntl
+    d = cache_dir() / "locks"
+    d.mkdir(parents=True, exist_ok=True)
+    with open(d / (name.replace("/", "_").replace(":", "_") + ".lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        if not stale_base(client.images.get(name), "bookworm", BASE_PACKAGES):
+            return "present"   # another process rebuilt it while this one waited
+        print(f"{name} was built from another package list than this dsfix's; rebuilding it once", flush=True)
+        build_base_image(client, name)
+        return "built"
+
+
 def rootfs_tarball(release: str = "bookworm", packages: str = BASE_PACKAGES, mirror: str | None = None,
                    log=print) -> Path:
     """A Debian `release` minbase root filesystem with `packages`, built once with debootstrap and cached."""
-    key = hashlib.sha256(f"{release}|{packages}".encode()).hexdigest()[:12]  # new package list, new rootfs
-    tar = cache_dir() / "rootfs" / f"{release}-minbase-{key}.tar"
+    tar = cache_dir() / "rootfs" / f"{release}-minbase-{rootfs_key(release, packages)}.tar"
     if tar.is_file() and tar.stat().st_size > 0:
         return tar
     if not shutil.which("debootstrap"):
@@ -62,6 +80,16 @@ def rootfs_tarball(release: str = "bookworm", packages: str = BASE_PACKAGES, mir
     return tar
 
 
+def rootfs_key(release: str, packages: str) -> str:
+    return hashlib.sha256(f"{release}|{packages}".encode()).hexdigest()[:12]  # new package list, new rootfs
+
+
+def stale_base(img, release: str, packages: str) -> bool:
+    """A dsfix base image holding another root filesystem than ``packages`` makes (one built before
+    a package was added carries another key, or none)."""
+    return (img.labels or {}).get(ROOTFS_LABEL) != rootfs_key(release, packages)
+
+
 def import_rootfs(client, tar: Path, name: str, labels: dict[str, str] | None = None, log=print) -> None:
     repo, _, tag = name.partition(":")
     log(f"importing {tar} as {name}")
@@ -73,7 +101,8 @@ def import_rootfs(client, tar: Path, name: str, labels: dict[str, str] | None = 
 
 def build_base_image(client, name: str = BASE_IMAGE, log=print) -> None:
     import_rootfs(client, rootfs_tarball(log=log), name,
-                  {"dsfix.layer": "base", "dsfix.python": "3.11", "dsfix.release": "bookworm"}, log)
+                  {"dsfix.layer": "base", "dsfix.python": "3.11", "dsfix.release": "bookworm",
+                   ROOTFS_LABEL: rootfs_key("bookworm", BASE_PACKAGES)}, log)
 
 
 def _run(cmd: list[str]) -> None:

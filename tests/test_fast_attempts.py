@@ -84,3 +84,21 @@ def test_quick_checks_only_run_files_the_baseline_knows_by_the_same_names(tmp_pa
     only_core = TestPlan("python -m pytest -rA", "pytest", "spec", files_arg=True, scope="related",
                          files=["tests/test_core.py"])
     assert only_core.fast_files(repo, ["calc/core.py"], base) is None   # nothing left out: the suite at once
+
+
+def test_a_suite_past_the_timeout_runs_the_related_tests_instead(docker_client, tmp_path):
+    """pypa/packaging's 62k tests ran past env.exec_timeout before any change, and the run stopped
+    (env_error, exit 2) though the tests of the code at issue take a second: now those run."""
+    slow = {**FILES, "tests/test_slow.py": "import time\n\n\ndef test_slow():\n    time.sleep(60)\n"}
+    repo = commit_files(tmp_path / "calc", slow)
+    out = tmp_path / "out"
+    r = dsfix("fix", str(repo), "--issue", "calc.core.mean() divides by one less than the number of values",
+              "--model", script(tmp_path / "s.json", [REPRO, RIGHT]), "--out", str(out),
+              env={"DSFIX_ENV__EXEC_TIMEOUT": "15"})
+    assert r.returncode == 0, r.stderr + r.stdout
+    tests = report(out)["tests"]
+    assert "ran past env.exec_timeout (15s) before any change" in tests["source"]
+    assert "tests/test_core.py" in tests["command"] and "test_slow" not in tests["command"]
+    after = tests["after"]["statuses"]
+    assert after["tests/test_core.py::test_mean"] == after["tests/test_core.py::test_mean_one"] == "PASSED"
+    assert not any("test_slow" in t for t in after), after

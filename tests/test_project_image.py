@@ -213,6 +213,25 @@ def test_built_once_reused_and_the_copied_tree_imports(docker_client, index, tmp
         _remove(docker_client, first.tag)
 
 
+def test_uv_is_installed_once_for_every_project_image(docker_client, index, tmp_path):
+    """uv's own install (a venv and a download) is a cached layer shared by project images, not a
+    cost of every build; with env.installer pip there is no such layer."""
+    base = len(docker_client.images.get("dsfix/base:bookworm").attrs["RootFS"]["Layers"])
+    tags = []
+    try:
+        for name, inst in (("one", "auto"), ("two", "auto"), ("three", "pip")):
+            repo = make_project(tmp_path / name, extra=f" uv layer {name}")
+            (repo / "NOTES.txt").write_text(name)   # another tree: another build context
+            tags.append(ensure_project_image(docker_client, Workspace(repo), index_url=index, installer=inst,
+                                             log=lambda m: None).tag)
+        one, two, pip = (docker_client.images.get(t).attrs["RootFS"]["Layers"][base:] for t in tags)
+        assert one[:2] == two[:2] and one[-2] != two[-2]   # build_env + uv shared; each tree its own
+        assert len(pip) == len(one) - 2 and pip[0] != one[0]
+    finally:
+        for t in tags:
+            _remove(docker_client, t)
+
+
 def test_fix_gets_past_preflight_and_verifies(docker_client, index, tmp_path):
     repo = make_project(tmp_path / "calc")
     answer = f"The mean divides by one too many.\n\n```diff\n--- a/src/calc/__init__.py\n+++ b/src/calc/__init__.py\n" \

@@ -77,18 +77,33 @@ def dockerfile(plan: ProjectPlan) -> str:
         f"FROM {plan.base_tag}",
         f"LABEL {BUILD_LABEL}",
         f"ENV PATH={VENV}/bin:$PATH VIRTUAL_ENV={VENV}",
+        *(_uv_layer(plan) if plan.installer != "pip" else []),
         "COPY dsfix/ /dsfix/",
         f"COPY repo/ {plan.workdir}/",
         "RUN bash /dsfix/build.sh",
         ""])
 
 
-# uv when it can be had (pip-installed into its own venv), else the venv's pip; a step uv fails
-# is tried again with pip (old setup.py projects uv's build frontend refuses).
+def _uv_layer(plan: ProjectPlan) -> list[str]:
+    """uv in a layer of its own, before anything of the project: Docker's build cache keeps it, so
+    installing uv (a ~10 s download and venv, longer than many a project's whole install) is paid
+    once per base image and build CA, not once per project image. A failure leaves no uv here, and
+    the build script tries again (and, for ``auto``, goes on with pip)."""
+    index = "".join(f"{e} && " for e in _index_exports(plan.index_url))   # a mirror keys the layer too
+    return ["COPY dsfix/build_env.sh dsfix/ca.crt /dsfix/",
+            f"RUN . /dsfix/build_env.sh && export PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore && {index}"
+            f"{plan.interpreter} -m venv {UV_VENV} && {UV_VENV}/bin/python -m pip install -q uv "
+            f"|| rm -rf {UV_VENV}"]
+
+
+# uv when it can be had (the cached layer's, else pip-installed into its own venv now), else the
+# venv's pip; a step uv fails is tried again with pip (old setup.py projects uv's build frontend
+# refuses).
 _INSTALLER = """
 UV=
 if [ "{installer}" != pip ]; then
-  if {py} -m venv {uvvenv} && {uvvenv}/bin/python -m pip install -q uv; then UV={uvvenv}/bin/uv
+  if [ -x {uvvenv}/bin/uv ]; then UV={uvvenv}/bin/uv
+  elif {py} -m venv {uvvenv} && {uvvenv}/bin/python -m pip install -q uv; then UV={uvvenv}/bin/uv
   else [ "{installer}" = uv ] && {{ echo "{mark} FAILED installing uv"; exit 1; }}; fi
 fi
 if [ -n "$UV" ]; then echo "{mark} installer: $($UV --version) (falls back to pip per step)"

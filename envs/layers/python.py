@@ -36,7 +36,7 @@ MIRRORS: dict[str, str] = {"buster": "http://archive.debian.org/debian"}
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 # dsfix's own bases (not bookworm, which is envs/images.py's) also carry `patch` for the
 # official harness's last-resort patch application.
-PACKAGES = "python3,python3-venv,python3-pip,git,ca-certificates,procps,patch"
+PACKAGES = "python3,python3-venv,python3-pip,git,ca-certificates,procps,patch,less"
 TOOLCHAIN_LAYOUT = "1"        # bump when toolchain_dockerfile changes meaning
 CHECK_IMPORTS = "ssl, sqlite3, ctypes, venv, ensurepip, zlib, bz2, lzma"
 
@@ -103,7 +103,8 @@ def provision_for(python: str, fallback: bool = False, log=print) -> Provision:
 
 
 def toolchain_tag(version: str, tar: Path) -> str:
-    key = hashlib.sha256(f"{TOOLCHAIN_LAYOUT}|{file_sha256(tar)}".encode()).hexdigest()[:12]
+    # the bookworm base's package list too: a toolchain base is FROM it, and goes stale with it
+    key = hashlib.sha256(f"{TOOLCHAIN_LAYOUT}|{file_sha256(tar)}|{BASE_PACKAGES}".encode()).hexdigest()[:12]
     return f"dsfix/base:py{version}-{key}"
 
 
@@ -148,8 +149,10 @@ def ensure_provision(client, prov: Provision, log=print) -> None:
             return
     with build_lock(prov.tag):   # one build per base, also across processes
         try:
-            client.images.get(prov.tag)
-            return
+            img = client.images.get(prov.tag)
+            if prov.toolchain or not images.stale_base(img, prov.release, PACKAGES):
+                return
+            log(f"{prov.tag} was built from another package list than this dsfix's; rebuilding it once")
         except docker.errors.ImageNotFound:
             pass
         if prov.toolchain:
@@ -159,7 +162,8 @@ def ensure_provision(client, prov: Provision, log=print) -> None:
 
 
 def _import(client, release: str, tag: str, version: str, log) -> None:
-    labels = {"dsfix.layer": "base", "dsfix.python": version, "dsfix.release": release}
+    labels = {"dsfix.layer": "base", "dsfix.python": version, "dsfix.release": release,
+              images.ROOTFS_LABEL: images.rootfs_key(release, PACKAGES)}
     images.import_rootfs(client, rootfs_tarball(release, log), tag, labels, log)
 
 
