@@ -163,3 +163,24 @@ def test_failed_build_leftovers_are_found_pruned_and_cleaned(docker_client):
         docker_build.build_image(docker_client, kwargs["tag"], {}, "none", logged.append, dockerfile=dockerfile)
     again = docker_build._step_ids([m + "\n" for m in logged])
     assert again and not {i.id.split(":")[1][:12] for i in dangling(docker_client)} & again
+
+
+@pytest.mark.docker
+def test_a_prune_sweep_leaves_a_running_builds_step_images(docker_client):
+    """A build's step images are dangling until it ends: `dsfix env prune` in another terminal (or a
+    test) used to delete them and break the build. While a build of this host runs, the sweep keeps
+    every dangling image; afterwards it removes the leftovers."""
+    mark = uuid.uuid4().hex
+    dockerfile = f"FROM dsfix/base:bookworm\nLABEL {BUILD_LABEL}\nRUN echo {mark} > /mark\nRUN false\n"
+    kwargs = dict(tag=f"dsfix/test:{mark[:12]}", labels={}, network_mode="none", rm=True, forcerm=True, pull=False)
+    lines: list[str] = []
+    with pytest.raises(LayerBuildError):     # a step image, dangling, as a running build has them
+        docker_build._stream_build(docker_client, kwargs["tag"], kwargs, lines, lambda m: None, None, dockerfile)
+    left = {i.id.split(":")[1][:12] for i in dangling(docker_client)} & docker_build._step_ids(lines)
+    assert len(left) == 1
+    said = []
+    with docker_build.build_in_flight():     # another build of this host is running
+        assert remove_dangling(docker_client, log=said.append) == []
+    assert left <= {i.id.split(":")[1][:12] for i in dangling(docker_client)}
+    assert "a dsfix image build is running" in said[0]
+    assert left <= {r["tag"] for r in remove_dangling(docker_client, log=lambda m: None)}

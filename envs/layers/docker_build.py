@@ -41,6 +41,39 @@ def image_exists(client, tag: str) -> bool:
         return False
 
 
+def _in_flight_file():
+    d = cache_dir() / "locks"
+    d.mkdir(parents=True, exist_ok=True)
+    return open(d / "builds-in-flight.lock", "w")
+
+
+@contextlib.contextmanager
+def build_in_flight():
+    """Held (shared) while a build runs: its step images are untagged and childless until it ends,
+    so they look exactly like a failed build's leftovers to a sweep of dangling images."""
+    with _in_flight_file() as f:
+        fcntl.flock(f, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def no_build_in_flight():
+    """Yields whether no build of this host is running; while it is held, none starts."""
+    with _in_flight_file() as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def build_image(client, tag: str, labels: dict, network: str, log, *, path: str | None = None,
                 dockerfile: str | None = None, timeout: int = 3600) -> None:
     """Build ``tag`` from a context folder (``path``) or a lone Dockerfile; LayerBuildError (with
@@ -48,11 +81,12 @@ def build_image(client, tag: str, labels: dict, network: str, log, *, path: str 
     kwargs = dict(tag=tag, labels=labels, network_mode=network, rm=True, forcerm=True, pull=False,
                   timeout=timeout)
     lines: list[str] = []
-    try:
-        _stream_build(client, tag, kwargs, lines, log, path, dockerfile)
-    except LayerBuildError:
-        remove_dangling(client, _step_ids(lines), log)
-        raise
+    with build_in_flight():
+        try:
+            _stream_build(client, tag, kwargs, lines, log, path, dockerfile)
+        except LayerBuildError:
+            remove_dangling(client, _step_ids(lines), log)
+            raise
     if not image_exists(client, tag):
         raise LayerBuildError(f"building {tag} produced no image\n" + "".join(lines)[-3000:])
 
@@ -88,7 +122,19 @@ def dangling(client) -> list:
 
 
 def remove_dangling(client, only: set[str] | None = None, log=print) -> list[dict]:
-    """Remove dangling build leftovers (``only``: just these short ids); returns what was removed."""
+    """Remove dangling build leftovers (``only``: just these short ids, a failed build's own);
+    returns what was removed. A sweep of all of them is skipped while another build of this host
+    runs: `dsfix env prune` used to delete a running build's step images and break it."""
+    if only is None:
+        with no_build_in_flight() as free:
+            if not free:
+                log("kept dangling build images: a dsfix image build is running on this host")
+                return []
+            return _remove_dangling(client, None, log)
+    return _remove_dangling(client, only, log)
+
+
+def _remove_dangling(client, only: set[str] | None, log) -> list[dict]:
     removed = []
     for img in dangling(client):
         short = img.id.split(":")[-1][:12]
