@@ -280,7 +280,7 @@ def setup_logging() -> None:
 
 
 def main() -> None:
-    from dsfix.common.interrupts import cleaned_up, stop_on_signals
+    from dsfix.common.interrupts import cleaned_up, interrupted, stop_on_signals
     setup_logging()
     stop_on_signals()   # Ctrl-C and SIGTERM: `finally` blocks write report.json and remove containers
     try:
@@ -289,3 +289,11 @@ def main() -> None:
         cleaned_up()   # every `finally` has run: a late Ctrl-C must not turn 130 into death by SIGINT
         err.print("interrupted")
         sys.exit(130)
+    except SystemExit:
+        # typer turns a KeyboardInterrupt into Exit(130) itself, so the branch above is not reached;
+        # the interpreter's shutdown then restores the default handler and a Ctrl-C in it (it can
+        # take a second: threads joined, atexit) killed the process by SIGINT (-2) instead of 130
+        if interrupted():
+            cleaned_up()
+            err.print("interrupted")
+        raise

@@ -35,6 +35,11 @@ def stop_on_signals(*signals: int) -> None:
         signal.signal(s, _on_signal)
 
 
+def interrupted() -> bool:
+    """Has a signal been received since ``stop_on_signals``?"""
+    return _received > 0
+
+
 def cleaned_up() -> None:
     """The interrupted work is cleaned up and the process is about to exit: ignore further SIGINT
     and SIGTERM. Ignored handlers stay ignored while the interpreter shuts down."""

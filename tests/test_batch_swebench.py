@@ -17,9 +17,11 @@ def test_bench_then_eval_resolves(docker_client, tmp_path):
     repo = f"local/calc{uuid.uuid4().hex[:6]}"
     try:
         _bench_then_eval(docker_client, tmp_path, repo)
-    finally:  # the fixture's env and instance images are this test's alone
-        for img in docker_client.images.list(filters={"label": f"dsfix.repo={repo}"}):
-            docker_client.images.remove(img.id, force=True)
+    finally:  # the fixture's env and instance images are this test's alone; prune removes the
+        # instance layers before the env layer they are built on (a listing's order may not)
+        from dsfix.envs.layers import prune
+        prune(docker_client, "env", repo=repo, log=lambda m: None)
+        assert not docker_client.images.list(filters={"label": f"dsfix.repo={repo}"})
 
 
 def _bench_then_eval(docker_client, tmp_path, repo):

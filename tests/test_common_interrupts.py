@@ -93,8 +93,11 @@ def test_ctrl_c_after_the_cleanup_never_kills_the_exit_code():
 
 
 def test_common_imports_nothing_of_dsfix():
-    """dsfix.common is the bottom of the import graph: every layer may use it, it uses none."""
+    """dsfix.common is the bottom of the import graph: every layer may use it, it uses none (its
+    modules may use each other: redact reads secrets)."""
+    import re
     root = Path(__file__).resolve().parents[1] / "common"
     for f in root.glob("*.py"):
         text = f.read_text()
-        assert "from dsfix" not in text and "import dsfix" not in text and "from ." not in text, f.name
+        outside = re.findall(r"^\s*(?:from|import)\s+(dsfix\.(?!common\b)\S+|\.\.\S*)", text, re.M)
+        assert not outside, (f.name, outside)
