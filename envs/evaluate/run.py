@@ -279,7 +279,7 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
             log(f"Test timed out after {timeout} seconds.")
             res.update(error=f"tests timed out after {timeout}s", error_kind="timeout")
             return res
-        if not container.alive():
+        if _died(container, code):
             res.update(error="container died during the test run", error_kind="engine")
             return res
         log(f"Test runtime: {dt:.2f} seconds; exit code {code}")
@@ -337,3 +337,18 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
             _LIVE.pop(iid, None)
         if container is not None:
             container.close()
+
+
+def _died(container, code: int) -> bool:
+    """Did the container die under the tests? A killed one ends its exec (137) a moment before the
+    engine marks it exited, so a killed-looking exit waits up to 2 s for the state to settle: read
+    once, that race graded a killed run as unresolved."""
+    if not container.alive():
+        return True
+    if code not in (137, -1):
+        return False
+    for _ in range(10):
+        time.sleep(0.2)
+        if not container.alive():
+            return True
+    return False
