@@ -54,6 +54,10 @@ class EnvSettings(_Strict):
     cpus: float = 2.0
     pids: int = 1024
     network: bool = False           # test runs get no network unless asked
+    # auto: after set-up, the tests, the reproduction and the model's commands run as an unprivileged
+    # user where the image allows it (dsfix.envs.unprivileged); root: as root. Not settable from the
+    # repository's own dsfix.yaml (REPO_KEYS): the repository cannot ask for root.
+    user: Literal["auto", "root"] = "auto"
     exec_timeout: int = 300
     # commands run once: while building the project image (with network), else after copying the repo in
     setup: list[str] = Field(default_factory=list)

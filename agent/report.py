@@ -40,6 +40,7 @@ def build_report(out, model, cfg, timings: dict, plan, seconds: float) -> dict:
         "timings": {"total_seconds": round(seconds, 3), "model_seconds": model_seconds, "environment": timings},
         "phases": phases(out, timings, model_seconds, seconds),
         "image_source": image_source(timings.get("image_source")),
+        "runs_as": timings.get("runs_as"),   # the unprivileged user, or root and why (envs.unprivileged)
         "near_timeout": timings.get("near_timeout", []),   # runs that finished past 80% of their limit
     }
 

@@ -61,7 +61,7 @@ def make_env(ws: Workspace, cfg: Settings, pristine: bool = False):
     env = DockerEnvironment(ws, image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
                             pids=e.pids, exec_timeout=timeout, setup=setup, workdir=e.workdir,
                             drop=spec.get("network") == "drop", services=spec.get("services") or None,
-                            pristine=pristine)
+                            pristine=pristine, user=e.user)
     if built is not None:
         env.timings.add("image_build" if built.built else "image_lookup", built.seconds)
         env.image_source = "built" if built.built else "cached"
@@ -198,6 +198,8 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         timings = env.timings.summary() if env else {}
         if getattr(env, "image_source", None):
             timings["image_source"] = env.image_source   # present | pulled | built: cache hits for batch stats
+        if getattr(env, "runs_as", None):
+            timings["runs_as"] = env.runs_as   # who the tests and the model's commands ran as
         try:
             _write_outputs(req, out, model, traj, redact, timings, plan, t0)
         finally:   # after the outputs: a Ctrl-C that cuts this short loses no report

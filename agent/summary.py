@@ -32,6 +32,8 @@ def print_summary(console, report: dict, out_dir: Path) -> None:
     if after:
         t.add_row("tests", e(f"`{after['command']}` exit {after['exit_code']} {after.get('counts') or ''}"))
     t.add_row("time", f"{report['timings']['total_seconds']:.1f}s (model {report['timings']['model_seconds']:.1f}s)")
+    if report.get("runs_as"):   # who the repository's tests and the model's commands ran as
+        t.add_row("ran as", e(report["runs_as"]))
     if "applied" in report:
         a = report["applied"]
         t.add_row("applied", "yes, to your working tree" if a["applied"] else f"no: {e(a['why'])}")

@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 
 from .base import BASELINE, RESET, EnvError, ExecResult, Timings
 from .images import ensure_image
+from . import unprivileged
 from .containers import PRISTINE, remove_image
 from .runtime import Container
 from .workspace import Workspace
@@ -33,12 +34,15 @@ class DockerEnvironment:
                  memory: str = "4g", cpus: float = 2.0, pids: int = 1024, exec_timeout: int = 300,
                  setup: list[str] | None = None, client=None, workdir: str = WORKDIR,
                  drop: bool = False, services: list[str] | None = None, pristine: bool = False,
-                 _prepared: bool = False):
+                 user: str = "auto", _prepared: bool = False, _uid: int | None = None):
         """``drop`` / ``services``: a RepoSpec's ``network == "drop"`` and ``services``, as in
         ``dsfix eval`` (no network: a route on which packets are dropped; local stand-ins started
         once, their variables exported to every command). Both need the spec's image (services
         are installed in its env layer). ``pristine``: keep an image of the container as set up,
-        before anything else runs in it, for ``fork()``. ``_prepared``: ``image`` is such an image."""
+        before anything else runs in it, for ``fork()``. ``user``: "auto" runs every command after
+        set-up as an unprivileged user where the image allows it (envs.unprivileged), "root"
+        keeps root. ``_prepared``: ``image`` is such an image, ``_uid`` the user its working copy
+        was handed to."""
         self.timings = Timings()
         self.exec_env: dict[str, str] = {}
         self.exec_timeout = exec_timeout
@@ -47,6 +51,8 @@ class DockerEnvironment:
         self.container = None   # the engine's handle, once started
         self.box: Container | None = None
         self.pristine = None    # the image fork() starts from (owned, and removed, by this environment)
+        self.uid: int | None = None    # who commands run as once set up (None: root)
+        self.runs_as = "root"          # that, in words, for the report
         self._fork_args = dict(network=network, memory=memory, cpus=cpus, pids=pids, exec_timeout=exec_timeout,
                                workdir=workdir, drop=drop, services=services)
         t0 = time.monotonic()
@@ -57,11 +63,14 @@ class DockerEnvironment:
             if drop and not network:
                 from .network import drop_network
                 drop_network(self.client, self.container, image, log=lambda m: None)
-            if _prepared:   # files, baseline commit and env.setup are in the image; processes are not
+            if _prepared:   # files, baseline commit, env.setup and the user are in the image; processes are not
                 self._services(services)
+                self._become(_uid)
             else:
                 self._copy_in(ws)
                 self._setup(services, setup)
+                if user == "auto":
+                    self._hand_over(ws)
             if pristine:
                 self._keep_pristine()
         except BaseException:
@@ -81,7 +90,8 @@ class DockerEnvironment:
         what ran in this one since (no copy or baseline commit: it starts from the pristine image)."""
         if self.pristine is None:
             raise EnvError("this environment kept no pristine image to fork from")
-        env = DockerEnvironment(None, self.pristine.id, client=self.client, _prepared=True, **self._fork_args)
+        env = DockerEnvironment(None, self.pristine.id, client=self.client, _prepared=True, _uid=self.uid,
+                                **self._fork_args)
         env.exec_env = dict(self.exec_env) or env.exec_env
         return env
 
@@ -95,6 +105,24 @@ class DockerEnvironment:
             if r.exit_code != 0:
                 raise EnvError(f"setup command failed in container ({r.exit_code}): {cmd}\n{r.output[-2000:]}")
         self.timings.add("setup", time.monotonic() - t0)
+
+    def _hand_over(self, ws: Workspace) -> None:
+        """Give the working copy to the unprivileged user and run as it from now on; where the
+        image does not allow it, stay root and say why (report: runs_as)."""
+        t0 = time.monotonic()
+        self.box.put_file(unprivileged.OWNED_LIST, unprivileged.owned_list(ws.snapshot().names))
+        r = self.execute(unprivileged.handover_script(self.workdir), timeout=120)
+        self.timings.add("setup", time.monotonic() - t0)
+        if r.exit_code == 0:
+            self._become(unprivileged.UID)
+        else:
+            reason = r.output.strip().splitlines()[-1] if r.output.strip() else f"exit {r.exit_code}"
+            self.runs_as = f"root (the image does not allow an unprivileged user: {reason[:120]})"
+
+    def _become(self, uid: int | None) -> None:
+        self.uid = uid
+        if uid is not None:
+            self.runs_as = f"{unprivileged.NAME} (uid {uid})"
 
     def _start(self, image, network, memory, cpus, pids) -> None:
         t0 = time.monotonic()
@@ -123,12 +151,16 @@ class DockerEnvironment:
         t = timeout or self.exec_timeout
         # `timeout` inside the container: the SDK's exec has no deadline of its own.
         try:
-            code, out, timed_out, dt = self.box.exec(command, t, self.workdir, self.exec_env)
+            code, out, timed_out, dt = self.box.exec(command, t, self.workdir, self._environment(),
+                                                     user=f"{self.uid}:{self.uid}" if self.uid is not None else "")
         except Exception as e:  # noqa: BLE001
             raise EnvError(f"container exec failed: {e}") from e
         r = ExecResult(code, out, round(dt, 3), timed_out, t)
         self.timings.exec(command, r)
         return r
+
+    def _environment(self) -> dict[str, str]:
+        return unprivileged.exec_environment(self.exec_env) if self.uid is not None else self.exec_env
 
     def read_file(self, path: str) -> str | None:
         import docker.errors
@@ -148,7 +180,7 @@ class DockerEnvironment:
             return
         p = PurePosixPath(path)
         self.execute(f"mkdir -p -- {shlex.quote(str(p.parent))}")
-        self.box.put_file(f"{self.workdir}/{path}", text, self._mode(path))
+        self.box.put_file(f"{self.workdir}/{path}", text, self._mode(path), owner=self.uid or 0)
 
     def _mode(self, path: str) -> int:
         r = self.execute(f"stat -c %a -- {shlex.quote(path)} 2>/dev/null || echo 644")

@@ -51,24 +51,27 @@ class Container:
         return self.handle.id if self.handle else None
 
     def exec(self, command: str, timeout: int, workdir: str | None = None,
-             environment: dict[str, str] | None = None) -> tuple[int, str, bool, float]:
+             environment: dict[str, str] | None = None, user: str = "") -> tuple[int, str, bool, float]:
         """``bash -c command`` under ``timeout`` inside the container (the SDK's exec has no
-        deadline of its own): (exit code, output, timed out, seconds)."""
+        deadline of its own), as ``user`` ("": the image's, root in dsfix's images):
+        (exit code, output, timed out, seconds)."""
         argv = ["timeout", "-k", "5", str(timeout), "bash", "-c", command]
         t0 = time.monotonic()
         code, out = self.handle.exec_run(argv, workdir=workdir or self.workdir, demux=False,
-                                         environment=environment or None)
+                                         environment=environment or None, user=user)
         dt = time.monotonic() - t0
         return code, (out or b"").decode(errors="replace"), code in (124, 137) and dt >= timeout - 1, dt
 
-    def put_file(self, path: str, text: str, mode: int = 0o644) -> None:
-        """Write one file (its folder must exist)."""
+    def put_file(self, path: str, text: str, mode: int = 0o644, owner: int = 0) -> None:
+        """Write one file (its folder must exist), owned by uid and gid ``owner`` (the engine
+        keeps a tar entry's owner)."""
         p = PurePosixPath(path)
         data = text.encode(errors="surrogateescape")
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             info = tarfile.TarInfo(p.name)
             info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            info.uid = info.gid = owner
             tar.addfile(info, io.BytesIO(data))
         if not self.handle.put_archive(str(p.parent), buf.getvalue()):
             raise EnvError(f"could not write {path} in the container")

@@ -193,9 +193,10 @@ def test_local_runs_leave_no_copy_and_no_process(buggy_repo, tmp_path):
 def test_a_fork_is_the_environment_as_set_up_and_nothing_run_since(docker_client, buggy_repo):
     """Verdicts run in a fork: what code did in the working container (a .pth in site-packages, a
     changed file, bytecode in an ignored folder) is not in it; its limits are the same; the
-    pristine image goes with the environment that kept it."""
+    pristine image goes with the environment that kept it. As root: the fork must hold even where
+    the image allows no unprivileged user (tests/test_unprivileged.py has that user's own)."""
     env = DockerEnvironment(Workspace(buggy_repo), BASE_IMAGE, pull=False, client=docker_client,
-                            pristine=True, pids=512)
+                            pristine=True, pids=512, user="root")
     try:
         env.execute("echo 'import os' > /usr/local/lib/python3.11/dist-packages/zz.pth && "
                     "echo broken > inventory/batching.py && mkdir -p tests/__pycache__ && touch tests/__pycache__/x.pyc")

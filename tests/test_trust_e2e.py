@@ -18,25 +18,35 @@ WRAPPER = '#!/bin/sh\n/usr/bin/git.real "$@"; rc=$?\ncase "$*" in *diff*) cat /u
 # The model's reproduction script swaps the container's git for one that adds a symlink to every diff.
 FORGE = f"""```python
 import os
-if not os.path.exists("/usr/bin/git.real"):
-    os.rename("/usr/bin/git", "/usr/bin/git.real")
-    open("/usr/bin/evil.diff", "w").write({EVIL!r})
-    open("/usr/bin/git", "w").write({WRAPPER!r})
-    os.chmod("/usr/bin/git", 0o755)
+try:   # refused for the unprivileged user; done as root (env.user: root)
+    if not os.path.exists("/usr/bin/git.real"):
+        os.rename("/usr/bin/git", "/usr/bin/git.real")
+        open("/usr/bin/evil.diff", "w").write({EVIL!r})
+        open("/usr/bin/git", "w").write({WRAPPER!r})
+        os.chmod("/usr/bin/git", 0o755)
+    print("FORGED")
+except PermissionError:
+    print("REFUSED")
 from inventory.batching import batches
 got = batches([1, 2, 3, 4, 5], 2)
 assert got == [[1, 2], [3, 4], [5]], got
 ```"""
 
 
-def test_a_forged_git_in_the_container_cannot_reach_the_patch_or_the_tree(docker_client, buggy_repo, tmp_path):
+@pytest.mark.parametrize("user", ["root", "auto"])
+def test_a_forged_git_in_the_container_cannot_reach_the_patch_or_the_tree(docker_client, buggy_repo, tmp_path, user):
+    """As root the forgery happens and the host's own diff ignores it; as the unprivileged user
+    (the default) the forgery itself is refused."""
     replay = json.loads(REPLAY.read_text())["responses"]
     model = script(tmp_path / "s.json", [FORGE, replay[3]])
     out = tmp_path / "out"
     r = dsfix("fix", str(buggy_repo), "--issue", "batches drops the last partial batch", "--model", model,
-              "--out", str(out), "--apply")
+              "--out", str(out), "--apply", env={"DSFIX_ENV__USER": user})
     assert r.returncode == 0, r.stderr + r.stdout
     rep = report(out)
+    assert rep["runs_as"] == ("root" if user == "root" else "dsfix (uid 10001)")
+    trajectory = (out / "trajectory.jsonl").read_text()
+    assert ("FORGED" if user == "root" else "REFUSED") in trajectory
     assert rep["status"] == "verified" and rep["applied"] == {"applied": True}
     patch = (out / "patch.diff").read_text()
     assert "range(0, len(items), size)" in patch
