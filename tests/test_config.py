@@ -51,6 +51,15 @@ def test_repository_settings_that_leave_the_sandbox_are_ignored(tmp_path: Path, 
     assert s.env.kind == "local" and s.model.api_base == "http://127.0.0.1:1/v1"
 
 
+def test_only_the_user_may_keep_root_in_the_container(tmp_path: Path):
+    """env.user: root gives the repository's tests root in the container: the user's choice, never
+    the repository's (its dsfix.yaml asking for it is ignored)."""
+    (tmp_path / "dsfix.yaml").write_text("env: {user: root}\n")
+    s = load_settings(tmp_path, environ={})
+    assert s.env.user == "auto" and s.ignored_repo_keys == ["env.user"]
+    assert load_settings(tmp_path, environ={"DSFIX_ENV__USER": "root"}).env.user == "root"
+
+
 def test_secrets_refused_in_the_users_config_ignored_in_the_repositorys(tmp_path: Path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text("model:\n  api_key: sk-123\n")
