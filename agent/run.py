@@ -55,7 +55,7 @@ def make_env(ws: Workspace, cfg: Settings, pristine: bool = False):
     image, setup, built = e.image, e.setup, None
     if e.project_image and e.image == BASE_IMAGE:
         from dsfix.envs.layers.project_build import ensure_project_image
-        built = ensure_project_image(docker_client(timeout=600), ws, **project_options(e), log=_stderr)
+        built = ensure_project_image(docker_client(timeout=600), ws, **project_options(e))
         image, setup = built.tag, []   # env.setup ran in the build
     # --- end project image
     env = DockerEnvironment(ws, image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
@@ -72,11 +72,6 @@ def project_options(e) -> dict:
     """EnvSettings -> ensure_project_image's options (also `dsfix env build REPO`)."""
     return dict(python=e.python, packages=e.packages, setup=e.setup, installer=e.installer,
                 index_url=e.index_url, workdir=e.workdir, auto_install=e.auto_install)
-
-
-def _stderr(msg: str) -> None:
-    import sys
-    print(f"env image: {msg}", file=sys.stderr, flush=True)
 
 
 def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
