@@ -115,7 +115,9 @@ def related_after_timeout(ws: Workspace, cfg: Settings, ranked: list[str], plan:
     return replace(plan, scope="related", files=files, source=f"{plan.source}, related tests ({why})")
 
 
-def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
+def run_fix(req: FixRequest, progress=lambda msg: None, on_report=lambda report: None) -> tuple[int, dict]:
+    """One repair: (exit code, report). report.json is written once, here, when the run ends,
+    also when it raises (preflight, setup, Ctrl-C); ``on_report`` gets that report either way."""
     t0 = time.monotonic()
     ws = Workspace(req.repo)            # bad input raises before anything is created
     if (req.out / "trajectory.jsonl").exists() or (req.out / "report.json").exists():
@@ -127,16 +129,20 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     cfg = req.settings
     traj.event("run", dsfix=__version__, repo=str(ws.root), commit=ws.snapshot_sha(),
                settings=cfg.model_dump(mode="json"), ignored_repo_keys=cfg.ignored_repo_keys)
-    with local_model(cfg.model, cfg.local) as model_cfg:   # starts and stops a local server if asked
-        model = LitellmModel(model_cfg)
-        model.name = cfg.model.name
-        out = _run_loop(req, ws, model, traj, redact, progress, t0)
-    applied = _maybe_apply(req, ws, out, redact) if req.apply else None
-    report = json.loads((req.out / "report.json").read_text())
-    if applied is not None:
-        report["applied"] = applied
-        write_atomic(req.out / "report.json", json.dumps(report, indent=2))
-    return exit_code(out.status, applied), report
+    report: dict = {}   # built where the loop ends (_write_outputs), completed by --apply
+    try:
+        with local_model(cfg.model, cfg.local) as model_cfg:   # starts and stops a local server if asked
+            model = LitellmModel(model_cfg)
+            model.name = cfg.model.name
+            out = _run_loop(req, ws, model, traj, redact, progress, t0, report)
+        if req.apply:
+            report["applied"] = _maybe_apply(req, ws, out, redact)
+    finally:   # a run that raised (or was stopped) still leaves its report
+        if report:
+            report = redact.obj(report)
+            write_atomic(req.out / "report.json", json.dumps(report, indent=2, default=str))
+            on_report(report)
+    return exit_code(out.status, report.get("applied")), report
 
 
 def exit_code(status: str, applied: dict | None) -> int:
@@ -148,7 +154,8 @@ def exit_code(status: str, applied: dict | None) -> int:
     return code
 
 
-def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: Redactor, progress, t0) -> Outcome:
+def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: Redactor, progress, t0,
+              report: dict) -> Outcome:
     """Ranking and tests first, with no model call: the preflight (can the tests run at all?)
     comes before any token is spent; then narrowing (model calls) shapes the prompt."""
     cfg = req.settings
@@ -196,7 +203,7 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         if getattr(env, "runs_as", None):
             timings["runs_as"] = env.runs_as   # who the tests and the model's commands ran as
         try:
-            _write_outputs(req, out, model, traj, redact, timings, plan, t0)
+            report.update(_write_outputs(req, out, model, traj, timings, plan, t0))
         finally:   # after the outputs: a Ctrl-C that cuts this short loses no report
             for e in {id(x): x for x in (env, getattr(agent, "env", None)) if x is not None}.values():
                 e.close()   # agent mode judges in a fresh environment: both go
@@ -285,13 +292,14 @@ def _narrower(cfg: Settings, model, traj: Trajectory, redact: Redactor):
     return run
 
 
-def _write_outputs(req, out, model, traj, redact, timings, plan, t0) -> None:
-    """Whole files or none (tmp + rename): a reader, or a run stopped mid-write, never sees half a report."""
+def _write_outputs(req, out, model, traj, timings, plan, t0) -> dict:
+    """patch.diff and the trajectory's end; the report, for run_fix to write. Whole files or none
+    (tmp + rename): a reader, or a run stopped mid-write, never sees half a file."""
     write_atomic(req.out / "patch.diff", out.patch)   # never altered: the loop refuses a patch holding a secret
     report = build_report(out, model, req.settings, timings, plan, time.monotonic() - t0)
     traj.event("end", status=out.status, message=out.message)
     traj.close()
-    write_atomic(req.out / "report.json", json.dumps(redact.obj(report), indent=2, default=str))
+    return report
 
 
 def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome, redact: Redactor) -> dict:
