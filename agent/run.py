@@ -86,6 +86,8 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
                         junit=junit and simple_pytest(cfg.test_cmd), unittest_results=junit and ut)
     spec = resolve_spec(ws.root, cfg.spec)   # cfg.spec: dsfix.yaml/--config's spec:, or a batch row's, checked
     ut = junit and spec.parser == "unittest" and bool(unittest_command(spec.test_cmd))
+    # the rows' own parsers keep the results; a JUnit report beside them gives each file's seconds
+    times = not junit and (spec.parser or "").startswith("pytest") and simple_pytest(spec.test_cmd)
     junit = junit and spec.parser == "pytest" and simple_pytest(spec.test_cmd)
     where = f"{spec.source} from {spec.origin}" if spec.origin else spec.source
     if cfg.test_scope == "related" and spec.test_files_arg:
@@ -95,9 +97,9 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
             return TestPlan(None, None, f"{where}: no tests linked to "
                                         f"{', '.join(ranked[:3]) or 'the localized files'}")
         return TestPlan(spec.test_cmd, spec.parser, f"{where}, related tests", files_arg=True,
-                        scope="related", junit=junit, files=files, unittest_results=ut)
+                        scope="related", junit=junit, files=files, unittest_results=ut, junit_times=times)
     return TestPlan(spec.test_cmd or None, spec.parser, where, files_arg=spec.test_files_arg, junit=junit,
-                    unittest_results=ut)
+                    unittest_results=ut, junit_times=times)
 
 
 def related_after_timeout(ws: Workspace, cfg: Settings, ranked: list[str], plan: TestPlan, baseline) -> TestPlan | None:

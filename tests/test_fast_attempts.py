@@ -105,6 +105,10 @@ def test_a_quick_check_that_would_cost_most_of_the_suite_is_skipped(tmp_path):
     assert plan.fast_files(repo, ["calc/core.py"], costly) is None   # 75% of the time: the suite at once
     # no per-file times (a log read as text): the quick check as before
     assert fast_share(["tests/test_core.py"], TestRun("pytest", 1, 9.0, False, ids)) == 0.0
+    # SWE-bench rows keep their log parsers; a JUnit report beside them gives only the times
+    rows = TestPlan("pytest -rA", "pytest", "spec", files_arg=True, junit_times=True)
+    assert "--junitxml" in rows.command_for(["tests/test_core.py"])
+    assert rows.shown(["tests/test_core.py"]) == "pytest -rA --continue-on-collection-errors tests/test_core.py"
 
 
 def test_a_suite_past_the_timeout_runs_the_related_tests_instead(docker_client, tmp_path):
