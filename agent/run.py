@@ -41,7 +41,7 @@ class FixRequest:
 
 def make_env(ws: Workspace, cfg: Settings, pristine: bool = False):
     """``pristine``: a Docker environment keeps an image of itself as set up, for ``fork()``."""
-    from dsfix.envs.specs.model import run_timeout
+    from dsfix.envs.specs.repospec import run_timeout
     e = cfg.env
     # a large suite's spec may ask for more time; an explicit env.exec_timeout still wins
     timeout = run_timeout(e.exec_timeout, "exec_timeout" in e.model_fields_set, (cfg.spec or {}).get("test_timeout"))

@@ -58,7 +58,7 @@ def instance_overrides(instance: dict, job: dict, spec, built: dict) -> dict:
 def instance_settings(instance: dict, job: dict, built: dict):
     """This instance's settings; a spec's test_timeout sets env.exec_timeout unless a setting did."""
     from dsfix.agent.config import load_settings, merge
-    from dsfix.envs.specs.model import run_timeout
+    from dsfix.envs.specs.repospec import run_timeout
     iid = instance["instance_id"]
     overrides = merge(merge(job["overrides"], instance_overrides(instance, job, instance_spec(instance, job), built)),
                       {"model": {"name": job["model"].replace("{instance_id}", iid)}})
