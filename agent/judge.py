@@ -4,8 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from dsfix.envs.base import ExecResult
-
-PASSING = {"PASSED", "XFAIL"}
+from dsfix.envs.specs.grading import PASSING
 
 
 @dataclass
