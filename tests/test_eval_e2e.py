@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -58,6 +59,11 @@ def test_gold_resolves_empty_is_empty_and_bad_build_is_error(fixture, docker_cli
                         .read_text())["local__calc-broken-env"]
     assert broken["infra_failure"] is True and broken["resolved"] is False
     assert broken["infra_failure_reason"].startswith("image:")
+    # each instance's log holds its own image build (two workers: threads side by side), not the other's
+    broken_log = (tmp_path / "logs/run_evaluation/gold-run/gold/local__calc-broken-env/run_instance.log").read_text()
+    tags = re.findall(r"building env layer (\S+)", broken_log)
+    assert tags, broken_log[:2000]
+    assert tags[0] not in (d / "run_instance.log").read_text()
     assert s["infra_failure_ids"] == ["local__calc-broken-env"]
     summary = json.loads((tmp_path / "gold.gold-run.json").read_text())
     assert summary["resolved_instances"] == 1 and summary["error_instances"] == 1
