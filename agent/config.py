@@ -58,6 +58,9 @@ class EnvSettings(_Strict):
     # user where the image allows it (dsfix.envs.unprivileged); root: as root. Not settable from the
     # repository's own dsfix.yaml (REPO_KEYS): the repository cannot ask for root.
     user: Literal["auto", "root"] = "auto"
+    # the tests before any change, kept for a run that would repeat them exactly: same image,
+    # snapshot, command and settings (agent.baseline_store); Docker environments only
+    reuse_baseline: bool = True
     exec_timeout: int = 300
     # commands run once: while building the project image (with network), else after copying the repo in
     setup: list[str] = Field(default_factory=list)

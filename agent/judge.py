@@ -20,6 +20,7 @@ class TestRun:
 
     results_from: str = "exit code"   # "junit", "log" (a text parser) or "exit code"
     file_seconds: dict[str, float] = field(default_factory=dict)   # test file -> its tests' seconds (JUnit)
+    reused: bool = False   # kept from an identical earlier run (agent.baseline_store), not run now
 
     @classmethod
     def from_exec(cls, command: str, r: ExecResult, parser: str | None, junit: str | None = None,

@@ -169,8 +169,13 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         progress(f"starting {cfg.env.kind} environment")
         env = make_env(ws, cfg, pristine=cfg.agent != "bash")
         agent = _agent(cfg, model, env, traj, ws, plan)
+        if cfg.env.reuse_baseline:
+            agent.verifier.store_for = _baseline_stores(env, ws, cfg)
         progress("running the tests before any change")
         baseline = agent.baseline()
+        if baseline is not None and baseline.reused:
+            traj.event("baseline_reused", command=baseline.command, tests=len(baseline.statuses))
+            progress(f"tests before any change: kept from an identical earlier run ({len(baseline.statuses)} tests)")
         if (narrowed := related_after_timeout(ws, cfg, ranked, plan, baseline)) is not None:
             plan = narrowed
             progress(f"the whole suite ran past env.exec_timeout; running {plan.shown()} ({plan.source})")
@@ -229,6 +234,14 @@ def _agent(cfg: Settings, model, env, traj: Trajectory, ws: Workspace, plan: Tes
         agent = Agent(model, env, traj, cfg, ws, plan, fresh_env=env.fork if getattr(env, "pristine", None) else None)
     agent.out.strategy = mode.record()
     return agent
+
+
+def _baseline_stores(env, ws: Workspace, cfg: Settings):
+    """Where each test plan's baseline is kept between runs: keyed by the image, the snapshot,
+    the command and every setting that shapes the environment (agent.baseline_store)."""
+    from .baseline_store import BaselineStore, baseline_key
+    shaping = {"env": cfg.env.model_dump(mode="json", exclude={"reuse_baseline"}), "spec": cfg.spec}
+    return lambda plan: BaselineStore(baseline_key(env, ws.snapshot_sha(), plan.command_for(None), shaping))
 
 
 class PreflightError(EnvError):

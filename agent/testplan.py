@@ -68,23 +68,23 @@ class TestPlan:
         fast = [f for f in dict.fromkeys(files) if f in known]
         if not fast or set(fast) >= (set(self.files) if self.files else known):
             return None   # nothing to narrow to, or nothing left out: the suite answers at once
-        if fast_share(fast, baseline) > FAST_SHARE_MAX:
-            return None   # its tests are most of the suite's time: the suite answers at once
         return fast
 
 
-# A quick check whose tests take more than this share of the suite's own test time is skipped: a
-# patch it passes runs the suite right after (pylint's test_self.py is most of its related tests').
+# A quick check whose tests took more than this share of the suite's own test time is not worth
+# its run for a patch that passes the reproduction: the suite runs right after it anyway (pylint's
+# test_self.py is most of its related tests' time). Below FAST_MIN_SECONDS of tests either is cheap
+# and the shares are noise.
 FAST_SHARE_MAX = 0.5
+FAST_MIN_SECONDS = 5.0
 
 
-def fast_share(files: list[str], baseline: TestRun) -> float:
-    """The share of the baseline's test time (each test's own seconds, from its JUnit report) that
-    ``files`` took; 0 without per-file times. pytest's start-up, paid by either run, is left out, so a
-    quick check is skipped only where the tests themselves make it nearly the suite."""
-    times = baseline.file_seconds
+def costly_quick_check(files: list[str], baseline: TestRun | None) -> bool:
+    """Did ``files``' tests take most of the baseline's test time (each test's own seconds, from
+    its JUnit report)? pytest's start-up, paid by either run, is left out. False without times."""
+    times = baseline.file_seconds if baseline else {}
     total = sum(times.values())
-    return sum(times.get(f, 0.0) for f in files) / total if total > 0 else 0.0
+    return total >= FAST_MIN_SECONDS and sum(times.get(f, 0.0) for f in files) / total > FAST_SHARE_MAX
 
 
 def junit_seconds(xml: str, known: set[str] | frozenset[str] = frozenset()) -> dict[str, float]:

@@ -23,7 +23,7 @@ from dsfix.envs.specs.unittest_results import RESULTS_PATH as UT_RESULTS_PATH, R
 from .judge import TestRun, Verdict, compare
 from .preflight import own_error
 from .status import Status
-from .testplan import JUNIT_PATH, TestPlan, junit_seconds
+from .testplan import JUNIT_PATH, TestPlan, costly_quick_check, junit_seconds
 
 REPRO_PATH = ".dsfix/repro.py"
 # The repository's own code first (a src/ layout's too), ahead of anything installed in the image.
@@ -61,13 +61,21 @@ class Verifier:
         self.fresh_env = fresh_env
         self.before: TestRun | None = None
         self._baselined = False
+        # plan -> where its baseline is kept between runs (agent.baseline_store), or None
+        self.store_for: Callable[[TestPlan], object] | None = None
         self.has_repro = False
         self.repro_script: str | None = None   # the accepted reproduction, as the model wrote it
 
     def baseline(self) -> TestRun | None:
         """The tests before any change (run once; the preflight reads it before any model call)."""
         if not self._baselined:
-            self.before, self._baselined = self.run_tests(), True
+            store = self.store_for(self.plan) if self.store_for else None
+            self.before = store.load() if store else None
+            if self.before is None:
+                self.before = self.run_tests()
+                if store:
+                    store.save(self.before)
+            self._baselined = True
         return self.before
 
     def use_plan(self, plan: TestPlan) -> None:
@@ -123,6 +131,8 @@ class Verifier:
         repro = self.run_cmd(REPRO_CMD, "repro") if self.has_repro else None
         repro_ok = repro is None or repro.exit_code == 0
         fast = self.plan.fast_files(self.repo, files, self.before)
+        if fast and repro_ok and not syntax and costly_quick_check(fast, self.before):
+            fast = None   # the suite answers at once; a failing reproduction keeps the quick check's feedback
         after, verdict = self._judge(fast, obsolete) if fast or not fresh else (None, None)
         record = {"related": fast, "seconds": after.seconds if after else 0}
         gate = (not fast or verdict.tests_ok) and repro_ok and not syntax

@@ -77,6 +77,11 @@ class DockerEnvironment:
             self.close()  # never leave a container behind, also on Ctrl-C
             raise
 
+    @property
+    def image_id(self) -> str | None:
+        """The content id of the image this container started from (a baseline's key)."""
+        return (self.container.attrs or {}).get("Image") if self.container is not None else None
+
     def _keep_pristine(self) -> None:
         """Commit the container as set up, before any test or model code runs in it. The image
         carries the container's owner labels, so a killed run's is removed as its containers are."""

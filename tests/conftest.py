@@ -19,6 +19,9 @@ TAG = os.environ.setdefault("DSFIX_TAG", f"pytest-{uuid.uuid4().hex[:10]}")
 # Runs use the base image as it is unless a test asks for the project image (test_project_image.py
 # does, with its own loopback index): other tests' builds would need PyPI.
 os.environ.setdefault("DSFIX_ENV__PROJECT_IMAGE", "false")
+# Each test runs its own baseline: identical fixture repositories in other tests (and earlier CI
+# runs on this machine) must not hand it one; tests/test_baseline_store.py turns reuse on.
+os.environ.setdefault("DSFIX_ENV__REUSE_BASELINE", "false")
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "inventory"
 REPLAY = ROOT / "examples" / "inventory.replay.json"

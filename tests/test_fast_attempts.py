@@ -7,6 +7,7 @@ tests pass; the whole suite, run before any verdict, catches it; the second patc
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from clirun import dsfix, report, script
 from conftest import commit_files
@@ -89,24 +90,26 @@ def test_quick_checks_only_run_files_the_baseline_knows_by_the_same_names(tmp_pa
 
 def test_a_quick_check_that_would_cost_most_of_the_suite_is_skipped(tmp_path):
     """pylint: the tests related to a reporter include test_self.py, most of the related tests'
-    time; checking them first, then the suite, paid that twice for every good patch."""
+    time; checking them first, then the suite, paid that twice for every good patch. (The verifier
+    skips it only for a patch that passes the reproduction: a failing one keeps its feedback.)"""
     from dsfix.agent.judge import TestRun
-    from dsfix.agent.testplan import TestPlan, fast_share
-    repo = commit_files(tmp_path / "calc", FILES)
-    plan = TestPlan("python -m pytest -rA", "pytest", "detected", files_arg=True)
+    from dsfix.agent.testplan import TestPlan, costly_quick_check
     ids = {"tests/test_core.py::test_mean": "FAILED", "tests/test_report.py::test_summary": "PASSED",
            "tests/test_known.py::test_red": "FAILED"}
     cheap = TestRun("python -m pytest -rA", 1, 9.0, False, ids, file_seconds={
-        "tests/test_core.py": 0.1, "tests/test_report.py": 3.0, "tests/test_known.py": 0.9})
-    assert fast_share(["tests/test_core.py"], cheap) == 0.1 / 4.0
-    assert plan.fast_files(repo, ["calc/core.py"], cheap) == ["tests/test_core.py"]
+        "tests/test_core.py": 0.2, "tests/test_report.py": 6.0, "tests/test_known.py": 1.8})
+    assert not costly_quick_check(["tests/test_core.py"], cheap)
     costly = TestRun("python -m pytest -rA", 1, 9.0, False, ids, file_seconds={
-        "tests/test_core.py": 3.0, "tests/test_report.py": 0.1, "tests/test_known.py": 0.9})
-    assert plan.fast_files(repo, ["calc/core.py"], costly) is None   # 75% of the time: the suite at once
+        "tests/test_core.py": 6.0, "tests/test_report.py": 0.2, "tests/test_known.py": 1.8})
+    assert costly_quick_check(["tests/test_core.py"], costly)     # 75% of the tests' time
+    tiny = TestRun("python -m pytest -rA", 1, 1.0, False, ids, file_seconds={
+        "tests/test_core.py": 0.006, "tests/test_report.py": 0.001, "tests/test_known.py": 0.001})
+    assert not costly_quick_check(["tests/test_core.py"], tiny)   # milliseconds: shares are noise
     # no per-file times (a log read as text): the quick check as before
-    assert fast_share(["tests/test_core.py"], TestRun("pytest", 1, 9.0, False, ids)) == 0.0
+    assert not costly_quick_check(["tests/test_core.py"], TestRun("pytest", 1, 9.0, False, ids))
+    plan = TestPlan("pytest -rA", "pytest", "spec", files_arg=True)
     # SWE-bench rows keep their log parsers; a JUnit report beside them gives only the times
-    rows = TestPlan("pytest -rA", "pytest", "spec", files_arg=True, junit_times=True)
+    rows = replace(plan, junit_times=True)
     assert "--junitxml" in rows.command_for(["tests/test_core.py"])
     assert rows.shown(["tests/test_core.py"]) == "pytest -rA --continue-on-collection-errors tests/test_core.py"
 
