@@ -11,6 +11,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 
 from . import __version__
 
@@ -37,7 +38,6 @@ def _mount_subcommands() -> None:
 
 def _env_build_repo(repo: Path, config: Optional[Path], force: bool) -> int:
     """`dsfix env build REPO`: the image `dsfix fix REPO` runs in, built now (or found cached)."""
-    import sys
     from dsfix.envs.base import EnvError
     from dsfix.envs.docker_env import docker_client
     from dsfix.envs.layers.project_build import ensure_project_image
@@ -47,9 +47,7 @@ def _env_build_repo(repo: Path, config: Optional[Path], force: bool) -> int:
     try:
         ws = Workspace(repo)   # bad input first: no engine is asked about a folder that is no repository
         e = load_settings(ws.root, config).env
-        img = ensure_project_image(docker_client(timeout=600), ws, force=force,
-                                   log=lambda m: print(f"env image: {m}", file=sys.stderr, flush=True),
-                                   **project_options(e))
+        img = ensure_project_image(docker_client(timeout=600), ws, force=force, **project_options(e))
     except (ConfigError, WorkspaceError, EnvError) as err_:
         fail(str(err_).splitlines()[0])
     how = f"built in {img.seconds:.1f}s with {img.installer}" if img.built else f"cached ({img.seconds:.1f}s)"
@@ -267,16 +265,21 @@ def env_base() -> None:
 
 
 def setup_logging() -> None:
-    """dsfix's warnings as one plain line each on stderr ("warning: ..."), for people."""
+    """dsfix's messages on stderr, one plain line each, for people: progress (an image being built,
+    a download) dimmed, warnings as "warning: ..."; DSFIX_LOG=debug adds the detail (each line of
+    an image build's output)."""
     import logging
+    from dsfix.common.logs import show
 
     class OneLine(logging.Handler):
         def emit(self, record):
-            err.print(f"[yellow]{record.levelname.lower()}:[/] {record.getMessage()}", highlight=False,
-                      soft_wrap=True)
-    logger = logging.getLogger("dsfix")
-    logger.handlers = [OneLine(level=logging.WARNING)]
-    logger.propagate = False
+            msg = rich_escape(record.getMessage())
+            if record.levelno >= logging.WARNING:
+                err.print(f"[yellow]{record.levelname.lower()}:[/] {msg}", highlight=False, soft_wrap=True)
+            else:
+                err.print(f"[dim]{msg}[/]", highlight=False, soft_wrap=True)
+    debug = os.environ.get("DSFIX_LOG", "").lower() == "debug"
+    show(OneLine(level=logging.DEBUG if debug else logging.INFO))
 
 
 def main() -> None:

@@ -4,8 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 
 from dsfix.envs.base import ExecResult
-
-PASSING = {"PASSED", "XFAIL"}
+from dsfix.envs.specs.grading import PASSING
 
 
 @dataclass
@@ -20,6 +19,7 @@ class TestRun:
     problem: str = ""        # why the log's results cannot be trusted (then it proves nothing)
 
     results_from: str = "exit code"   # "junit", "log" (a text parser) or "exit code"
+    file_seconds: dict[str, float] = field(default_factory=dict)   # test file -> its tests' seconds (JUnit)
 
     @classmethod
     def from_exec(cls, command: str, r: ExecResult, parser: str | None, junit: str | None = None,
@@ -31,15 +31,16 @@ class TestRun:
         if unittest is not None:
             return cls._from_unittest(command, r, parser, unittest)
         if junit is not None:
-            from dsfix.envs.specs.junit import junit_problem, parse_junit
+            from dsfix.envs.specs.junit import junit_problem, read_junit
             try:
-                statuses = parse_junit(junit, known)
+                statuses, seconds = read_junit(junit, known)
             except ValueError as e:
                 run = cls.from_exec(command, r, parser)
                 run.results_from = f"log (the JUnit report: {e})"
                 return run
             problem = junit_problem(statuses, r.output, r.exit_code) or ""
-            return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem, "junit")
+            return cls(command, r.exit_code, r.seconds, r.timed_out, statuses, r.output[-6000:], problem, "junit",
+                       seconds)
         statuses: dict[str, str] = {}
         problem = ""
         if parser:

@@ -41,7 +41,7 @@ class FixRequest:
 
 def make_env(ws: Workspace, cfg: Settings, pristine: bool = False):
     """``pristine``: a Docker environment keeps an image of itself as set up, for ``fork()``."""
-    from dsfix.envs.specs.model import run_timeout
+    from dsfix.envs.specs.repospec import run_timeout
     e = cfg.env
     # a large suite's spec may ask for more time; an explicit env.exec_timeout still wins
     timeout = run_timeout(e.exec_timeout, "exec_timeout" in e.model_fields_set, (cfg.spec or {}).get("test_timeout"))
@@ -55,7 +55,7 @@ def make_env(ws: Workspace, cfg: Settings, pristine: bool = False):
     image, setup, built = e.image, e.setup, None
     if e.project_image and e.image == BASE_IMAGE:
         from dsfix.envs.layers.project_build import ensure_project_image
-        built = ensure_project_image(docker_client(timeout=600), ws, **project_options(e), log=_stderr)
+        built = ensure_project_image(docker_client(timeout=600), ws, **project_options(e))
         image, setup = built.tag, []   # env.setup ran in the build
     # --- end project image
     env = DockerEnvironment(ws, image, pull=e.pull, network=e.network, memory=e.memory, cpus=e.cpus,
@@ -74,11 +74,6 @@ def project_options(e) -> dict:
                 index_url=e.index_url, workdir=e.workdir, auto_install=e.auto_install)
 
 
-def _stderr(msg: str) -> None:
-    import sys
-    print(f"env image: {msg}", file=sys.stderr, flush=True)
-
-
 def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
     """The test command, its log parser and where it came from; how attempts narrow it."""
     from dsfix.envs.specs import resolve_spec
@@ -91,6 +86,8 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
                         junit=junit and simple_pytest(cfg.test_cmd), unittest_results=junit and ut)
     spec = resolve_spec(ws.root, cfg.spec)   # cfg.spec: dsfix.yaml/--config's spec:, or a batch row's, checked
     ut = junit and spec.parser == "unittest" and bool(unittest_command(spec.test_cmd))
+    # the rows' own parsers keep the results; a JUnit report beside them gives each file's seconds
+    times = not junit and (spec.parser or "").startswith("pytest") and simple_pytest(spec.test_cmd)
     junit = junit and spec.parser == "pytest" and simple_pytest(spec.test_cmd)
     where = f"{spec.source} from {spec.origin}" if spec.origin else spec.source
     if cfg.test_scope == "related" and spec.test_files_arg:
@@ -100,9 +97,9 @@ def resolve_tests(ws: Workspace, cfg: Settings, ranked: list[str]) -> TestPlan:
             return TestPlan(None, None, f"{where}: no tests linked to "
                                         f"{', '.join(ranked[:3]) or 'the localized files'}")
         return TestPlan(spec.test_cmd, spec.parser, f"{where}, related tests", files_arg=True,
-                        scope="related", junit=junit, files=files, unittest_results=ut)
+                        scope="related", junit=junit, files=files, unittest_results=ut, junit_times=times)
     return TestPlan(spec.test_cmd or None, spec.parser, where, files_arg=spec.test_files_arg, junit=junit,
-                    unittest_results=ut)
+                    unittest_results=ut, junit_times=times)
 
 
 def related_after_timeout(ws: Workspace, cfg: Settings, ranked: list[str], plan: TestPlan, baseline) -> TestPlan | None:
@@ -120,7 +117,9 @@ def related_after_timeout(ws: Workspace, cfg: Settings, ranked: list[str], plan:
     return replace(plan, scope="related", files=files, source=f"{plan.source}, related tests ({why})")
 
 
-def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
+def run_fix(req: FixRequest, progress=lambda msg: None, on_report=lambda report: None) -> tuple[int, dict]:
+    """One repair: (exit code, report). report.json is written once, here, when the run ends,
+    also when it raises (preflight, setup, Ctrl-C); ``on_report`` gets that report either way."""
     t0 = time.monotonic()
     ws = Workspace(req.repo)            # bad input raises before anything is created
     if (req.out / "trajectory.jsonl").exists() or (req.out / "report.json").exists():
@@ -132,16 +131,20 @@ def run_fix(req: FixRequest, progress=lambda msg: None) -> tuple[int, dict]:
     cfg = req.settings
     traj.event("run", dsfix=__version__, repo=str(ws.root), commit=ws.snapshot_sha(),
                settings=cfg.model_dump(mode="json"), ignored_repo_keys=cfg.ignored_repo_keys)
-    with local_model(cfg.model, cfg.local) as model_cfg:   # starts and stops a local server if asked
-        model = LitellmModel(model_cfg)
-        model.name = cfg.model.name
-        out = _run_loop(req, ws, model, traj, redact, progress, t0)
-    applied = _maybe_apply(req, ws, out, redact) if req.apply else None
-    report = json.loads((req.out / "report.json").read_text())
-    if applied is not None:
-        report["applied"] = applied
-        write_atomic(req.out / "report.json", json.dumps(report, indent=2))
-    return exit_code(out.status, applied), report
+    report: dict = {}   # built where the loop ends (_write_outputs), completed by --apply
+    try:
+        with local_model(cfg.model, cfg.local) as model_cfg:   # starts and stops a local server if asked
+            model = LitellmModel(model_cfg)
+            model.name = cfg.model.name
+            out = _run_loop(req, ws, model, traj, redact, progress, t0, report)
+        if req.apply:
+            report["applied"] = _maybe_apply(req, ws, out, redact)
+    finally:   # a run that raised (or was stopped) still leaves its report
+        if report:
+            report = redact.obj(report)
+            write_atomic(req.out / "report.json", json.dumps(report, indent=2, default=str))
+            on_report(report)
+    return exit_code(out.status, report.get("applied")), report
 
 
 def exit_code(status: str, applied: dict | None) -> int:
@@ -153,7 +156,8 @@ def exit_code(status: str, applied: dict | None) -> int:
     return code
 
 
-def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: Redactor, progress, t0) -> Outcome:
+def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: Redactor, progress, t0,
+              report: dict) -> Outcome:
     """Ranking and tests first, with no model call: the preflight (can the tests run at all?)
     comes before any token is spent; then narrowing (model calls) shapes the prompt."""
     cfg = req.settings
@@ -201,7 +205,7 @@ def _run_loop(req: FixRequest, ws: Workspace, model, traj: Trajectory, redact: R
         if getattr(env, "runs_as", None):
             timings["runs_as"] = env.runs_as   # who the tests and the model's commands ran as
         try:
-            _write_outputs(req, out, model, traj, redact, timings, plan, t0)
+            report.update(_write_outputs(req, out, model, traj, timings, plan, t0))
         finally:   # after the outputs: a Ctrl-C that cuts this short loses no report
             for e in {id(x): x for x in (env, getattr(agent, "env", None)) if x is not None}.values():
                 e.close()   # agent mode judges in a fresh environment: both go
@@ -290,13 +294,14 @@ def _narrower(cfg: Settings, model, traj: Trajectory, redact: Redactor):
     return run
 
 
-def _write_outputs(req, out, model, traj, redact, timings, plan, t0) -> None:
-    """Whole files or none (tmp + rename): a reader, or a run stopped mid-write, never sees half a report."""
+def _write_outputs(req, out, model, traj, timings, plan, t0) -> dict:
+    """patch.diff and the trajectory's end; the report, for run_fix to write. Whole files or none
+    (tmp + rename): a reader, or a run stopped mid-write, never sees half a file."""
     write_atomic(req.out / "patch.diff", out.patch)   # never altered: the loop refuses a patch holding a secret
     report = build_report(out, model, req.settings, timings, plan, time.monotonic() - t0)
     traj.event("end", status=out.status, message=out.message)
     traj.close()
-    write_atomic(req.out / "report.json", json.dumps(redact.obj(report), indent=2, default=str))
+    return report
 
 
 def _maybe_apply(req: FixRequest, ws: Workspace, out: Outcome, redact: Redactor) -> dict:

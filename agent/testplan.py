@@ -31,6 +31,7 @@ class TestPlan:
     junit: bool = False        # results from pytest's JUnit XML instead of its log
     files: list[str] | None = None   # scope "related": the test files the suite is narrowed to
     unittest_results: bool = False   # `python -m unittest`: results from dsfix's runner, not the log
+    junit_times: bool = False  # a JUnit report only for each file's seconds (results from the log)
 
     def command_for(self, files: list[str] | None = None) -> str:
         """The shell command for the whole suite (``files`` None) or for those test files."""
@@ -44,11 +45,11 @@ class TestPlan:
             cmd += " " + shlex.join(files)
         if self.unittest_results:
             return unittest_command(cmd) or cmd
-        return f"{cmd} {junit_args()}" if self.junit else cmd
+        return f"{cmd} {junit_args()}" if self.junit or self.junit_times else cmd
 
     def shown(self, files: list[str] | None = None) -> str:
         """The command as the user reads it: without the JUnit options or the runner dsfix adds."""
-        return replace(self, junit=False, unittest_results=False).command_for(files)
+        return replace(self, junit=False, junit_times=False, unittest_results=False).command_for(files)
 
     def is_pytest(self) -> bool:
         return bool(self.parser and self.parser.startswith("pytest") and self.command
@@ -67,7 +68,33 @@ class TestPlan:
         fast = [f for f in dict.fromkeys(files) if f in known]
         if not fast or set(fast) >= (set(self.files) if self.files else known):
             return None   # nothing to narrow to, or nothing left out: the suite answers at once
+        if fast_share(fast, baseline) > FAST_SHARE_MAX:
+            return None   # its tests are most of the suite's time: the suite answers at once
         return fast
+
+
+# A quick check whose tests take more than this share of the suite's own test time is skipped: a
+# patch it passes runs the suite right after (pylint's test_self.py is most of its related tests').
+FAST_SHARE_MAX = 0.5
+
+
+def fast_share(files: list[str], baseline: TestRun) -> float:
+    """The share of the baseline's test time (each test's own seconds, from its JUnit report) that
+    ``files`` took; 0 without per-file times. pytest's start-up, paid by either run, is left out, so a
+    quick check is skipped only where the tests themselves make it nearly the suite."""
+    times = baseline.file_seconds
+    total = sum(times.values())
+    return sum(times.get(f, 0.0) for f in files) / total if total > 0 else 0.0
+
+
+def junit_seconds(xml: str, known: set[str] | frozenset[str] = frozenset()) -> dict[str, float]:
+    """Seconds per test file from a JUnit report; {} from one that cannot be read (times only
+    decide whether a quick check is worth running)."""
+    from dsfix.envs.specs.junit import read_junit
+    try:
+        return read_junit(xml, known)[1]
+    except ValueError:
+        return {}
 
 
 def simple_pytest(command: str | None) -> bool:

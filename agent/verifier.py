@@ -23,7 +23,7 @@ from dsfix.envs.specs.unittest_results import RESULTS_PATH as UT_RESULTS_PATH, R
 from .judge import TestRun, Verdict, compare
 from .preflight import own_error
 from .status import Status
-from .testplan import JUNIT_PATH, TestPlan
+from .testplan import JUNIT_PATH, TestPlan, junit_seconds
 
 REPRO_PATH = ".dsfix/repro.py"
 # The repository's own code first (a src/ layout's too), ahead of anything installed in the image.
@@ -79,15 +79,19 @@ class Verifier:
         if not self.plan.command:
             return None
         t0 = time.monotonic()
-        if self.plan.junit:
+        xml_wanted = self.plan.junit or self.plan.junit_times
+        if xml_wanted:
             self.env.write_file(JUNIT_PATH, None)   # never a report left over from an earlier run
         if self.plan.unittest_results:
             self.env.write_file(UT_RUNNER_PATH, UT_RUNNER)
             self.env.write_file(UT_RESULTS_PATH, None)
         r = self.run_cmd(self.plan.command_for(files), "tests" if files is None else "tests_related")
-        junit = self.env.read_file(JUNIT_PATH) if self.plan.junit else None
+        xml = self.env.read_file(JUNIT_PATH) if xml_wanted else None
         ut = self.env.read_file(UT_RESULTS_PATH) if self.plan.unittest_results else None
-        run = TestRun.from_exec(self.plan.shown(files), r, self.plan.parser, junit, self.files, unittest=ut)
+        run = TestRun.from_exec(self.plan.shown(files), r, self.plan.parser, xml if self.plan.junit else None,
+                                self.files, unittest=ut)
+        if self.plan.junit_times and xml:
+            run.file_seconds = junit_seconds(xml, self.files)
         self.env.timings.add("test_run" if files is None else "test_run_related", time.monotonic() - t0)
         return run
 

@@ -35,6 +35,8 @@ from edits_repos import load_instance, mirrors, rows  # noqa: E402
 from edits_sr import SR_CASES, run_sr  # noqa: E402
 from edits_table import report  # noqa: E402
 
+from dsfix.tools import diff as current  # noqa: E402  (the installed applier)
+
 CORRUPTIONS = {
     "clean": sl.c_clean, "shifted_lines": sl.c_shift, "jittered_lines": sl.c_jitter,
     "wrong_counts": sl.c_counts, "no_counts": sl.c_nocounts, "abbrev_counts": sl.c_abbrev,
@@ -99,7 +101,7 @@ def run_instance(row):
         return {}, "(base files unreadable or gold patch does not apply)"
     only = set(filter(None, args.only.split(",")))
     stats: dict = defaultdict(lambda: defaultdict(Counter))
-    pkgs = {"dsfix": tl.current, **({"dsfix@base": base} if base else {})}
+    pkgs = {"dsfix": current, **({"dsfix@base": base} if base else {})}
     for name in CORRUPTIONS:
         if only and name not in only:
             continue

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import shlex
@@ -124,11 +125,13 @@ def warm_images(rows: list[dict], mirrors: Path, console: Console) -> dict[str, 
     from dsfix.envs.evaluate.run import spec_for
     from dsfix.envs.layers import build
     from dsfix.envs.sources import Sources
+    from dsfix.common.logs import captured
     client, took = docker_client(timeout=900), {}
     for inst in rows:
         t0, base = time.monotonic(), inst["base_commit"]
-        res = build(client, inst["repo"], spec_for(inst), inst.get("environment_setup_commit") or base, base,
-                    sources=Sources(mirrors, online=False), log=lambda m: console.print(f"  {m}", highlight=False))
+        with captured(lambda m: console.print(f"  {m}", highlight=False), logging.INFO):
+            res = build(client, inst["repo"], spec_for(inst), inst.get("environment_setup_commit") or base, base,
+                        sources=Sources(mirrors, online=False))
         took[inst["instance_id"]] = round(time.monotonic() - t0, 1)
         console.print(f"image {inst['instance_id']}: {'built ' + ','.join(res.built) if res.built else 'cached'} "
                       f"({took[inst['instance_id']]}s)", highlight=False)

@@ -99,12 +99,11 @@ def build_cmd(
     for r in rows:
         iid = r["instance_id"]
         try:
-            if pull and try_official(client, iid, log=lambda m: None):
+            if pull and try_official(client, iid):
                 typer.echo(f"{iid}: official image")
                 continue
             res = build(client, r["repo"], spec_for(r), r["environment_setup_commit"], r["base_commit"],
-                        sources=sources, python_fallback=python_fallback, min_free=min_free_gb, force=force,
-                        log=lambda m: None)
+                        sources=sources, python_fallback=python_fallback, min_free=min_free_gb, force=force)
             typer.echo(f"{iid}: {res.tag} (built: {', '.join(res.built) or 'nothing, cached'}; "
                        f"{sum(res.seconds.values()):.1f}s)")
         except (EnvError, KeyError, ValueError) as e:
@@ -132,8 +131,9 @@ def prune_cmd(
             for i in orphan_images(client):
                 typer.echo(f"would remove image {(i.tags or [i.short_id])[0]} (its dsfix process is gone)")
         else:
-            remove_orphans(client, log=typer.echo)   # before images: they may hold them
-        removed = prune(client, layer, repo=repo, dry_run=dry_run, log=lambda m: typer.echo(m, err=True))
+            for line in remove_orphans(client):   # before images: they may hold them
+                typer.echo(line)
+        removed = prune(client, layer, repo=repo, dry_run=dry_run)
     except (EnvError, ValueError) as e:
         _fail(e)
     for r in removed:
@@ -153,13 +153,12 @@ def python_cmd(
     from dsfix.envs.base import EnvError
     from dsfix.envs.layers import toolchain
     from dsfix.envs.layers.python import ensure_base
-    log = lambda m: typer.echo(m, err=True)  # noqa: E731
     try:
         if from_prefix:
-            tar = toolchain.pack(Path(from_prefix).expanduser(), log=log)
+            tar = toolchain.pack(Path(from_prefix).expanduser())
             version = version or ".".join(tar.name.split("-")[1].split(".")[:2])
         elif version:
-            tar = toolchain.find(version, log=log)
+            tar = toolchain.find(version)
         else:
             d = toolchain.toolchain_dir()
             found = sorted(d.glob("cpython-*-install_only.tar.gz")) if d.is_dir() else []
@@ -169,6 +168,6 @@ def python_cmd(
             return
         typer.echo(str(tar))
         if base:
-            typer.echo(ensure_base(_client(), version, log=log)[0])
+            typer.echo(ensure_base(_client(), version)[0])
     except EnvError as e:
         _fail(e)

@@ -63,21 +63,21 @@ def _dsfix_containers(client) -> list:
     return out
 
 
-def remove_orphans(client, log=lambda m: None) -> int:
-    n = 0
+def remove_orphans(client) -> list[str]:
+    """Remove the containers and pristine images of dsfix runs whose process is gone; one line
+    for each removed, for the caller to show (`dsfix env prune` prints them as its result)."""
+    said = []
     for c in orphans(client):
         try:
             c.remove(force=True)
-            n += 1
-            log(f"removed {c.name}: its dsfix process ({c.labels.get(PID)}) is gone")
+            said.append(f"removed {c.name}: its dsfix process ({c.labels.get(PID)}) is gone")
         except Exception:  # noqa: BLE001 - removed meanwhile by someone else
             pass
     for img in orphan_images(client):   # after the containers: one of them may have used it
         if remove_image(client, img.id):
-            n += 1
-            log(f"removed image {', '.join(img.tags) or img.short_id}: its dsfix process "
-                f"({img.labels.get(PID)}) is gone")
-    return n
+            said.append(f"removed image {', '.join(img.tags) or img.short_id}: its dsfix process "
+                        f"({img.labels.get(PID)}) is gone")
+    return said
 
 
 def orphan_images(client) -> list:

@@ -62,7 +62,7 @@ class DockerEnvironment:
             self._start(image, network, memory, cpus, pids)
             if drop and not network:
                 from .network import drop_network
-                drop_network(self.client, self.container, image, log=lambda m: None)
+                drop_network(self.client, self.container, image)
             if _prepared:   # files, baseline commit, env.setup and the user are in the image; processes are not
                 self._services(services)
                 self._become(_uid)

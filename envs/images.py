@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from .base import EnvError
 
+log = logging.getLogger(__name__)
 BASE_IMAGE = "dsfix/base:bookworm"
 # less: tests that page output run it (pallets/click's echo_via_pager); adding a package gives the
 # base a new rootfs key, and a base built from another list is rebuilt once (``ensure_image``).
@@ -53,13 +55,12 @@ def _rebuild_base(client, name: str) -> str:
         fcntl.flock(f, fcntl.LOCK_EX)
         if not stale_base(client.images.get(name), "bookworm", BASE_PACKAGES):
             return "present"   # another process rebuilt it while this one waited
-        print(f"{name} was built from another package list than this dsfix's; rebuilding it once", flush=True)
+        log.info(f"{name} was built from another package list than this dsfix's; rebuilding it once")
         build_base_image(client, name)
         return "built"
 
 
-def rootfs_tarball(release: str = "bookworm", packages: str = BASE_PACKAGES, mirror: str | None = None,
-                   log=print) -> Path:
+def rootfs_tarball(release: str = "bookworm", packages: str = BASE_PACKAGES, mirror: str | None = None) -> Path:
     """A Debian `release` minbase root filesystem with `packages`, built once with debootstrap and cached."""
     tar = cache_dir() / "rootfs" / f"{release}-minbase-{rootfs_key(release, packages)}.tar"
     if tar.is_file() and tar.stat().st_size > 0:
@@ -70,7 +71,7 @@ def rootfs_tarball(release: str = "bookworm", packages: str = BASE_PACKAGES, mir
     tar.parent.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix=f"dsfix-rootfs-{release}-"))
     try:
-        log(f"debootstrap {release} into {root} (first time only, a few minutes)")
+        log.info(f"debootstrap {release} into {root} (first time only, a few minutes)")
         _run(["debootstrap", "--variant=minbase", f"--include={packages}", release, str(root), *([mirror] if mirror else [])])
         _run(["bash", "-c", f"rm -rf {root}/var/cache/apt/archives/*.deb {root}/var/lib/apt/lists/*"])
         _run(["tar", "-C", str(root), "-cf", f"{tar}.tmp", "."])
@@ -90,19 +91,19 @@ def stale_base(img, release: str, packages: str) -> bool:
     return (img.labels or {}).get(ROOTFS_LABEL) != rootfs_key(release, packages)
 
 
-def import_rootfs(client, tar: Path, name: str, labels: dict[str, str] | None = None, log=print) -> None:
+def import_rootfs(client, tar: Path, name: str, labels: dict[str, str] | None = None) -> None:
     repo, _, tag = name.partition(":")
-    log(f"importing {tar} as {name}")
+    log.info(f"importing {tar} as {name}")
     label = " ".join(f"{k}={v}" for k, v in (labels or {}).items())
     client.api.import_image_from_file(str(tar), repository=repo, tag=tag or "latest", changes=[
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]', *([f"LABEL {label}"] if label else [])])
 
 
-def build_base_image(client, name: str = BASE_IMAGE, log=print) -> None:
-    import_rootfs(client, rootfs_tarball(log=log), name,
+def build_base_image(client, name: str = BASE_IMAGE) -> None:
+    import_rootfs(client, rootfs_tarball(), name,
                   {"dsfix.layer": "base", "dsfix.python": "3.11", "dsfix.release": "bookworm",
-                   ROOTFS_LABEL: rootfs_key("bookworm", BASE_PACKAGES)}, log)
+                   ROOTFS_LABEL: rootfs_key("bookworm", BASE_PACKAGES)})
 
 
 def _run(cmd: list[str]) -> None:

@@ -20,11 +20,14 @@ addresses (a port listening on all of them) do not answer, names do not resolve.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from . import dropnet
 from .base import EnvError
 from .containers import owner_labels
+
+log = logging.getLogger(__name__)
 
 # run the script with whatever Python the image has (dsfix's layers, SWE-bench's official images)
 _RUN = ('for p in python3 python /opt/miniconda3/bin/python3; do command -v "$p" >/dev/null && '
@@ -43,7 +46,7 @@ def nameservers(container) -> list[str]:
             if len(w) >= 2 and w[0] == "nameserver"]
 
 
-def drop_network(client, container, image: str, log=print) -> str:
+def drop_network(client, container, image: str) -> str:
     """Give ``container`` (started with network none) a dropping default route; returns the
     helper's one-line report. Raises NetworkSetupError."""
     script = Path(dropnet.__file__).read_text()
@@ -58,5 +61,5 @@ def drop_network(client, container, image: str, log=print) -> str:
         raise NetworkSetupError(f"network 'drop' could not be set up: {type(e).__name__}: {e}"[:2000]) from e
     msg = (out or b"").decode(errors="replace").strip().splitlines()
     line = next((m for m in msg if m.startswith("dsfix-dropnet:")), " | ".join(msg))
-    log(line)
+    log.debug(line)   # run_instance.log keeps it; `dsfix fix` shows it with DSFIX_LOG=debug
     return line

@@ -4,6 +4,7 @@ start leaves nothing behind, and removed on every exit path."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tarfile
 import time
@@ -12,6 +13,8 @@ from pathlib import PurePosixPath
 
 from .base import EnvError
 from .containers import hardening, owner_labels, remove_orphans
+
+log = logging.getLogger(__name__)
 
 
 class Container:
@@ -35,7 +38,8 @@ class Container:
         """Create and start it. Raises EnvError; on any exception (Ctrl-C too) the container,
         created or half-created, is removed before the exception goes on."""
         import docker.errors
-        remove_orphans(self.client)   # containers of dsfix runs that were killed (SIGKILL leaves them)
+        for line in remove_orphans(self.client):   # containers of dsfix runs that were killed (SIGKILL leaves them)
+            log.info(line)
         try:
             self.handle = self.client.containers.create(self.image, ["sleep", "infinity"], **self._options)
             self.handle.start()

@@ -20,7 +20,7 @@ def test_bench_then_eval_resolves(docker_client, tmp_path):
     finally:  # the fixture's env and instance images are this test's alone; prune removes the
         # instance layers before the env layer they are built on (a listing's order may not)
         from dsfix.envs.layers import prune
-        prune(docker_client, "env", repo=repo, log=lambda m: None)
+        prune(docker_client, "env", repo=repo)
         assert not docker_client.images.list(filters={"label": f"dsfix.repo={repo}"})
 
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.docker
 def fixture(tmp_path_factory, docker_client):
     fx = make_fixture(tmp_path_factory.mktemp("evalfx"), repo=f"local/calc-{uuid.uuid4().hex[:8]}")
     yield fx
-    prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)   # this session's images only
+    prune(docker_client, "env", repo=fx["repo"])   # this session's images only
 
 
 def _eval_containers(client, repo: str) -> set[str]:

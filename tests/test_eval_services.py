@@ -148,7 +148,7 @@ def test_drop_network_times_out_and_reaches_nothing(docker_client):
                                              labels={"dsfix": "1", "dsfix.test": "dropnet"})
             try:
                 if mode == "drop":
-                    assert "dsfix0" in drop_network(docker_client, c, BASE_IMAGE, log=lambda m: None)
+                    assert "dsfix0" in drop_network(docker_client, c, BASE_IMAGE)
                 code, out = c.exec_run(["python3", "-c", NET_PROBE, str(port), *hosts])
                 assert code == 0, out
                 results[mode] = json.loads(out.decode().strip().splitlines()[-1])
@@ -172,7 +172,7 @@ def svc_fixture(tmp_path_factory, docker_client):
     from dsfix.envs.layers import prune
     fx = make_fixture(tmp_path_factory.mktemp("svcfx"), repo=f"local/svc-{uuid.uuid4().hex[:8]}")
     yield fx
-    prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)
+    prune(docker_client, "env", repo=fx["repo"])
 
 
 NET_TEST = '''import os, socket, urllib.request

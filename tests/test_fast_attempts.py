@@ -17,8 +17,9 @@ FILES = {
     "calc/report.py": "from calc.core import fmt\n\n\ndef summary(xs):\n    return \"total=\" + fmt(sum(xs))\n",
     "tests/test_core.py": ("from calc.core import mean\n\n\ndef test_mean():\n    assert mean([1, 2, 3]) == 2\n\n\n"
                            "def test_mean_one():\n    assert mean([4, 4]) == 4\n"),
-    "tests/test_report.py": ("from calc.report import summary\n\n\n"
-                             "def test_summary():\n    assert summary([1, 2, 3]) == \"total=6\"\n"),
+    # slower than test_core.py's tests, so a quick check of those is worth its run (fast_share)
+    "tests/test_report.py": ("import time\n\nfrom calc.report import summary\n\n\n"
+                             "def test_summary():\n    time.sleep(0.3)\n    assert summary([1, 2, 3]) == \"total=6\"\n"),
     "tests/test_known.py": "def test_red():\n    assert \"known\" == \"broken\"   # red before any change\n",
 }
 REPRO = "```python\nfrom calc.core import mean\nassert mean([1, 2, 3]) == 2, mean([1, 2, 3])\n```"
@@ -84,6 +85,30 @@ def test_quick_checks_only_run_files_the_baseline_knows_by_the_same_names(tmp_pa
     only_core = TestPlan("python -m pytest -rA", "pytest", "spec", files_arg=True, scope="related",
                          files=["tests/test_core.py"])
     assert only_core.fast_files(repo, ["calc/core.py"], base) is None   # nothing left out: the suite at once
+
+
+def test_a_quick_check_that_would_cost_most_of_the_suite_is_skipped(tmp_path):
+    """pylint: the tests related to a reporter include test_self.py, most of the related tests'
+    time; checking them first, then the suite, paid that twice for every good patch."""
+    from dsfix.agent.judge import TestRun
+    from dsfix.agent.testplan import TestPlan, fast_share
+    repo = commit_files(tmp_path / "calc", FILES)
+    plan = TestPlan("python -m pytest -rA", "pytest", "detected", files_arg=True)
+    ids = {"tests/test_core.py::test_mean": "FAILED", "tests/test_report.py::test_summary": "PASSED",
+           "tests/test_known.py::test_red": "FAILED"}
+    cheap = TestRun("python -m pytest -rA", 1, 9.0, False, ids, file_seconds={
+        "tests/test_core.py": 0.1, "tests/test_report.py": 3.0, "tests/test_known.py": 0.9})
+    assert fast_share(["tests/test_core.py"], cheap) == 0.1 / 4.0
+    assert plan.fast_files(repo, ["calc/core.py"], cheap) == ["tests/test_core.py"]
+    costly = TestRun("python -m pytest -rA", 1, 9.0, False, ids, file_seconds={
+        "tests/test_core.py": 3.0, "tests/test_report.py": 0.1, "tests/test_known.py": 0.9})
+    assert plan.fast_files(repo, ["calc/core.py"], costly) is None   # 75% of the time: the suite at once
+    # no per-file times (a log read as text): the quick check as before
+    assert fast_share(["tests/test_core.py"], TestRun("pytest", 1, 9.0, False, ids)) == 0.0
+    # SWE-bench rows keep their log parsers; a JUnit report beside them gives only the times
+    rows = TestPlan("pytest -rA", "pytest", "spec", files_arg=True, junit_times=True)
+    assert "--junitxml" in rows.command_for(["tests/test_core.py"])
+    assert rows.shown(["tests/test_core.py"]) == "pytest -rA --continue-on-collection-errors tests/test_core.py"
 
 
 def test_a_suite_past_the_timeout_runs_the_related_tests_instead(docker_client, tmp_path):

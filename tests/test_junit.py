@@ -6,7 +6,7 @@ import sys
 
 from dsfix.agent.judge import TestRun, compare
 from dsfix.envs.base import ExecResult
-from dsfix.envs.specs.junit import junit_args, junit_problem, parse_junit
+from dsfix.envs.specs.junit import junit_args, junit_problem, parse_junit, read_junit
 
 TESTS = '''\
 import pytest
@@ -57,6 +57,21 @@ def test_node_ids_and_statuses_from_a_real_report(tmp_path):
     assert junit_problem(got, proc.stdout, proc.returncode) is None
     run = TestRun.from_exec("pytest -q", ExecResult(proc.returncode, proc.stdout, 1.0), "pytest", xml)
     assert run.results_from == "junit" and run.statuses == got and not run.problem
+
+
+def test_seconds_per_test_file_from_a_real_report(tmp_path):
+    """What each file's tests took, for deciding whether a quick check is worth its run."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_slow.py").write_text("import time\ndef test_s():\n    time.sleep(0.4)\n")
+    (tmp_path / "tests" / "test_quick.py").write_text("def test_q(): pass\n")
+    cmd = [sys.executable, "-m", "pytest", "-q", *junit_args("j.xml").split(), "-p", "no:cacheprovider"]
+    subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    statuses, seconds = read_junit((tmp_path / "j.xml").read_text())
+    assert statuses == {"tests/test_slow.py::test_s": "PASSED", "tests/test_quick.py::test_q": "PASSED"}
+    assert set(seconds) == {"tests/test_slow.py", "tests/test_quick.py"}
+    assert seconds["tests/test_slow.py"] >= 0.4 > seconds["tests/test_quick.py"]
+    run = TestRun.from_exec("pytest", ExecResult(0, "", 2.0), "pytest", (tmp_path / "j.xml").read_text())
+    assert run.file_seconds == seconds
 
 
 def test_a_report_rewritten_to_all_passes_disagrees_with_the_tally(tmp_path):

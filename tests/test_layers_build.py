@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evalfixture import FIXTURE_SPEC, make_fixture
+from dsfix.common.logs import captured
 from dsfix.envs.layers import docker_build, store
 from dsfix.envs.layers.builder import build
 from dsfix.envs.layers.disk import DiskSpaceError, check_disk
@@ -104,7 +105,7 @@ def test_disk_guard_refuses_before_building(docker_client, tmp_path):
     fx = make_fixture(tmp_path / "fx", repo=f"local/guard-{uuid.uuid4().hex[:8]}")
     with pytest.raises(DiskSpaceError):
         build(docker_client, fx["repo"], RepoSpec(**FIXTURE_SPEC), fx["env_commit"], fx["base_commit"],
-              sources=Sources(fx["mirrors"], online=False), min_free=1e9, log=lambda m: None)
+              sources=Sources(fx["mirrors"], online=False), min_free=1e9)
     assert not [r for r in store.list_images(docker_client) if r["repo"] == fx["repo"]]
 
 
@@ -114,9 +115,9 @@ def test_build_cache_list_prune_and_cli(docker_client, tmp_path):
     src, spec = Sources(fx["mirrors"], online=False), RepoSpec(**FIXTURE_SPEC)
     args = (docker_client, fx["repo"], spec, fx["env_commit"], fx["base_commit"])
     try:
-        first = build(*args, sources=src, log=lambda m: None)
+        first = build(*args, sources=src)
         assert first.built == ["env", "instance"] and first.tag.startswith("dsfix/inst:")
-        assert build(*args, sources=src, log=lambda m: None).built == []        # cached by content hash
+        assert build(*args, sources=src).built == []        # cached by content hash
         mine = {r["layer"]: r for r in store.list_images(docker_client) if r["repo"] == fx["repo"]}
         assert set(mine) == {"env", "instance"}
         assert mine["instance"]["commit"] == fx["base_commit"] and mine["env"]["commit"] == fx["env_commit"]
@@ -133,15 +134,15 @@ def test_build_cache_list_prune_and_cli(docker_client, tmp_path):
         assert r.exit_code == 0 and any(i["repo"] == fx["repo"] for i in json.loads(r.output)["images"])
         r = runner.invoke(env_cli, ["prune", "--layer", "instance", "--repo", fx["repo"], "--dry-run"])
         assert r.exit_code == 0 and "would remove dsfix/inst:" in r.output
-        assert build(*args, sources=src, log=lambda m: None).built == []
+        assert build(*args, sources=src).built == []
         r = runner.invoke(env_cli, ["prune", "--layer", "instance", "--repo", fx["repo"]])
         assert r.exit_code == 0 and "removed dsfix/inst:" in r.output
-        assert build(*args, sources=src, log=lambda m: None).built == ["instance"]   # env reused
+        assert build(*args, sources=src).built == ["instance"]   # env reused
         r = runner.invoke(env_cli, ["build", "--dataset", str(fx["dataset"]), "--mirrors", str(fx["mirrors"]),
                                     "--instance-ids", "local__calc-1,local__calc-broken-env"])
         assert r.exit_code == 1 and "nothing, cached" in r.output and "FAILED" in r.output
     finally:
-        store.prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)
+        store.prune(docker_client, "env", repo=fx["repo"])
     assert not [r for r in store.list_images(docker_client) if r["repo"] == fx["repo"]]
 
 
@@ -156,11 +157,11 @@ def test_failed_build_leftovers_are_found_pruned_and_cleaned(docker_client):
     left = {i.id.split(":")[1][:12] for i in dangling(docker_client)} & docker_build._step_ids(lines)
     assert len(left) == 1
     assert left <= {r["tag"] for r in store.prune(docker_client, "instance", dry_run=True) if r["layer"] == "dangling"}
-    assert [r["tag"] for r in remove_dangling(docker_client, left, log=lambda m: None)] == list(left)
+    assert [r["tag"] for r in remove_dangling(docker_client, left)] == list(left)
     assert not {i.id.split(":")[1][:12] for i in dangling(docker_client)} & left
     logged: list[str] = []
     with pytest.raises(LayerBuildError):     # with it: nothing is left
-        docker_build.build_image(docker_client, kwargs["tag"], {}, "none", logged.append, dockerfile=dockerfile)
+        docker_build.build_image(docker_client, kwargs["tag"], {}, "none", on_line=logged.append, dockerfile=dockerfile)
     again = docker_build._step_ids([m + "\n" for m in logged])
     assert again and not {i.id.split(":")[1][:12] for i in dangling(docker_client)} & again
 
@@ -178,9 +179,9 @@ def test_a_prune_sweep_leaves_a_running_builds_step_images(docker_client):
         docker_build._stream_build(docker_client, kwargs["tag"], kwargs, lines, lambda m: None, None, dockerfile)
     left = {i.id.split(":")[1][:12] for i in dangling(docker_client)} & docker_build._step_ids(lines)
     assert len(left) == 1
-    said = []
-    with docker_build.build_in_flight():     # another build of this host is running
-        assert remove_dangling(docker_client, log=said.append) == []
+    said: list[str] = []
+    with docker_build.build_in_flight(), captured(said.append):     # another build of this host is running
+        assert remove_dangling(docker_client) == []
     assert left <= {i.id.split(":")[1][:12] for i in dangling(docker_client)}
     assert "a dsfix image build is running" in said[0]
-    assert left <= {r["tag"] for r in remove_dangling(docker_client, log=lambda m: None)}
+    assert left <= {r["tag"] for r in remove_dangling(docker_client)}

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from dsfix.common.logs import captured
 from dsfix.envs.layers import docker_build, store
 from dsfix.envs.layers.builder import build
 from dsfix.envs.layers.docker_build import dangling
@@ -102,9 +103,9 @@ def test_download_is_atomic_and_resumes(tcdir, server):
     dest = tcdir / "a.tar.gz"
     server.cut_after = 100_000
     with pytest.raises(toolchain.ToolchainUnavailable, match=r"(interrupted|stopped) at 100000 .*run again to resume"):
-        toolchain.download(server.url + "/a.tar.gz", dest, "3.10", log=lambda m: None)
+        toolchain.download(server.url + "/a.tar.gz", dest, "3.10")
     assert not dest.exists() and (tcdir / "a.tar.gz.part").stat().st_size == 100_000
-    assert toolchain.download(server.url + "/a.tar.gz", dest, "3.10", log=lambda m: None) == dest
+    assert toolchain.download(server.url + "/a.tar.gz", dest, "3.10") == dest
     assert server.requests[-1] == ("/a.tar.gz", "bytes=100000-") and dest.read_bytes() == body
     assert not (tcdir / "a.tar.gz.part").exists()
 
@@ -112,14 +113,14 @@ def test_download_is_atomic_and_resumes(tcdir, server):
 def test_download_that_is_no_archive_is_refused_and_not_kept(tcdir, server):
     server.files["/b.tar.gz"] = b"<html>a login page</html>"
     with pytest.raises(toolchain.ToolchainUnavailable, match="not a gzip'd tar"):
-        toolchain.download(server.url + "/b.tar.gz", tcdir / "b.tar.gz", log=lambda m: None)
+        toolchain.download(server.url + "/b.tar.gz", tcdir / "b.tar.gz")
     assert not list(tcdir.iterdir())
 
 
 def test_a_404_says_plainly_what_happened_and_how_to_work_offline(tcdir, server, monkeypatch):
     monkeypatch.setenv("DSFIX_PYTHON_URL", server.url + "/releases")
     with pytest.raises(toolchain.ToolchainUnavailable) as e:
-        toolchain.find("3.10", log=lambda m: None)
+        toolchain.find("3.10")
     msg = str(e.value)
     assert "HTTP 404" in msg and f"cannot reach 127.0.0.1:{server.httpd.server_address[1]}" in msg
     assert "answer every outside request with 404" in msg and str(tcdir) in msg
@@ -133,15 +134,15 @@ def test_find_downloads_the_pinned_build_once(tcdir, server, monkeypatch):
     full = toolchain.BUILDS["3.12"]
     server.files[f"/{full.split('+')[1]}/{toolchain.archive_name(full).replace('+', '%2B')}"] = fake_archive()
     monkeypatch.setenv("DSFIX_PYTHON_URL", server.url)
-    got = toolchain.find("3.12", log=lambda m: None)
+    got = toolchain.find("3.12")
     assert got == tcdir / toolchain.archive_name(full) and tarfile.open(got).getnames() == ["python/bin/python3"]
-    assert toolchain.find("3.12", log=lambda m: None) == got and len(server.requests) == 1   # then local
+    assert toolchain.find("3.12") == got and len(server.requests) == 1   # then local
 
 
 def test_without_a_toolchain_fallback_applies_else_the_error_says_how(tcdir, monkeypatch):
     monkeypatch.setenv("DSFIX_PYTHON_URL", "")
     assert provision_for("3.9") == Provision("dsfix/base:bullseye", "3.9", "bullseye")
-    p = provision_for("3.10", fallback=True, log=lambda m: None)
+    p = provision_for("3.10", fallback=True)
     assert (p.tag, p.version, p.toolchain) == ("dsfix/base:bookworm", "3.11", None)
     with pytest.raises(PythonUnavailable, match=r"3.10 cannot be provisioned.*downloads are off.*"
                                                 r"dsfix env python --from.*--python-fallback"):
@@ -162,7 +163,7 @@ def session_toolchain(tmp_path_factory) -> Path:
     if not (prefix / "bin" / f"python{MM}").exists() or not (prefix / "lib" / f"python{MM}" / "os.py").exists():
         why = f"{prefix} is not a plain python prefix (bin/python{MM}, lib/python{MM}) to pack"
         pytest.fail(f"CI needs a packable interpreter: {why}") if os.environ.get("CI") else pytest.skip(why)
-    return toolchain.pack(prefix, tmp_path_factory.mktemp("toolchain"), log=lambda m: None)
+    return toolchain.pack(prefix, tmp_path_factory.mktemp("toolchain"))
 
 
 def test_pack_a_prefix_into_the_install_only_layout(session_toolchain):
@@ -178,7 +179,7 @@ def test_pack_a_prefix_into_the_install_only_layout(session_toolchain):
 @pytest.fixture(scope="session")
 def toolchain_base(docker_client, session_toolchain):
     prov = Provision(toolchain_tag(MM, session_toolchain), MM, "bookworm", session_toolchain)
-    ensure_provision(docker_client, prov, log=lambda m: None)
+    ensure_provision(docker_client, prov)
     yield prov
     docker_client.images.remove(prov.tag)
 
@@ -194,7 +195,7 @@ def test_base_from_a_toolchain_and_an_env_whose_venv_runs_it(docker_client, tool
     fx = make_fixture(tmp_path / "fx", repo=f"local/toolchain-{uuid.uuid4().hex[:8]}")
     try:
         res = build(docker_client, fx["repo"], RepoSpec(**FIXTURE_SPEC), fx["env_commit"], fx["base_commit"],
-                    sources=Sources(fx["mirrors"], online=False), provision=toolchain_base, log=lambda m: None)
+                    sources=Sources(fx["mirrors"], online=False), provision=toolchain_base)
         assert res.built == ["env", "instance"] and res.python == MM
         probe = ("import sys, sysconfig, _dsfix_venv; print(sys.prefix, sys.base_prefix, "
                  "sysconfig.get_paths()['purelib'])")
@@ -206,7 +207,7 @@ def test_base_from_a_toolchain_and_an_env_whose_venv_runs_it(docker_client, tool
         env = [r for r in store.list_images(docker_client) if r["repo"] == fx["repo"] and r["layer"] == "env"][0]
         assert env["parent"] == toolchain_base.tag
     finally:
-        store.prune(docker_client, "env", repo=fx["repo"], log=lambda m: None)
+        store.prune(docker_client, "env", repo=fx["repo"])
 
 
 @pytest.mark.docker
@@ -225,8 +226,9 @@ def test_a_toolchain_missing_a_shared_library_says_which(docker_client, session_
     prov = Provision(toolchain_tag(MM, broken), MM, "bookworm", broken)
     lines: list[str] = []
     with pytest.raises(PythonUnavailable, match=rf"does not work on this base.*missing shared libraries: "
-                                                rf"libpython{MM}\.so\.1\.0 \(needed by python{MM}\)"):
-        ensure_provision(docker_client, prov, log=lines.append)
+                                                rf"libpython{MM}\.so\.1\.0 \(needed by python{MM}\)"), \
+            captured(lines.append):   # the build's own output lines are debug messages
+        ensure_provision(docker_client, prov)
     steps = docker_build._step_ids([ln + "\n" for ln in lines])
     assert steps      # the failed build's own leftovers (its COPY steps) were removed with it
     assert not {i.id.split(":")[1][:12] for i in dangling(docker_client)} & steps

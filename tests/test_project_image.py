@@ -7,6 +7,7 @@ here) that only the loopback index in tests/pyindex.py serves: neither exists on
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from clirun import dsfix, report, script
 from conftest import commit_files, git
+from dsfix.common.logs import captured
 from dsfix.envs.layers.project import MARK, ProjectPlan, build_script
 from dsfix.envs.layers.project_build import choose_provision, ensure_project_image, explain
 from dsfix.envs.layers.python import PythonUnavailable
@@ -118,11 +120,12 @@ def test_a_python_the_project_allows_when_the_best_cannot_be_had(tmp_path, monke
     deps = read_test_deps(tmp_path)
     assert deps.python == "3.12" and deps.pythons[:2] == ["3.12", "3.13"]
     logs: list[str] = []
-    prov = choose_provision(None, deps, logs.append)
+    with captured(logs.append):
+        prov = choose_provision(None, deps)
     assert (prov.version, prov.release, prov.toolchain) == ("3.13", "trixie", None)
     assert any("using 3.13" in l for l in logs), logs
     with pytest.raises(PythonUnavailable, match="env.python"):   # asked for by name: that one or nothing
-        choose_provision("3.12", deps, logs.append)
+        choose_provision("3.12", deps)
 
 
 UV_LOCK = """version = 1
@@ -189,7 +192,8 @@ def test_built_once_reused_and_the_copied_tree_imports(docker_client, index, tmp
     repo = make_project(tmp_path / "calc", extra=" reuse")
     logs: list[str] = []
     t0 = time.monotonic()
-    first = ensure_project_image(docker_client, Workspace(repo), index_url=index, log=logs.append)
+    with captured(logs.append, logging.INFO):
+        first = ensure_project_image(docker_client, Workspace(repo), index_url=index)
     try:
         assert first.built and first.installer.startswith("uv "), logs
         assert any(l.startswith("step 1/2: the project (editable)") for l in logs), logs
@@ -198,7 +202,7 @@ def test_built_once_reused_and_the_copied_tree_imports(docker_client, index, tmp
         (repo / "src/calc/__init__.py").write_text(f"EDITED = True\n\n\ndef mean(xs):\n{FIX}")
         (repo / "tests/test_calc.py").unlink()
         (repo / "tests/test_new.py").write_text("def test_new():\n    pass\n")
-        again = ensure_project_image(docker_client, Workspace(repo), index_url=index, log=logs.append)
+        again = ensure_project_image(docker_client, Workspace(repo), index_url=index)
         assert again.tag == first.tag and not again.built
         print(f"cached lookup {again.seconds:.2f}s")
         with DockerEnvironment(Workspace(repo), again.tag, pull=False, client=docker_client) as env:
@@ -222,8 +226,7 @@ def test_uv_is_installed_once_for_every_project_image(docker_client, index, tmp_
         for name, inst in (("one", "auto"), ("two", "auto"), ("three", "pip")):
             repo = make_project(tmp_path / name, extra=f" uv layer {name}")
             (repo / "NOTES.txt").write_text(name)   # another tree: another build context
-            tags.append(ensure_project_image(docker_client, Workspace(repo), index_url=index, installer=inst,
-                                             log=lambda m: None).tag)
+            tags.append(ensure_project_image(docker_client, Workspace(repo), index_url=index, installer=inst).tag)
         one, two, pip = (docker_client.images.get(t).attrs["RootFS"]["Layers"][base:] for t in tags)
         assert one[:2] == two[:2] and one[-2] != two[-2]   # build_env + uv shared; each tree its own
         assert len(pip) == len(one) - 2 and pip[0] != one[0]
@@ -276,7 +279,8 @@ def test_the_lock_decides_the_version_installed(docker_client, index, tmp_path):
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "lock")
     logs: list[str] = []
-    img = ensure_project_image(docker_client, Workspace(repo), index_url=index, log=logs.append)
+    with captured(logs.append, logging.INFO):
+        img = ensure_project_image(docker_client, Workspace(repo), index_url=index)
     try:
         assert any("pins from the project's lock" in l for l in logs), logs
         with DockerEnvironment(Workspace(repo), img.tag, pull=False, client=docker_client) as env:

@@ -58,7 +58,7 @@ def instance_overrides(instance: dict, job: dict, spec, built: dict) -> dict:
 def instance_settings(instance: dict, job: dict, built: dict):
     """This instance's settings; a spec's test_timeout sets env.exec_timeout unless a setting did."""
     from dsfix.agent.config import load_settings, merge
-    from dsfix.envs.specs.model import run_timeout
+    from dsfix.envs.specs.repospec import run_timeout
     iid = instance["instance_id"]
     overrides = merge(merge(job["overrides"], instance_overrides(instance, job, instance_spec(instance, job), built)),
                       {"model": {"name": job["model"].replace("{instance_id}", iid)}})
@@ -82,26 +82,19 @@ def _from_report(row: dict, report: dict, patch: str) -> None:
         row.update(outcome="error", error=report["message"])
 
 
-def _report_of(out: Path) -> dict | None:
-    """report.json as written (also after an env_error that raised), or None."""
-    import json
-    try:
-        return json.loads((out / "report.json").read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def run_instance(instance: dict, job: dict) -> dict:
     from dsfix.agent.run import FixRequest, run_fix
     iid, out = instance["instance_id"], Path(job["out"])
     t0 = time.monotonic()
     row, built, checkout_s, settings = _new_row(iid, job), {}, 0.0, None
+    reports: list[dict] = []   # run_fix's report, also when it raised (an env_error before the loop)
     tmp = Path(tempfile.mkdtemp(prefix=f"dsfix-{iid[:40]}-"))
     try:
         checkout(instance["repo"], instance["base_commit"], tmp / "repo", job.get("mirrors"))
         checkout_s = time.monotonic() - t0
         settings = instance_settings(instance, job, built)
-        code, report = run_fix(FixRequest(tmp / "repo", instance["problem_statement"], out, settings))
+        code, report = run_fix(FixRequest(tmp / "repo", instance["problem_statement"], out, settings),
+                               on_report=reports.append)
         _from_report(row, report, (out / "patch.diff").read_text())
     except Exception as e:  # noqa: BLE001 - any failure here is infrastructure, recorded apart
         row["error"] = f"{type(e).__name__}: {str(e)[:500]}"
@@ -109,12 +102,11 @@ def run_instance(instance: dict, job: dict) -> dict:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     row["seconds"] = round(time.monotonic() - t0, 3)
-    _add_timings(row, out, built, checkout_s, settings)
+    _add_timings(row, out, reports[0] if reports else None, built, checkout_s, settings)
     return row
 
 
-def _add_timings(row: dict, out: Path, built: dict, checkout_s: float, settings) -> None:
-    report = _report_of(out)
+def _add_timings(row: dict, out: Path, report: dict | None, built: dict, checkout_s: float, settings) -> None:
     row["image_source"] = row_image_source(built.get("layers"), report)
     row["phases"] = row_phases(report, checkout_s, built.get("seconds", 0.0),
                                localize_seconds(out / "trajectory.jsonl"), row["seconds"])

@@ -33,6 +33,8 @@ import time
 import traceback
 from pathlib import Path
 
+from dsfix.common.logs import captured
+
 from ..base import EnvError
 from ..layers import (
     TESTBED,
@@ -183,6 +185,14 @@ def _result(instance_id: str, status: str, **kw) -> dict:
             "built": [], "seconds": {}, **kw}
 
 
+class _Ended(Exception):
+    """An evaluation that ends before a grade: ``error`` and ``kind`` go into its result."""
+
+    def __init__(self, error: str, kind: str):
+        super().__init__(error)
+        self.error, self.kind = error, kind
+
+
 def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources: Sources | None = None,
                       log_dir: Path | None = None, model_name: str = "dsfix", timeout: int = 1800,
                       pull: bool = False, python_fallback: bool = False, run_empty: bool = False,
@@ -196,7 +206,6 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
     iid = instance["instance_id"]
     log_dir = Path(log_dir) if log_dir else None
     log = InstanceLog(log_dir / "run_instance.log" if log_dir else None, echo)
-    t_all = time.monotonic()
     if log_dir:
         (log_dir / "patch.diff").write_text(patch or "")
     if not (patch or "").strip() and not run_empty:
@@ -207,136 +216,159 @@ def evaluate_instance(instance: dict, patch: str | None, *, client=None, sources
     except (KeyError, ValueError) as e:
         log(f"no spec: {e}")
         return _result(iid, "error", error=f"no spec: {e}", error_kind="spec")
-
     from ..docker_env import docker_client
-    container = None
     res = _result(iid, "error", empty_patch=not (patch or "").strip())
-    try:
-        client = client or docker_client(timeout=timeout + 120)
-        # a quiet test run must not hit the HTTP read timeout of a shared client (raising it is harmless)
-        if isinstance(getattr(client.api, "timeout", None), (int, float)) and client.api.timeout < timeout + 120:
-            client.api.timeout = timeout + 120
-        # 1. the image: official, else our layers
-        t0 = time.monotonic()
-        image, flavor = None, "dsfix"
-        if pull and instance["repo"] in swebench_repos() and "spec" not in instance:
-            image = try_official(client, iid, log)
-            flavor = "official" if image else flavor
-        if image is None:
-            b = build(client, instance["repo"], spec, instance["environment_setup_commit"],
-                      instance["base_commit"], sources=sources, python_fallback=python_fallback,
-                      min_free=min_free, log=log)
-            image, res["built"], res["python"] = b.tag, b.built, b.python
-            res["seconds"].update({f"build_{k}": v for k, v in b.seconds.items()})
-        res.update(image=image, flavor=flavor)
-        res["seconds"]["image"] = round(time.monotonic() - t0, 3)
-        log(f"image {image} ({flavor}; built: {', '.join(res['built']) or 'nothing, all cached'})")
+    t_all, container = time.monotonic(), None
+    # the layers' and the network's messages of this evaluation (its thread) go to its log too
+    with captured(log):
+        try:
+            client = _client_for(client or docker_client(timeout=timeout + 120), timeout)
+            image, flavor = _image(client, instance, spec, res, log, sources=sources, pull=pull,
+                                   python_fallback=python_fallback, min_free=min_free)
+            _stop_point()
+            t0 = time.monotonic()
+            container = _start(client, image, iid, instance["repo"])
+            _stop_point()   # interrupted while the engine created it: removed below, nothing graded
+            log(f"container {container.name} started (network none)")
+            if spec.network == "drop":
+                drop_network(client, container.handle, image)
+            _apply(container, patch, log)
+            output = _run_tests(container, instance, spec, flavor, timeout, res, log, log_dir, t0)
+            return _grade(instance, spec, patch, output, res, log, log_dir)
+        except _Ended as e:
+            res.update(error=e.error, error_kind=e.kind)
+            return res
+        except Exception as e:  # noqa: BLE001 - its kind decides: a source, an image, the engine
+            return _failed(e, res, log)
+        finally:
+            res["seconds"]["total"] = round(time.monotonic() - t_all, 3)
+            with _LIVE_LOCK:
+                _LIVE.pop(iid, None)
+            if container is not None:
+                container.close()
 
-        # 2. container, patch, eval script
-        if STOP.is_set():
-            res.update(error="interrupted", error_kind="interrupted")
-            return res
-        t0 = time.monotonic()
-        # cpu_shares: tools that count CPUs from cgroup v1 shares (pylint: shares / 1024) see this
-        # host's cores, as they would on a cgroup v2 host, instead of one.
-        container = _start(client, image, iid, instance["repo"])
-        if STOP.is_set():   # interrupted while the engine created it: removed below, nothing graded
-            res.update(error="interrupted", error_kind="interrupted")
-            return res
-        log(f"container {container.name} started (network none)")
-        if spec.network == "drop":
-            drop_network(client, container.handle, image, log)
-        if (patch or "").strip():
-            container.put_file(PATCH_PATH, patch if patch.endswith("\n") else patch + "\n")
-            applied = False
-            for cmd in GIT_APPLY_CMDS:
-                code, out, _, _ = _exec(container, f"{cmd} {PATCH_PATH}", 300)
-                if code == 0:
-                    log(f"{APPLY_PATCH_PASS} ({cmd}):\n{out}")
-                    applied = True
-                    break
-                log(f"Failed to apply patch to container: {cmd}")
-            if not applied:
-                log(f"{APPLY_PATCH_FAIL}:\n{out}")
-                res.update(error="patch did not apply (git apply, git apply --reject, patch --fuzz=5)",
-                           error_kind="patch_apply")
-                return res
-        code, out, _, _ = _exec(container, f"git -c core.fileMode=false diff {instance['base_commit']}", 300)
-        log(f"Git diff before:\n{out}")
-        script = eval_script(instance, spec, flavor)
-        if log_dir:
-            (log_dir / "eval.sh").write_text(script)
-        container.put_file("/eval.sh", script)
-        code, output, timed_out, dt = _exec(container, "/bin/bash /eval.sh", timeout)
-        res["seconds"]["tests"] = round(dt, 3)
-        res["seconds"]["run"] = round(time.monotonic() - t0, 3)
-        if log_dir:
-            (log_dir / "test_output.txt").write_text(output)
-        if STOP.is_set():   # Ctrl-C / SIGTERM removed the container under the tests: nothing to grade
-            res.update(error="interrupted", error_kind="interrupted")
-            return res
-        if timed_out:
-            log(f"Test timed out after {timeout} seconds.")
-            res.update(error=f"tests timed out after {timeout}s", error_kind="timeout")
-            return res
-        if _died(container, code):
-            res.update(error="container died during the test run", error_kind="engine")
-            return res
-        log(f"Test runtime: {dt:.2f} seconds; exit code {code}")
-        failed = [line for line in output.splitlines() if line.startswith(svc.FAILED)]
-        if failed and test_section(output) is None:
-            log(f"service did not come up: {failed[0]}\n{output[-3000:]}")
-            res.update(error=f"{failed[0]} (see test_output.txt)", error_kind="service")
-            return res
 
-        # 3. grade as officially
-        report = {"patch_is_None": patch is None, "patch_exists": bool((patch or "").strip()),
-                  "patch_successfully_applied": False, "resolved": False, "infra_failure": False}
-        if spec.network != "none" or spec.services:   # dsfix's divergences from the harness, on record
-            report.update(network=spec.network, services=list(spec.services))
-            res.update(network=spec.network, services=list(spec.services))
-        section = test_section(output)
-        statuses: dict[str, str] = {}
-        if section is not None:
-            report["patch_successfully_applied"] = True
-            statuses = parse_log(spec.parser, section)
-            g = grade(statuses, instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"])
-            problem = log_problem(spec.parser, section)
-            report["resolved"] = g.resolved and not problem   # printed results resolve nothing
-            report["tests_status"] = g.report()
-            if problem:
-                log(f"test log not trusted: {problem}")
-                report["ambiguous_reason"] = problem
-                res.update(ambiguous=True, error=problem, error_kind="log")
-        else:
-            log("test output markers not found: tests did not run")
-        if log_dir:
-            (log_dir / "report.json").write_text(json.dumps({iid: report}, indent=4))
-        res.update(status="resolved" if report["resolved"] else "unresolved", report=report, resolved=report["resolved"],
-                   tests_status=report.get("tests_status"), parsed=len(statuses))
-        log(f"report: resolved={report['resolved']}")
-        return res
-    except (LayerBuildError, SourceError, EnvError) as e:
+def _client_for(client, timeout: int):
+    # a quiet test run must not hit the HTTP read timeout of a shared client (raising it is harmless)
+    if isinstance(getattr(client.api, "timeout", None), (int, float)) and client.api.timeout < timeout + 120:
+        client.api.timeout = timeout + 120
+    return client
+
+
+def _stop_point() -> None:
+    if STOP.is_set():
+        raise _Ended("interrupted", "interrupted")
+
+
+def _image(client, instance: dict, spec: RepoSpec, res: dict, log, *, sources, pull: bool,
+           python_fallback: bool, min_free) -> tuple[str, str]:
+    """The image to grade in: the official one (``pull``), else dsfix's layers (built if need be)."""
+    t0 = time.monotonic()
+    image, flavor = None, "dsfix"
+    if pull and instance["repo"] in swebench_repos() and "spec" not in instance:
+        image = try_official(client, instance["instance_id"])
+        flavor = "official" if image else flavor
+    if image is None:
+        b = build(client, instance["repo"], spec, instance["environment_setup_commit"],
+                  instance["base_commit"], sources=sources, python_fallback=python_fallback, min_free=min_free)
+        image, res["built"], res["python"] = b.tag, b.built, b.python
+        res["seconds"].update({f"build_{k}": v for k, v in b.seconds.items()})
+    res.update(image=image, flavor=flavor)
+    res["seconds"]["image"] = round(time.monotonic() - t0, 3)
+    log(f"image {image} ({flavor}; built: {', '.join(res['built']) or 'nothing, all cached'})")
+    return image, flavor
+
+
+def _apply(container: Container, patch: str | None, log) -> None:
+    """The patch into the working copy, as the harness tries it: each command in turn."""
+    if not (patch or "").strip():
+        return
+    container.put_file(PATCH_PATH, patch if patch.endswith("\n") else patch + "\n")
+    out = ""
+    for cmd in GIT_APPLY_CMDS:
+        code, out, _, _ = _exec(container, f"{cmd} {PATCH_PATH}", 300)
+        if code == 0:
+            log(f"{APPLY_PATCH_PASS} ({cmd}):\n{out}")
+            return
+        log(f"Failed to apply patch to container: {cmd}")
+    log(f"{APPLY_PATCH_FAIL}:\n{out}")
+    raise _Ended("patch did not apply (git apply, git apply --reject, patch --fuzz=5)", "patch_apply")
+
+
+def _run_tests(container: Container, instance: dict, spec: RepoSpec, flavor: str, timeout: int, res: dict,
+               log, log_dir: Path | None, t0: float) -> str:
+    """The eval script's output; _Ended when it timed out, the container died or a service failed."""
+    code, out, _, _ = _exec(container, f"git -c core.fileMode=false diff {instance['base_commit']}", 300)
+    log(f"Git diff before:\n{out}")
+    script = eval_script(instance, spec, flavor)
+    if log_dir:
+        (log_dir / "eval.sh").write_text(script)
+    container.put_file("/eval.sh", script)
+    code, output, timed_out, dt = _exec(container, "/bin/bash /eval.sh", timeout)
+    res["seconds"]["tests"] = round(dt, 3)
+    res["seconds"]["run"] = round(time.monotonic() - t0, 3)
+    if log_dir:
+        (log_dir / "test_output.txt").write_text(output)
+    _stop_point()   # Ctrl-C / SIGTERM removed the container under the tests: nothing to grade
+    if timed_out:
+        log(f"Test timed out after {timeout} seconds.")
+        raise _Ended(f"tests timed out after {timeout}s", "timeout")
+    if _died(container, code):
+        raise _Ended("container died during the test run", "engine")
+    log(f"Test runtime: {dt:.2f} seconds; exit code {code}")
+    failed = [line for line in output.splitlines() if line.startswith(svc.FAILED)]
+    if failed and test_section(output) is None:
+        log(f"service did not come up: {failed[0]}\n{output[-3000:]}")
+        raise _Ended(f"{failed[0]} (see test_output.txt)", "service")
+    return output
+
+
+def _grade(instance: dict, spec: RepoSpec, patch: str | None, output: str, res: dict, log,
+           log_dir: Path | None) -> dict:
+    """Grade as officially: the log between the markers, parsed, against FAIL_TO_PASS and PASS_TO_PASS."""
+    report = {"patch_is_None": patch is None, "patch_exists": bool((patch or "").strip()),
+              "patch_successfully_applied": False, "resolved": False, "infra_failure": False}
+    if spec.network != "none" or spec.services:   # dsfix's divergences from the harness, on record
+        report.update(network=spec.network, services=list(spec.services))
+        res.update(network=spec.network, services=list(spec.services))
+    section = test_section(output)
+    statuses: dict[str, str] = {}
+    if section is not None:
+        report["patch_successfully_applied"] = True
+        statuses = parse_log(spec.parser, section)
+        g = grade(statuses, instance["FAIL_TO_PASS"], instance["PASS_TO_PASS"])
+        problem = log_problem(spec.parser, section)
+        report["resolved"] = g.resolved and not problem   # printed results resolve nothing
+        report["tests_status"] = g.report()
+        if problem:
+            log(f"test log not trusted: {problem}")
+            report["ambiguous_reason"] = problem
+            res.update(ambiguous=True, error=problem, error_kind="log")
+    else:
+        log("test output markers not found: tests did not run")
+    if log_dir:
+        (log_dir / "report.json").write_text(json.dumps({instance["instance_id"]: report}, indent=4))
+    res.update(status="resolved" if report["resolved"] else "unresolved", report=report, resolved=report["resolved"],
+               tests_status=report.get("tests_status"), parsed=len(statuses))
+    log(f"report: resolved={report['resolved']}")
+    return res
+
+
+def _failed(e: Exception, res: dict, log) -> dict:
+    """An exception that ended the evaluation: its kind, never "unresolved"."""
+    if isinstance(e, (LayerBuildError, SourceError, EnvError)):
         kind = ("source" if isinstance(e, SourceError) else "python" if isinstance(e, PythonUnavailable)
                 else "network" if isinstance(e, NetworkSetupError)
                 else "disk" if isinstance(e, DiskSpaceError) else "image")
         log(f"{kind} error: {e}")
         res.update(error=str(e)[:4000], error_kind=kind)
-        return res
-    except Exception as e:  # noqa: BLE001 - the engine failed us: an error, never unresolved
-        if STOP.is_set():   # the container was removed under us on Ctrl-C / SIGTERM
-            log(f"interrupted ({type(e).__name__}: {e})")
-            res.update(error="interrupted", error_kind="interrupted")
-            return res
+    elif STOP.is_set():   # the container was removed under us on Ctrl-C / SIGTERM
+        log(f"interrupted ({type(e).__name__}: {e})")
+        res.update(error="interrupted", error_kind="interrupted")
+    else:   # the engine failed us
         log(f"engine error: {type(e).__name__}: {e}\n{traceback.format_exc()}")
         res.update(error=f"{type(e).__name__}: {e}"[:4000], error_kind="engine")
-        return res
-    finally:
-        res["seconds"]["total"] = round(time.monotonic() - t_all, 3)
-        with _LIVE_LOCK:
-            _LIVE.pop(iid, None)
-        if container is not None:
-            container.close()
+    return res
 
 
 def _died(container, code: int) -> bool:

@@ -22,6 +22,7 @@ free space than ``min_free_gb`` (``DSFIX_MIN_FREE_GB``, default 10).
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import time
@@ -38,6 +39,8 @@ from .drift import DRIFT_CONSTRAINTS
 from .plan import Plan
 from .python import Provision, ensure_provision, provision_for
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class BuildResult:
@@ -49,10 +52,10 @@ class BuildResult:
 
 
 def plan_for(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, *,
-             python_fallback: bool = False, provision: Provision | None = None, log=print) -> Plan:
+             python_fallback: bool = False, provision: Provision | None = None) -> Plan:
     plan = Plan(repo, spec, env_commit or base_commit, base_commit, python_fallback)
-    prov = provision or provision_for(spec.python, python_fallback, log)
-    ensure_provision(client, prov, log)
+    prov = provision or provision_for(spec.python, python_fallback)
+    ensure_provision(client, prov)
     plan.base_tag, plan.python, plan.interpreter = prov.tag, prov.version, prov.interpreter
     plan.base_id = client.images.get(plan.base_tag).id
     return plan
@@ -60,18 +63,18 @@ def plan_for(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: st
 
 def build(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, *,
           sources: Sources | None = None, python_fallback: bool = False, min_free: float | None = None,
-          force: bool = False, provision: Provision | None = None, log=print) -> BuildResult:
+          force: bool = False, provision: Provision | None = None) -> BuildResult:
     """Make sure base, env and instance images exist for this task; build what is missing.
 
     ``provision`` overrides how the spec's Python is provided (``python.provision_for``)."""
     sources = sources or Sources()
     t0 = time.monotonic()
-    prov = provision or provision_for(spec.python, python_fallback, log)   # PythonUnavailable before any build
+    prov = provision or provision_for(spec.python, python_fallback)   # PythonUnavailable before any build
     had_base = image_exists(client, prov.tag)
     if not had_base:
         check_disk(client, min_free)
     plan = plan_for(client, repo, spec, env_commit, base_commit, python_fallback=python_fallback,
-                    provision=prov, log=log)
+                    provision=prov)
     res = BuildResult(plan.inst_tag, "dsfix", python=plan.python)
     if force or not image_exists(client, plan.inst_tag):
         sources.ensure_commits(repo, plan.env_commit, base_commit)   # fail early and clearly
@@ -83,7 +86,7 @@ def build(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, 
     with build_lock(plan.env_tag):
         if force or not image_exists(client, plan.env_tag):
             check_disk(client, min_free)
-            _build_env(client, plan, sources, log)
+            _build_env(client, plan, sources)
             res.built.append("env")
     res.seconds["env"] = round(time.monotonic() - t0, 3)
 
@@ -91,15 +94,15 @@ def build(client, repo: str, spec: RepoSpec, env_commit: str, base_commit: str, 
     with build_lock(plan.inst_tag):
         if force or not image_exists(client, plan.inst_tag):
             check_disk(client, min_free)
-            log(f"building instance layer {plan.inst_tag} for {repo}@{plan.base_commit[:12]}")
+            log.info(f"building instance layer {plan.inst_tag} for {repo}@{plan.base_commit[:12]}")
             build_image(client, plan.inst_tag, plan.labels("instance", plan.base_commit, plan.env_tag),
-                        plan.network, log, dockerfile=inst_dockerfile(plan))
+                        plan.network, dockerfile=inst_dockerfile(plan))
             res.built.append("instance")
     res.seconds["instance"] = round(time.monotonic() - t0, 3)
     return res
 
 
-def _build_env(client, plan: Plan, sources: Sources, log) -> None:
+def _build_env(client, plan: Plan, sources: Sources) -> None:
     """The env layer, from a build context holding the repository's history and the scripts."""
     repo, spec = plan.repo, plan.spec
     ctx = Path(tempfile.mkdtemp(prefix="dsfix-envctx-"))
@@ -114,9 +117,9 @@ def _build_env(client, plan: Plan, sources: Sources, log) -> None:
         if spec.services:   # their own venvs, with the base's interpreter, never /opt/venv
             (ctx / "services.sh").write_text(svc.build_script(spec.services, plan.interpreter or "/usr/bin/python3"))
         (ctx / "Dockerfile").write_text(env_dockerfile(plan))
-        log(f"building env layer {plan.env_tag} for {repo}@{plan.env_commit[:12]} "
+        log.info(f"building env layer {plan.env_tag} for {repo}@{plan.env_commit[:12]} "
             f"(python {plan.python}, network {plan.network})")
         build_image(client, plan.env_tag, plan.labels("env", plan.env_commit, plan.base_tag),
-                    plan.network, log, path=str(ctx))
+                    plan.network, path=str(ctx))
     finally:
         shutil.rmtree(ctx, ignore_errors=True)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import io
+import logging
 import re
+from typing import Callable
 
 from ..base import EnvError
 from ..images import cache_dir
+
+log = logging.getLogger(__name__)
 
 # Put at the top of every generated Dockerfile: the intermediate images of a failed build carry it,
 # so they can be found and removed (`prune`, `build_image`'s cleanup).
@@ -74,24 +78,26 @@ def no_build_in_flight():
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def build_image(client, tag: str, labels: dict, network: str, log, *, path: str | None = None,
-                dockerfile: str | None = None, timeout: int = 3600) -> None:
+def build_image(client, tag: str, labels: dict, network: str, *, path: str | None = None,
+                dockerfile: str | None = None, timeout: int = 3600,
+                on_line: Callable[[str], None] | None = None) -> None:
     """Build ``tag`` from a context folder (``path``) or a lone Dockerfile; LayerBuildError (with
-    the log's tail) when it fails, after removing the step images it made."""
+    the log's tail) when it fails, after removing the step images it made. Each line of the build's
+    output goes to ``on_line`` (default: a debug message)."""
     kwargs = dict(tag=tag, labels=labels, network_mode=network, rm=True, forcerm=True, pull=False,
                   timeout=timeout)
     lines: list[str] = []
     with build_in_flight():
         try:
-            _stream_build(client, tag, kwargs, lines, log, path, dockerfile)
+            _stream_build(client, tag, kwargs, lines, on_line or log.debug, path, dockerfile)
         except LayerBuildError:
-            remove_dangling(client, _step_ids(lines), log)
+            remove_dangling(client, _step_ids(lines))
             raise
     if not image_exists(client, tag):
         raise LayerBuildError(f"building {tag} produced no image\n" + "".join(lines)[-3000:])
 
 
-def _stream_build(client, tag, kwargs, lines, log, path, dockerfile) -> None:
+def _stream_build(client, tag, kwargs, lines, on_line, path, dockerfile) -> None:
     import docker.errors
     try:
         if path:
@@ -102,7 +108,7 @@ def _stream_build(client, tag, kwargs, lines, log, path, dockerfile) -> None:
             if "stream" in chunk:
                 text = chunk["stream"]
                 lines.append(text)
-                log(text.rstrip("\n")) if text.strip() else None
+                on_line(text.rstrip("\n")) if text.strip() else None
             if "error" in chunk:
                 lines.append(chunk["error"])
                 raise LayerBuildError(f"building {tag} failed: {chunk['error'].strip()}\n"
@@ -121,20 +127,20 @@ def dangling(client) -> list:
     return client.images.list(filters={"dangling": True, "label": BUILD_LABEL})
 
 
-def remove_dangling(client, only: set[str] | None = None, log=print) -> list[dict]:
+def remove_dangling(client, only: set[str] | None = None) -> list[dict]:
     """Remove dangling build leftovers (``only``: just these short ids, a failed build's own);
     returns what was removed. A sweep of all of them is skipped while another build of this host
     runs: `dsfix env prune` used to delete a running build's step images and break it."""
     if only is None:
         with no_build_in_flight() as free:
             if not free:
-                log("kept dangling build images: a dsfix image build is running on this host")
+                log.info("kept dangling build images: a dsfix image build is running on this host")
                 return []
-            return _remove_dangling(client, None, log)
-    return _remove_dangling(client, only, log)
+            return _remove_dangling(client, None)
+    return _remove_dangling(client, only)
 
 
-def _remove_dangling(client, only: set[str] | None, log) -> list[dict]:
+def _remove_dangling(client, only: set[str] | None) -> list[dict]:
     removed = []
     for img in dangling(client):
         short = img.id.split(":")[-1][:12]
@@ -149,7 +155,7 @@ def _remove_dangling(client, only: set[str] | None, log) -> list[dict]:
         try:
             client.images.remove(img.id, force=False, noprune=False)   # also its untagged parents
         except Exception as e:  # noqa: BLE001 - in use (a build running from it): leave it
-            log(f"kept dangling {short}: {e}")
+            log.info(f"kept dangling {short}: {e}")
             continue
         removed.append({"tag": short, "id": short, "layer": "dangling", "repo": "", "own": max(own, 0), "size": size})
     return removed

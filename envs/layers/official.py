@@ -1,7 +1,11 @@
 """SWE-bench's own prebuilt images, pulled when they can be had, in place of dsfix's layers."""
 from __future__ import annotations
 
+import logging
+
 from .docker_build import image_exists
+
+log = logging.getLogger(__name__)
 
 OFFICIAL = "swebench/sweb.eval.x86_64.{}"
 
@@ -11,7 +15,7 @@ def official_image(instance_id: str) -> str:
     return OFFICIAL.format(instance_id.replace("__", "_1776_").lower()) + ":latest"
 
 
-def try_official(client, instance_id: str, log=print) -> str | None:
+def try_official(client, instance_id: str) -> str | None:
     """Pull the prebuilt SWE-bench image; None when it cannot be had (offline, unknown)."""
     import docker.errors
     name = official_image(instance_id)
@@ -20,8 +24,8 @@ def try_official(client, instance_id: str, log=print) -> str | None:
     try:
         repo, _, tag = name.rpartition(":")
         client.images.pull(repo, tag=tag)
-        log(f"pulled {name}")
+        log.info(f"pulled {name}")
         return name
     except docker.errors.DockerException as e:
-        log(f"official image {name} unavailable ({type(e).__name__}); building dsfix layers")
+        log.info(f"official image {name} unavailable ({type(e).__name__}); building dsfix layers")
         return None

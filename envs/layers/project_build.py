@@ -2,6 +2,7 @@
 a failure explained in one line (which step, its last error, what to set in dsfix.yaml)."""
 from __future__ import annotations
 
+import logging
 import hashlib
 import re
 import shutil
@@ -19,6 +20,8 @@ from .dockerfiles import BUILD_ENV, build_ca
 from .project import MARK, ProjectPlan, build_script, dockerfile, labels
 from .python import RELEASES, Provision, PythonUnavailable, ensure_provision, provision_for
 
+log = logging.getLogger(__name__)
+
 
 class ProjectBuildError(LayerBuildError):
     """The project image could not be built: first line for the CLI, then the failing step's tail."""
@@ -35,18 +38,18 @@ class ProjectImage:
 
 def plan_project(client, ws: Workspace, *, python: str | None = None, packages=(), setup=(),
                  installer: str = "auto", index_url: str | None = None, workdir: str = "/repo",
-                 auto_install: bool = True, log=print) -> ProjectPlan:
+                 auto_install: bool = True) -> ProjectPlan:
     snap = ws.snapshot()
     deps = _copied_only(read_test_deps(ws.root), set(snap.names)) if auto_install else TestDeps()
     files = {f: hashlib.sha256(snap.entry(f).data).hexdigest() for f in deps.key_files if snap.entry(f)}
-    prov = choose_provision(python, deps, log)
-    ensure_provision(client, prov, log)
+    prov = choose_provision(python, deps)
+    ensure_provision(client, prov)
     return ProjectPlan(deps, files, prov.tag, client.images.get(prov.tag).id, prov.version,
                        prov.interpreter or "/usr/bin/python3", workdir.rstrip("/") or "/repo",
                        list(packages), list(setup), installer, index_url)
 
 
-def choose_provision(python: str | None, deps: TestDeps, log=print) -> Provision:
+def choose_provision(python: str | None, deps: TestDeps) -> Provision:
     """``env.python`` when given; else the project's best allowed Python, or, when that one cannot
     be had (no toolchain offline for 3.12, say), the next allowed version a Debian release ships
     (``requires-python = ">=3.12"`` runs on trixie's 3.13 rather than not at all)."""
@@ -55,12 +58,12 @@ def choose_provision(python: str | None, deps: TestDeps, log=print) -> Provision
     first: PythonUnavailable | None = None
     for v in wants:
         try:
-            prov = provision_for(v, log=log)
+            prov = provision_for(v)
         except PythonUnavailable as e:
             first = first or e
             continue
         if first:
-            log(f"python {wants[0]} cannot be had here (no Debian release ships it, and no toolchain was found or "
+            log.info(f"python {wants[0]} cannot be had here (no Debian release ships it, and no toolchain was found or "
                 f"downloaded); using {prov.version}, which the project also allows")
         return prov
     raise PythonUnavailable(f"{first}; or choose another with env.python in dsfix.yaml")
@@ -73,20 +76,20 @@ def _copied_only(deps: TestDeps, names: set[str]) -> TestDeps:
     return deps
 
 
-def ensure_project_image(client, ws: Workspace, *, force: bool = False, log=print, **opts) -> ProjectImage:
+def ensure_project_image(client, ws: Workspace, *, force: bool = False, **opts) -> ProjectImage:
     t0 = time.monotonic()
-    plan = plan_project(client, ws, log=log, **opts)
+    plan = plan_project(client, ws, **opts)
     with build_lock(plan.tag):
         if not force and image_exists(client, plan.tag):
             return ProjectImage(plan.tag, False, round(time.monotonic() - t0, 3), plan.python)
         check_disk(client)
-        log(f"building the environment image {plan.tag} (python {plan.python}; "
+        log.info(f"building the environment image {plan.tag} (python {plan.python}; "
             f"{len(plan.steps())} install steps; network only while building)")
-        lines = _build(client, ws, plan, log)
+        lines = _build(client, ws, plan)
     return ProjectImage(plan.tag, True, round(time.monotonic() - t0, 3), plan.python, _installer(lines))
 
 
-def _build(client, ws: Workspace, plan: ProjectPlan, log) -> list[str]:
+def _build(client, ws: Workspace, plan: ProjectPlan) -> list[str]:
     ctx = Path(tempfile.mkdtemp(prefix="dsfix-projctx-"))
     logfile = cache_dir() / "build-logs" / f"{plan.key}.log"
     logfile.parent.mkdir(parents=True, exist_ok=True)
@@ -96,10 +99,10 @@ def _build(client, ws: Workspace, plan: ProjectPlan, log) -> list[str]:
         for line in text.splitlines():
             lines.append(line)
             if line.startswith(MARK):
-                log(line[len(MARK):].strip())
+                log.info(line[len(MARK):].strip())
     try:
         _context(ctx, ws, plan)
-        build_image(client, plan.tag, labels(plan, ws.root.name, ws.snapshot_sha()), "host", seen,
+        build_image(client, plan.tag, labels(plan, ws.root.name, ws.snapshot_sha()), "host", on_line=seen,
                     path=str(ctx))
     except LayerBuildError as e:
         raise ProjectBuildError(explain(lines or str(e).splitlines(), logfile)) from None

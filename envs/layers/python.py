@@ -19,6 +19,7 @@ report then records as a divergence; without it the error says how to provide a 
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 import tarfile
 import tempfile
@@ -30,6 +31,8 @@ from .. import images
 from ..images import BASE_IMAGE, BASE_PACKAGES, ensure_image
 from . import toolchain
 from .docker_build import LayerBuildError, build_image, build_lock
+
+log = logging.getLogger(__name__)
 
 RELEASES: dict[str, str] = {"3.7": "buster", "3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 MIRRORS: dict[str, str] = {"buster": "http://archive.debian.org/debian"}
@@ -82,20 +85,20 @@ def base_tag(release: str) -> str:
     return BASE_IMAGE if release == "bookworm" else f"dsfix/base:{release}"
 
 
-def provision_for(python: str, fallback: bool = False, log=print) -> Provision:
+def provision_for(python: str, fallback: bool = False) -> Provision:
     """Decide how ``python`` is provided; a toolchain is found (or downloaded) here, nothing is built."""
     python = ".".join(python.split(".")[:2])
     if python in RELEASES:
         return Provision(base_tag(RELEASES[python]), python, RELEASES[python])
     try:
-        tar = toolchain.find(python, log)
+        tar = toolchain.find(python)
     except toolchain.ToolchainUnavailable as e:
         if fallback:
             try:
                 release, version = release_for(python, True)
             except PythonUnavailable:
                 raise PythonUnavailable(f"python {python}: {e}; no newer Debian Python to fall back to") from None
-            log(f"python {python}: no toolchain ({str(e).split(';')[0]}); falling back to {version}")
+            log.info(f"python {python}: no toolchain ({str(e).split(';')[0]}); falling back to {version}")
             return Provision(base_tag(release), version, release)
         raise PythonUnavailable(f"python {python} cannot be provisioned: no Debian release ships it, and {e}"
                                 f" (or allow the nearest newer version: --python-fallback)") from None
@@ -128,19 +131,19 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def rootfs_tarball(release: str, log=print) -> Path:
+def rootfs_tarball(release: str) -> Path:
     """A Debian ``release`` minbase root filesystem, built once with debootstrap and cached."""
-    return images.rootfs_tarball(release, PACKAGES, MIRRORS.get(release, DEFAULT_MIRROR), log)
+    return images.rootfs_tarball(release, PACKAGES, MIRRORS.get(release, DEFAULT_MIRROR))
 
 
-def ensure_base(client, python: str, *, fallback: bool = False, log=print) -> tuple[str, str]:
+def ensure_base(client, python: str, *, fallback: bool = False) -> tuple[str, str]:
     """Make sure the base image for ``python`` exists; returns (tag, python version it carries)."""
-    prov = provision_for(python, fallback, log)
-    ensure_provision(client, prov, log)
+    prov = provision_for(python, fallback)
+    ensure_provision(client, prov)
     return prov.tag, prov.version
 
 
-def ensure_provision(client, prov: Provision, log=print) -> None:
+def ensure_provision(client, prov: Provision) -> None:
     """Build (or import) the base image ``prov`` describes, unless it is there."""
     import docker.errors
     if prov.release == "bookworm":
@@ -152,19 +155,19 @@ def ensure_provision(client, prov: Provision, log=print) -> None:
             img = client.images.get(prov.tag)
             if prov.toolchain or not images.stale_base(img, prov.release, PACKAGES):
                 return
-            log(f"{prov.tag} was built from another package list than this dsfix's; rebuilding it once")
+            log.info(f"{prov.tag} was built from another package list than this dsfix's; rebuilding it once")
         except docker.errors.ImageNotFound:
             pass
         if prov.toolchain:
-            _build_toolchain_base(client, prov, log)
+            _build_toolchain_base(client, prov)
         else:
-            _import(client, prov.release, prov.tag, prov.version, log)
+            _import(client, prov.release, prov.tag, prov.version)
 
 
-def _import(client, release: str, tag: str, version: str, log) -> None:
+def _import(client, release: str, tag: str, version: str) -> None:
     labels = {"dsfix.layer": "base", "dsfix.python": version, "dsfix.release": release,
               images.ROOTFS_LABEL: images.rootfs_key(release, PACKAGES)}
-    images.import_rootfs(client, rootfs_tarball(release, log), tag, labels, log)
+    images.import_rootfs(client, rootfs_tarball(release), tag, labels)
 
 
 # ---------------------------------------------------------------- a toolchain on the bookworm base
@@ -195,7 +198,7 @@ def toolchain_dockerfile(prov: Provision) -> str:
         ""])
 
 
-def _build_toolchain_base(client, prov: Provision, log) -> None:
+def _build_toolchain_base(client, prov: Provision) -> None:
     ctx = Path(tempfile.mkdtemp(prefix="dsfix-toolchain-"))
     try:
         _unpack(prov.toolchain, ctx)
@@ -207,9 +210,9 @@ def _build_toolchain_base(client, prov: Provision, log) -> None:
         labels = {"dsfix.layer": "base", "dsfix.python": prov.version, "dsfix.release": prov.release,
                   "dsfix.parent": BASE_IMAGE, "dsfix.toolchain": prov.toolchain.name,
                   "dsfix.interpreter": prov.interpreter}
-        log(f"building base {prov.tag}: {prov.toolchain.name} on {BASE_IMAGE}")
+        log.info(f"building base {prov.tag}: {prov.toolchain.name} on {BASE_IMAGE}")
         try:
-            build_image(client, prov.tag, labels, "none", log, path=str(ctx))
+            build_image(client, prov.tag, labels, "none", path=str(ctx))
         except LayerBuildError as e:
             why = next((ln for ln in str(e).splitlines() if ln.startswith("dsfix-toolchain:")), None)
             if why:

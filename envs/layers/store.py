@@ -1,7 +1,11 @@
 """What dsfix's image layers hold and cost on disk, and removing them (`dsfix env list|prune`)."""
 from __future__ import annotations
 
+import logging
+
 from .docker_build import dangling, remove_dangling
+
+log = logging.getLogger(__name__)
 
 LAYERS = ("base", "env", "instance", "project")   # project: a repository's own image (project.py)
 
@@ -49,7 +53,7 @@ def disk_by_layer(client) -> dict[str, dict[str, int]]:
 
 
 def prune(client, layer: str = "instance", *, repo: str | None = None, dry_run: bool = False,
-          log=print) -> list[dict]:
+          ) -> list[dict]:
     """Remove dsfix images of ``layer`` ("instance", "env" — with their instances —, "project", or
     "all", which keeps nothing but the base images); returns what was (or would be) removed."""
     if layer not in ("instance", "env", "project", "all", "base"):
@@ -64,10 +68,10 @@ def prune(client, layer: str = "instance", *, repo: str | None = None, dry_run: 
             try:
                 client.images.remove(r["tag"], force=False, noprune=False)
             except Exception as e:  # noqa: BLE001 - in use by a container: report, go on
-                log(f"kept {r['tag']}: {e}")
+                log.info(f"kept {r['tag']}: {e}")
                 continue
         removed.append(r)
     if repo is None:    # build leftovers belong to no repo
         removed += ([{"tag": i.short_id.split(":")[-1], "layer": "dangling", "own": i.attrs.get("Size", 0)}
-                     for i in dangling(client)] if dry_run else remove_dangling(client, log=log))
+                     for i in dangling(client)] if dry_run else remove_dangling(client))
     return removed

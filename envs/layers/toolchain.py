@@ -17,6 +17,7 @@ The format is python-build-standalone's "install_only" archive
 """
 from __future__ import annotations
 
+import logging
 import http.client
 import os
 import re
@@ -29,6 +30,8 @@ from pathlib import Path
 
 from ..base import EnvError
 from ..images import cache_dir
+
+log = logging.getLogger(__name__)
 
 TRIPLE = "x86_64-unknown-linux-gnu"
 DEFAULT_URL = "https://github.com/astral-sh/python-build-standalone/releases/download"
@@ -71,7 +74,7 @@ def local(version: str, directory: Path | None = None) -> Path | None:
     return max(found)[1] if found else None
 
 
-def find(version: str, log=print) -> Path:
+def find(version: str) -> Path:
     """An archive for Python ``X.Y``: local, packed from a named prefix, or downloaded."""
     d = toolchain_dir()
     hit = local(version, d)
@@ -80,7 +83,7 @@ def find(version: str, log=print) -> Path:
     for prefix in filter(None, os.environ.get("DSFIX_PYTHON_PREFIXES", "").split(":")):
         p = Path(prefix).expanduser()
         if prefix_version(p).rsplit(".", 1)[0] == version:
-            log(f"packing the Python {version} at {p} into {d}")
+            log.info(f"packing the Python {version} at {p} into {d}")
             return pack(p, d)
     url = base_url()
     if version not in BUILDS or not url:
@@ -90,7 +93,7 @@ def find(version: str, log=print) -> Path:
             + (f" and no pinned build of {version} to download" if version not in BUILDS else "")
             + "; " + how_to_provide(version, d))
     return download(f"{url}/{BUILDS[version].split('+')[1]}/{urllib.parse.quote(archive_name(BUILDS[version]))}",
-                    d / archive_name(BUILDS[version]), version, log)
+                    d / archive_name(BUILDS[version]), version)
 
 
 def how_to_provide(version: str, d: Path) -> str:
@@ -101,19 +104,19 @@ def how_to_provide(version: str, d: Path) -> str:
 
 # ---------------------------------------------------------------- download
 
-def download(url: str, dest: Path, version: str = "", log=print, timeout: float = 60) -> Path:
+def download(url: str, dest: Path, version: str = "", timeout: float = 60) -> Path:
     """Fetch ``url`` to ``dest``: resumes a ``.part`` left by an interrupted try, renames when complete."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     have = part.stat().st_size if part.exists() else 0
     req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    log(f"downloading {url}" + (f" (resuming at {have} bytes)" if have else ""))
+    log.info(f"downloading {url}" + (f" (resuming at {have} bytes)" if have else ""))
     try:
         resp = urllib.request.urlopen(req, timeout=timeout)
     except urllib.error.HTTPError as e:
         if e.code == 416 and have:          # a stale .part at least as long as the file: start over
             part.unlink()
-            return download(url, dest, version, log, timeout)
+            return download(url, dest, version, timeout)
         raise ToolchainUnavailable(_http_error(url, f"HTTP {e.code} {e.reason}", version, dest.parent)) from None
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, "reason", e)
@@ -184,7 +187,7 @@ def prefix_version(prefix: Path) -> str:
     return r.stdout.strip()
 
 
-def pack(prefix: Path, directory: Path | None = None, log=print) -> Path:
+def pack(prefix: Path, directory: Path | None = None) -> Path:
     """Pack the Python installed at ``prefix`` as an install_only archive in the toolchain directory."""
     prefix = prefix.resolve()
     full = prefix_version(prefix)
@@ -201,7 +204,7 @@ def pack(prefix: Path, directory: Path | None = None, log=print) -> Path:
             if m.exists() or m.is_symlink():
                 tf.add(m, arcname="python/" + m.relative_to(prefix).as_posix(), filter=_skip(mm))
     os.replace(tmp, dest)
-    log(f"packed {prefix} as {dest} ({dest.stat().st_size / 2**20:.0f} MiB)")
+    log.info(f"packed {prefix} as {dest} ({dest.stat().st_size / 2**20:.0f} MiB)")
     return dest
 
 

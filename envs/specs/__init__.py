@@ -10,7 +10,7 @@
 
 from .detect import detect_spec, resolve_spec
 from .grading import Grade, grade
-from .model import RepoSpec
+from .repospec import RepoSpec
 from .overrides import SpecError, check_overrides
 from .parsers import PARSERS, log_problem, parse_log
 from .swebench import EXTRA_SPECS, directives_for, swebench_spec

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from . import pyversion
-from .model import RepoSpec
+from .repospec import RepoSpec
 from .project import ProjectInfo, read_project
 from .runners import RunnerCommand, forces_color, from_nox, from_tox, pytest_config_origin
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 from .parsers import PASSED, SKIPPED, XFAIL
 
-_PASSING = (PASSED, XFAIL)
+# What counts as a passing test, here and in the loop's verdicts (agent/judge.py), as SWE-bench counts it.
+PASSING = frozenset({PASSED, XFAIL})
 
 
 def _lookup(test: str, statuses: dict[str, str]) -> str | None:
@@ -25,14 +26,14 @@ def _lookup(test: str, statuses: dict[str, str]) -> str | None:
         return statuses[test]
     if test.count("[") > test.count("]"):  # only truncated pytest ids
         hits = [v for k, v in statuses.items() if k.startswith(test)]
-        if hits and len({v in _PASSING for v in hits}) == 1:
+        if hits and len({v in PASSING for v in hits}) == 1:
             return hits[0]
     return None
 
 
 def _succeeds(test: str, statuses: dict[str, str], skip_ok: bool) -> bool:
     status = _lookup(test, statuses)
-    return status in _PASSING or (skip_ok and status == SKIPPED)
+    return status in PASSING or (skip_ok and status == SKIPPED)
 
 
 def _split(tests: list[str], statuses: dict[str, str], skip_ok: bool) -> dict[str, list[str]]:

@@ -28,6 +28,12 @@ def parse_junit(xml_text: str, known: set[str] | frozenset[str] = frozenset()) -
     """Node id -> PASSED/FAILED/ERROR/SKIPPED/XFAIL. ``known``: the repository's files, to tell a
     dotted classname's module from its classes. Raises ValueError on XML that is not a report, and
     when two different tests would get one id (then the log is read instead)."""
+    return read_junit(xml_text, known)[0]
+
+
+def read_junit(xml_text: str, known: set[str] | frozenset[str] = frozenset()) -> tuple[dict[str, str], dict[str, float]]:
+    """(statuses as parse_junit, seconds per test file: its tests' own times, set-up and
+    tear-down included, collection and pytest's start-up not)."""
     if len(xml_text) > MAX_BYTES:
         raise ValueError("JUnit report too large")
     if "<!DOCTYPE" in xml_text or "<!ENTITY" in xml_text:
@@ -40,6 +46,7 @@ def parse_junit(xml_text: str, known: set[str] | frozenset[str] = frozenset()) -
         raise ValueError(f"not a JUnit report (root <{root.tag}>)")
     out: dict[str, str] = {}
     names: dict[str, tuple[str, str]] = {}
+    seconds: dict[str, float] = {}
     for case in root.iter("testcase"):
         classname, name = case.get("classname") or "", case.get("name") or ""
         node = node_id(classname, name, case.get("file"), known)
@@ -47,7 +54,16 @@ def parse_junit(xml_text: str, known: set[str] | frozenset[str] = frozenset()) -
             raise ValueError(f"two tests map to one id {node!r} ({classname}.{name}, {'.'.join(names[node])})")
         status, old = _status(case), out.get(node)
         out[node] = status if old is None or _rank(status) > _rank(old) else old
-    return out
+        file = node.split("::")[0]
+        seconds[file] = seconds.get(file, 0.0) + _seconds(case.get("time"))
+    return out, seconds
+
+
+def _seconds(text: str | None) -> float:
+    try:
+        return max(0.0, float(text or 0))
+    except ValueError:
+        return 0.0   # a time the report garbles costs nothing, decides nothing
 
 
 def node_id(classname: str, name: str, file: str | None, known: set[str] | frozenset[str] = frozenset()) -> str:

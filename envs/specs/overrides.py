@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from .model import RepoSpec
+from .repospec import RepoSpec
 
 
 class SpecError(ValueError):

@@ -28,7 +28,7 @@ import shlex
 from pathlib import Path
 
 from . import condayml
-from .model import RepoSpec
+from .repospec import RepoSpec
 
 DATA = Path(__file__).with_name("swebench_specs.json")
 PIP = "python -m pip install"

@@ -6,12 +6,13 @@ reach the same code; a call dsfix cannot read becomes an error the model is told
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from . import APPLY, SUBMIT, diff_payload, kind
 
 BASH = "bash"
 
-TOOLS = [
+TOOLS: list[dict[str, Any]] = [
     {"type": "function", "function": {
         "name": BASH,
         "description": "Run one shell command in the repository (your working directory, no network). "

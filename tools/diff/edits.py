@@ -40,7 +40,8 @@ def hunk_edits(hunk: Hunk, pl: Placement, idx: FileIndex, order: int) -> tuple[l
     by (non-zero when the whole hunk was consistently shifted from the file). A hunk
     placed in parts gets each part's edits."""
     if pl.parts:
-        edits, shift = [], 0
+        edits: list[Edit] = []
+        shift = 0
         for part, part_pl in pl.parts:
             more, s = hunk_edits(part, part_pl, idx, order)
             edits, shift = edits + more, shift or s
@@ -98,6 +99,7 @@ def _block_edit(block, before: int | None, after: int | None, at: _Placed) -> Ed
             raise EditError(f"the lines around the added text are not adjacent in the file "
                             f"(lines {p + 1} and {q + 1}); context is missing between them", p)
     line = p + 1 if p is not None else q
+    assert line is not None  # p or q is set: with neither, the EditError above was raised
     return Edit(line, line, new, at.order)
 
 
@@ -126,8 +128,10 @@ def _check_sides(at: _Placed, before: int | None, after: int | None, anchor: int
     found (anchor: -1 before, +1 after), or if those lines are in the file elsewhere."""
     align = at.pl.align
     for i, step in ((before, -1), (after, +1)):
+        if i is None:  # no line on that side: no run
+            continue
         run = []
-        while i is not None and 0 <= i < len(align) and align[i] is None:
+        while 0 <= i < len(align) and align[i] is None:
             run.append(i)
             i += step
         if len(run) < 2:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from difflib import get_close_matches
+from typing import AbstractSet
 
 from .match import FileIndex, Placement
 from .datatypes import Line
@@ -21,7 +22,7 @@ def show(idx: FileIndex, path: str, lo: int, hi: int) -> str:
 
 
 def _token_index(idx: FileIndex) -> dict[str, list[int]]:
-    tix = getattr(idx, "_tokens", None)
+    tix: dict[str, list[int]] | None = getattr(idx, "_tokens", None)
     if tix is None:
         tix = defaultdict(list)
         for i, s in enumerate(idx.lines):
@@ -33,7 +34,8 @@ def _token_index(idx: FileIndex) -> dict[str, list[int]]:
 
 def guess(old: list[Line], idx: FileIndex) -> int | None:
     """Origin (file index of the hunk's first old line) that shares the most rare tokens."""
-    tix, votes = _token_index(idx), defaultdict(float)
+    tix = _token_index(idx)
+    votes: dict[int, float] = defaultdict(float)
     for j, ln in enumerate(old):
         same = idx.norm_pos.get(norm(ln.text), ()) if ln.text.strip() else ()
         for p in same[:200]:
@@ -84,7 +86,7 @@ def _same_parts(cands: list[Placement]) -> set[int]:
     return {k for k, v in where.items() if len(v) == 1 and len(cands) > 1}
 
 
-def _at(pl: Placement, idx: FileIndex, path: str, skip: set[int] = frozenset()) -> str:
+def _at(pl: Placement, idx: FileIndex, path: str, skip: AbstractSet[int] = frozenset()) -> str:
     """Where a placement puts the hunk: its span, or for a hunk in parts each part's
     (but those in skip)."""
     if pl.parts:

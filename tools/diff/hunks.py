@@ -22,7 +22,9 @@ def patch_text(path: str, text: str, hunks: list[Hunk],
     mine_n: list[str] = []
     new = _patch_together(path, text, hunks, mine_f, mine_n)
     if new is None and len(hunks) > 1:
-        seq_f, seq_n, seq = [], [], text
+        seq_f: list[HunkFailure] = []
+        seq_n: list[str] = []
+        seq: str | None = text
         for h in hunks:
             seq = _patch_together(path, seq, [h], seq_f, seq_n) if seq is not None else None
         if seq is not None:
@@ -105,7 +107,7 @@ def _already_applied(h: Hunk, idx: FileIndex, path: str) -> str | None:
     there = contiguous(h.new, idx, "whitespace")
     if not there:
         return None
-    a = there[0].align
+    a = [x for x in there[0].align if x is not None]  # all of them: contiguous aligns every line
     return (f"the hunk's result is already present (applied before?); "
             f"{excerpt.show(idx, path, a[0], a[-1] + 1)}")
 

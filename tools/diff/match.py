@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
+from typing import Sequence
 
 from .datatypes import Line
 from .text import norm
@@ -37,6 +38,7 @@ class Placement:
 
 class FileIndex:
     """Lines of one file with lookup tables for exact and normalised content."""
+    _tokens: dict[str, list[int]]  # set only once excerpt._token_index has built it (getattr there)
 
     def __init__(self, lines: list[str]):
         self.lines = lines
@@ -68,7 +70,7 @@ def contiguous(old: list[Line], idx: FileIndex, level: str) -> list[Placement]:
 
 
 def fuzzy(old: list[Line], idx: FileIndex,
-          taken: list[tuple[int, int]] = ()) -> list[Placement]:
+          taken: Sequence[tuple[int, int]] = ()) -> list[Placement]:
     """Best alignment in each window suggested by votes of matching lines, leaving
     out windows that overlap the `taken` spans."""
     votes: dict[int, float] = defaultdict(float)
@@ -143,7 +145,7 @@ def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int,
     """
     m, w = len(old), hi - lo
     dp = [[NEG] * (w + 1) for _ in range(m + 1)]
-    back: list[list[tuple | None]] = [[None] * (w + 1) for _ in range(m + 1)]
+    back: list[list[tuple[int, int, str] | None]] = [[None] * (w + 1) for _ in range(m + 1)]
     dp[0] = [0.0] * (w + 1)
     for i in range(m + 1):
         for j in range(max(0, diag + i - SLACK), min(w, diag + i + SLACK) + 1):
@@ -167,8 +169,8 @@ def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int,
         return None
     align: list[int | None] = [None] * m
     i, j = m, best_j
-    while i > 0 and back[i][j] is not None:
-        pi, pj, kind = back[i][j]
+    while i > 0 and (step := back[i][j]) is not None:
+        pi, pj, kind = step
         if kind == "a":
             align[pi] = lo + pj
         i, j = pi, pj
@@ -180,13 +182,13 @@ def align_window(old: list[Line], idx: FileIndex, lo: int, hi: int,
 def _pair_gaps(align: list[int | None], old: list[Line]) -> list[int | None]:
     """Unaligned context lines that fill a file gap of the same size between two
     aligned lines are those file lines, misremembered: pair them up by position."""
-    done = [i for i, a in enumerate(align) if a is not None]
+    done = [(i, a) for i, a in enumerate(align) if a is not None]
     out = list(align)
-    for i0, i1 in zip(done, done[1:]):
-        if i1 - i0 > 1 and i1 - i0 == align[i1] - align[i0]:
+    for (i0, a0), (i1, a1) in zip(done, done[1:]):
+        if i1 - i0 > 1 and i1 - i0 == a1 - a0:
             if all(old[k].tag == " " for k in range(i0 + 1, i1)):
                 for k in range(i0 + 1, i1):
-                    out[k] = align[i0] + (k - i0)
+                    out[k] = a0 + (k - i0)
     return out
 
 

@@ -108,11 +108,10 @@ class _Parser:
             self._hunk()
             return
         elif self.cur is not None and not self.cur_has_header:
-            self._git_meta(line)
+            self._git_meta(self.cur, line)
         self.i += 1
 
-    def _git_meta(self, line: str) -> None:
-        cur = self.cur
+    def _git_meta(self, cur: FilePatch, line: str) -> None:
         if re.match(r"^(new file|deleted file|old|new) mode 1[26]0000", line):
             raise PatchError(f"symlink and submodule entries are not supported: {line!r}")
         if line.startswith("new file mode"):
@@ -150,7 +149,9 @@ class _Parser:
         if self.cur is None:
             raise PatchError(f"hunk without a file header at diff line {self.i + 1}")
         header = self.lines[self.i]
-        inner = re.match(r"^@+(.*?)(@@|$)", header).group(1)
+        head = re.match(r"^@+(.*?)(@@|$)", header)
+        assert head is not None  # the line starts with "@@" (_step) and `$` ends every other case
+        inner = head.group(1)
         m_old, m_new = _RANGE_OLD.search(inner), _RANGE_NEW.search(inner)
         hunk = Hunk(old_start=int(m_old.group(1)) if m_old else None)
         counts = None

@@ -18,8 +18,8 @@ def clean_header_path(raw: str) -> str | None:
     p = _TIMESTAMP.sub("", raw.strip()).strip()
     if len(p) >= 2 and p[0] == p[-1] == '"':
         # git C-quotes names: \t, \", and octal bytes of UTF-8 (\303\251)
-        raw = codecs.escape_decode(p[1:-1].encode("utf-8", "surrogateescape"))[0]
-        p = raw.decode("utf-8", "surrogateescape")
+        unquoted = codecs.escape_decode(p[1:-1].encode("utf-8", "surrogateescape"))[0]
+        p = unquoted.decode("utf-8", "surrogateescape")
     if p in ("/dev/null", "dev/null", "a/dev/null", "b/dev/null", "NUL"):
         return None
     return p

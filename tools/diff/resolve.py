@@ -35,8 +35,8 @@ class Found:
 
 def origin(pl: Placement) -> int:
     """File index where the hunk's first old line would be."""
-    j = next(k for k, a in enumerate(pl.align) if a is not None)
-    return pl.align[j] - j
+    j, a = next((k, a) for k, a in enumerate(pl.align) if a is not None)
+    return a - j
 
 
 def inexact(pl: Placement) -> bool:
@@ -195,9 +195,9 @@ def pick(found: Found, predicted: tuple[int, bool] | None) -> Placement | None:
         return found.cands[0]
     if predicted is None or not found.cands:
         return None
-    predicted = predicted[0]
-    ranked = sorted(found.cands, key=lambda pl: abs(origin(pl) - predicted))
-    d0, d1 = (abs(origin(pl) - predicted) for pl in ranked[:2])
+    line = predicted[0]
+    ranked = sorted(found.cands, key=lambda pl: abs(origin(pl) - line))
+    d0, d1 = (abs(origin(pl) - line) for pl in ranked[:2])
     if d0 <= NEAR and d1 > d0:
         return ranked[0]
     # inexact rivals: the nearest may win if it also explains clearly more lines
@@ -218,7 +218,9 @@ def too_far(k: int, pl: Placement, predicted: tuple[int, bool] | None,
     line, anchored = predicted
     if abs(origin(pl) - line) <= (FAR if anchored else FAR_STATED):
         return False
-    off = origin(pl) - (hunks[k].old_start - 1)
+    start = hunks[k].old_start
+    assert start is not None  # predictions() predicts no line for a hunk without a stated one
+    off = origin(pl) - (start - 1)
     return not any(j != k and other is not None and h.old_start and inexact(other)
                    and abs(origin(other) - (h.old_start - 1) - off) <= NEAR
                    for j, (h, other) in enumerate(zip(hunks, chosen)))

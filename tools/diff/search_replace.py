@@ -46,7 +46,9 @@ def parse_search_replace(text: str) -> list[tuple[str, list[str], list[str]]]:
 
 
 def _block(lines: list[str], i: int) -> tuple[list[str], list[str], int]:
-    search, replace, part = [], [], "search"
+    search: list[str] = []
+    replace: list[str] = []
+    part = "search"
     while i < len(lines):
         ln = lines[i]
         i += 1

@@ -49,8 +49,8 @@ def cut(h: Hunk, idx: FileIndex) -> tuple[list[Part], int, str] | str | None:
     cuts = jump_points(h.old, idx, MAX_JUMP)
     if not cuts:
         return None
-    pieces = _cut_at(numbered, set(cuts))
-    return pieces if isinstance(pieces, str) else ([_part(p) for p in pieces], MAX_JUMP, "jump")
+    at_jumps = _cut_at(numbered, set(cuts))
+    return at_jumps if isinstance(at_jumps, str) else ([_part(p) for p in at_jumps], MAX_JUMP, "jump")
 
 
 def _part(lines: list[Numbered]) -> Part:
@@ -61,10 +61,11 @@ def _cut_at(lines: list[Numbered], cuts: set[int]) -> list[list[Numbered]] | str
     """Split before old line k for each cut k. Added lines between old[k-1] and old[k]
     replace a removed line next to them; with context on both sides (or removed lines
     on both) the hunk does not say which place they belong to."""
-    pieces, cur = [], []
+    pieces: list[list[Numbered]] = []
+    cur: list[Numbered] = []
     for i, ln in lines:
         if i in cuts:
-            added = []
+            added: list[Numbered] = []
             while cur and cur[-1][1].tag == "+":
                 added.insert(0, cur.pop())
             before = cur[-1][1].tag if cur else " "

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 PUBLIC_API = "https://api.github.com"
 TOKEN_VARS = ("GITHUB_TOKEN", "GH_TOKEN")
@@ -127,7 +127,7 @@ def token_from_env(environ: dict | None = None) -> str | None:
 class Response:
     status: int
     headers: dict
-    data: object
+    data: Any   # the decoded JSON body: a dict, a list, ... or None when empty
 
 
 class GitHubClient:
@@ -230,13 +230,13 @@ class GitHubClient:
         return GitHubError(f"GitHub answered {code} {msg} while trying to {doing}", code)
 
     # -- convenience -------------------------------------------------------------------------------
-    def get(self, path: str, what: str = "") -> object:
+    def get(self, path: str, what: str = "") -> Any:
         return self.request("GET", path, what=what).data
 
-    def post(self, path: str, body: dict, what: str = "") -> object:
+    def post(self, path: str, body: dict, what: str = "") -> Any:
         return self.request("POST", path, body, what=what).data
 
-    def patch(self, path: str, body: dict, what: str = "") -> object:
+    def patch(self, path: str, body: dict, what: str = "") -> Any:
         return self.request("PATCH", path, body, what=what).data
 
     def delete(self, path: str, what: str = "") -> None:

@@ -39,6 +39,8 @@ def safe_url(url: str) -> str:
     """The clone URL without any user:password part (an API could hand one back)."""
     p = urllib.parse.urlsplit(url)
     if p.username or p.password:
+        if p.hostname is None:  # `user:password@` and no host (the URL itself is not shown: it holds them)
+            raise GitHubError("the clone URL names no host")
         p = p._replace(netloc=p.hostname + (f":{p.port}" if p.port else ""))
     return urllib.parse.urlunsplit(p)
 

@@ -159,7 +159,7 @@ def error_comment(ref: IssueRef, error: str, trajectory: str) -> str:
                       "`dsfix` label or comment `/dsfix`; this comment is updated in place."])
 
 
-def success_comment(ref: IssueRef, pr_url: str, report: dict) -> str:
+def success_comment(ref: IssueRef, pr_url: str | None, report: dict) -> str:
     return "\n".join([COMMENT_MARKER, f"**dsfix opened a verified fix**: {pr_url}", "",
                       f"{report.get('message') or ''}", f"Cost: {cost_text(report)}"])
 

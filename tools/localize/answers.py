@@ -81,7 +81,8 @@ def _code_like(tok: str, quoted: bool) -> bool:
 def parse_symbols(answer: str, idx: RepoIndex, cands: dict[str, list[Symbol]],
                   symbols_of: Callable[[str], list[Symbol]], notes: list[str]) -> list[Symbol]:
     text, fenced = _code_part(answer)
-    shown, out = list(cands), []
+    shown = list(cands)
+    out: list[Symbol] = []
     for line in text.splitlines():
         line = line.split(" #", 1)[0]  # trailing comments are prose
         scope = list(cands.values())

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
+from typing import TypeVar
 
 from . import sites
 from .index import RepoIndex
@@ -33,12 +34,23 @@ def suffix_matches(idx: RepoIndex, mention: str) -> list[str]:
     return out
 
 
+K = TypeVar("K")
+
+
+class Weights(dict[K, float]):
+    """Counter's way with a missing key (read as 0, not stored) for weights that are floats
+    (typeshed's Counter holds ints)."""
+
+    def __missing__(self, key: K) -> float:
+        return 0
+
+
 class Evidence:
     """Per-file and per-symbol exact evidence, accumulated by kind."""
 
-    def __init__(self):
-        self.files: dict[str, Counter] = defaultdict(Counter)
-        self.symbols: Counter = Counter()   # symbol id -> bonus
+    def __init__(self) -> None:
+        self.files: dict[str, Weights[str]] = defaultdict(Weights)
+        self.symbols: Weights[int] = Weights()   # symbol id -> bonus
         self.texts: dict[str, list[str]] = {}   # files read while collecting (sites.py)
         self._literal_hits: dict[str, set[str]] | None = None
 

@@ -63,7 +63,7 @@ def _per_file_symbol_scores(idx: RepoIndex, sym_lex: dict[int, float], second: f
 
 def _structure(idx: RepoIndex, scores: dict[str, float], w: dict):
     """Tests pass credit to code they exercise; strong hits lift their imports."""
-    strong = sorted(scores, key=scores.get, reverse=True)[:5]
+    strong = sorted(scores, key=lambda p: scores[p], reverse=True)[:5]
     bonus: dict[str, float] = defaultdict(float)
     for p in strong:
         links = idx.test_links.get(p)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,7 @@ class RepoIndex:
     sym_bm25: BM25
     path_id: dict[str, int] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.path_id = {p: i for i, p in enumerate(self.paths)}
         self._lookups: dict[str, dict[str, list[str]]] = {}
 
@@ -175,20 +176,24 @@ def _resolve_other(target: str, how: int, pathset: set[str], by_base: dict[str, 
 def build_index(repo: Path, paths: list[str] | None = None) -> RepoIndex:
     repo = Path(repo)
     paths = paths if paths is not None else list_files(repo)
-    scans = _scan_all(str(repo), paths)
-    if any(s is None for s in scans):  # other languages' files that are not indexed
-        scans = [s for s in scans if s is not None]
+    scanned = _scan_all(str(repo), paths)
+    scans = [s for s in scanned if s is not None]
+    if len(scans) < len(scanned):  # other languages' files that are not indexed
         paths = [s.path for s in scans]
     modules: dict[str, str] = {}
     for p in paths:
         if p.endswith(".py"):
             for name in module_names(p):
                 modules.setdefault(name, p)
-    pathset, by_base = set(paths), {}
+    pathset = set(paths)
+    by_base: dict[str, list[str]] = {}
     for p in paths:
         by_base.setdefault(p.rpartition("/")[2], []).append(p)
     symbols: list[Symbol] = []
-    sym_docs, file_syms, defs, assigns = [], {}, {}, {}
+    sym_docs: list[Counter] = []
+    file_syms: dict[str, list[int]] = {}
+    defs: dict[str, list[int]] = {}
+    assigns: dict[str, list[str]] = {}
     imports: dict[str, set[str]] = {}
     imported_by: dict[str, set[str]] = {p: set() for p in paths}
     for s in scans:

@@ -62,7 +62,7 @@ class Narrowed(Localization):
         costs = [s.cost for s in called]
         return {"calls": len(called), "prompt_tokens": sum(s.prompt_tokens for s in called),
                 "completion_tokens": sum(s.completion_tokens for s in called),
-                "cost": None if None in costs else round(sum(costs), 6)}
+                "cost": None if None in costs else round(sum(c for c in costs if c is not None), 6)}
 
 
 def narrow(repo: Path, issue: str, loc: Localization, model, opts: NarrowOptions | None = None,
@@ -103,7 +103,7 @@ class _Asker:
     """One model call per stage, each a fresh one-message conversation. After a model
     error the remaining stages make no call: the same error would only repeat."""
 
-    def __init__(self, model, on_stage):
+    def __init__(self, model, on_stage) -> None:
         self.model, self.on_stage = model, on_stage
         self.stages: list[Stage] = []
         self.broken: str | None = None
@@ -175,7 +175,7 @@ def _take_lines(lines: list[str], room: int, more: str = "... ({n} more)") -> st
 
 def _stage_files(idx: RepoIndex, issue: str, loc: Localization, asker: _Asker, opts: NarrowOptions) -> list[str]:
     shown = loc.files[:opts.candidates]
-    hints = {}
+    hints: dict[str, list[str]] = {}
     for s in loc.symbols:
         hints.setdefault(s.file, [])
         if len(hints[s.file]) < 3 and s.name not in hints[s.file]:

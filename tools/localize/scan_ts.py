@@ -354,7 +354,8 @@ def scan_file(root: str, path: str) -> FileScan | None:
         return None
     scan.n_lines = len(lines)
     regex = _STR_JS_RE if ext in (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx") else _STR_RE
-    scan.literals = [m.group(m.lastindex) for m in regex.finditer(text) if " " in m.group(m.lastindex)]
+    # the text is the last group (m.lastindex: both patterns' groups all take part in a match)
+    scan.literals = [m.group(regex.groups) for m in regex.finditer(text) if " " in m.group(regex.groups)]
     scan.terms = Counter(chain.from_iterable(line_terms))
     for t in term_counts(path.replace("/", " ")[: -len(ext)]):
         scan.terms[t] += 5  # path words are strong evidence of topic

@@ -99,7 +99,9 @@ def name_sites(idx: RepoIndex, names: set[str], ev, cache: dict) -> None:
     where the behaviour they switch lives. A declaration's `dest=` is followed one step, since the
     code reads the option under that name (`--fixtures` sets `showfixtures`); from the readers, the
     functions they call (follow_calls)."""
-    todo, seen, readers = list(names), set(), {}
+    todo = list(names)
+    seen: set[str] = set()
+    readers: dict[int, float] = {}
     while todo:
         name = todo.pop()
         if name in seen or len(name.lstrip("-")) < 4:

@@ -45,7 +45,7 @@ def _split(word: str) -> tuple[str, ...]:
         pieces = word.split(".")
         head = () if pieces[0] in ("self", "cls") else (word.lower(),)
         return head + tuple(t for piece in pieces for t in split_identifier(piece))
-    parts = []
+    parts: list[str] = []
     for chunk in word.split("_"):
         parts.extend(p.lower() for p in _CAMEL.findall(chunk))
     whole = word.lower().strip("_")
