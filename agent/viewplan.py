@@ -3,7 +3,8 @@
 Every place of every candidate file (places.py) is weighed: the file's weight (by its rank, from
 the scores against the best one, sharpened: the top file holds the fix far more often than the
 next ones) times the place's own, a little discounted for its length. The heaviest places go in
-first while they fit; then the class and def lines above each window; then context around them.
+first while they fit (one a little over what is left, its head); then the class and def lines above
+each window; then context around them.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ HEADER_CHARS = 40     # the "## path (lines ...)" line and the fence around a vi
 LEAD = 1              # lines shown above each place: a fix that adds code before a def anchors there,
                       # and a window starting at a method's first line hides the class line above
 MAX_SIBLINGS = 3      # methods of one core name in a file, at most, for them to be siblings
+HEAD_FIT = 0.5        # a place over the budget left still shows its head, if that is this share of it
 SIBLING = 0.5         # a place's weight for its siblings (same-named methods of other classes in
                       # the file, `__rmatmul__` beside `__matmul__`): fixes often touch both
 
@@ -34,7 +36,8 @@ def plan_views(issue: str, loc: Localization, texts: dict[str, list[str]],
     files = [f for f in loc.files if f in texts][:MAX_FILES]
     plan = _Plan({f: texts[f] for f in files}, budget)
     for rel, span in _candidates(Issue.of(issue), loc, files, texts, syms, plan, budget):
-        plan.add(rel, span)
+        if not plan.add(rel, span) and HEAD_FIT:
+            plan.add_head(rel, span)
     for rel in files:
         plan.add_headers(rel, syms.get(rel, []))
     plan.grow(files)
@@ -121,6 +124,22 @@ class _Plan:
             return False
         self.ranges[rel], self.used = new, self.used + delta
         return True
+
+    def add_head(self, rel: str, span: tuple[int, int]) -> bool:
+        """The longest head of `span` that still fits, when that is at least HEAD_FIT of it: a
+        place a little over what is left shows its signature and first lines, rather than none."""
+        a, b = span
+        lo, hi = a + max(int((b - a + 1) * HEAD_FIT), 1) - 1, b - 1
+        if lo > hi or not self.fits(rel, (a, lo)):
+            return False
+        while lo < hi:   # the longest head that fits: costs grow with the end line
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if self.fits(rel, (a, mid)) else (lo, mid - 1)
+        return self.add(rel, (a, lo))
+
+    def fits(self, rel: str, span: tuple[int, int]) -> bool:
+        new = merge(self.ranges[rel] + [span], self.sizers[rel].n)
+        return self.used + self.cost_of(rel, new) - self.cost_of(rel, self.ranges[rel]) <= self.budget
 
     def add_headers(self, rel: str, syms: list[Symbol]) -> None:
         """The class and def lines above each window: which method of which class it is."""

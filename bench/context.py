@@ -168,16 +168,20 @@ def _timed_index(work: Path) -> tuple[float, int]:
 @contextlib.contextmanager
 def _as(builder: str):
     """`today`: the ranking's first TODAY_STEPS evidence steps, and views without the line above each
-    place and without sibling places (viewplan.LEAD, SIBLING); `new`: everything."""
-    from dsfix.agent import viewplan
+    place, without sibling places, without the constants a ranked function reads and without the
+    head of a place over the budget left (viewplan.LEAD, SIBLING, HEAD_FIT, places.READ_SYMBOLS);
+    `new`: everything."""
+    from dsfix.agent import places, viewplan
     from dsfix.tools.localize import evidence
-    saved = evidence.STEPS, viewplan.LEAD, viewplan.SIBLING
+    saved = evidence.STEPS, viewplan.LEAD, viewplan.SIBLING, viewplan.HEAD_FIT, places.READ_SYMBOLS
     if builder == "today":
-        evidence.STEPS, viewplan.LEAD, viewplan.SIBLING = saved[0][:TODAY_STEPS], 0, 0.0
+        (evidence.STEPS, viewplan.LEAD, viewplan.SIBLING, viewplan.HEAD_FIT,
+         places.READ_SYMBOLS) = saved[0][:TODAY_STEPS], 0, 0.0, 0.0, 0
     try:
         yield
     finally:
-        evidence.STEPS, viewplan.LEAD, viewplan.SIBLING = saved
+        (evidence.STEPS, viewplan.LEAD, viewplan.SIBLING, viewplan.HEAD_FIT,
+         places.READ_SYMBOLS) = saved
 
 
 def run_instance(r: dict, work: Path, twin: Path, budget: int) -> dict:

@@ -186,3 +186,34 @@ def test_bare_from_import_lists_end_with_their_line(tmp_path):
     })
     idx = index_mod.build_index(tmp_path)
     assert {"pkg/modutils.py", "pkg/other.py"} <= idx.test_links["tests/test_it.py"]
+
+
+def test_a_triple_quote_inside_a_one_line_string_or_comment_opens_no_string(tmp_path):
+    # a tuple of quote characters and a comment naming a triple quote: the methods after them
+    # are still symbols with their own spans (they were swallowed as if inside a docstring)
+    repo = make_repo(tmp_path / "r", git=False)
+    (repo / "pkg/quotes.py").write_text(
+        "class Visitor:\n"
+        "    def visit_str(self, node):\n"
+        "        for quote in (\"'\", '\"', '\"\"\"', \"'''\"):\n"
+        "            pass\n"
+        "        return quote\n"
+        "\n"
+        "    def visit_doc(self, node):\n"
+        "        '''A docstring.\n"
+        "def not_a_symbol():\n"
+        "        '''\n"
+        "        return node\n"
+        "\n"
+        "\n"
+        "def helper():\n"
+        "    return 1\n")
+    (repo / "pkg/comment.py").write_text(
+        "def a():\n    # a triple quote \"\"\" in a comment\n    return 1\n\n\ndef b():\n    return 2\n")
+    idx = index_mod.build_index(repo)
+
+    def spans(path):
+        return [(s.name, s.start, s.end) for s in (idx.symbols[i] for i in idx.file_syms[path])]
+    assert spans("pkg/quotes.py") == [
+        ("Visitor", 1, 11), ("Visitor.visit_str", 2, 5), ("Visitor.visit_doc", 7, 11), ("helper", 14, 15)]
+    assert spans("pkg/comment.py") == [("a", 1, 3), ("b", 6, 7)]

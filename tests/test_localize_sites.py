@@ -96,3 +96,23 @@ def test_a_name_in_too_many_files_says_nothing(tmp_path):
     ev, named = _ev(repo, "```ini\nignore-paths = x\n```")
     assert not any("site" in kinds for kinds in ev.files.values())
     assert ("tool/paths.py", "_is_ignored") not in named
+
+
+def test_a_hyphenated_name_with_a_keyword_part_and_a_getter_that_reads_it(tmp_path):
+    """`import-mode`: the index keeps no `import` (a keyword), so the other part narrows the files
+    alone; `config.getoption("--import-mode")` reads the option, and what the reader calls follows."""
+    repo = _repo(tmp_path)
+    (repo / "tool" / "opts.py").write_text(
+        "def addoptions(parser):\n    parser.addoption(\n        '--import-mode',\n"
+        "        default='prepend',\n    )\n")
+    (repo / "tool" / "collect.py").write_text(
+        "from tool.loader import load_module\n\n\ndef collect(config, path):\n"
+        "    mode = config.getoption('--import-mode')\n    return load_module(path, mode)\n")
+    (repo / "tool" / "loader.py").write_text(
+        "import sys\n\n\ndef load_module(path, mode):\n    return sys.modules.get(str(path))\n")
+    issue = "Module imported twice under `import-mode` importlib"
+    assert "import-mode" in signals.extract(issue).names
+    ev, named = _ev(repo, issue)
+    assert ev.files["tool/opts.py"]["site"] > 0                # declared there
+    assert named[("tool/collect.py", "collect")] > 0            # read with a getter
+    assert named[("tool/loader.py", "load_module")] > 0         # what the reader calls

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-INDEX_VERSION = "5"  # bump when the index layout or scoring inputs change
+INDEX_VERSION = "6"  # bump when the index layout or scoring inputs change
 DEFAULT_MAX_MB = 1024   # DSFIX_INDEX_CACHE_MB; a django index is ~10 MB, so ~100 repo states
 STALE_TMP_S = 3600      # a .tmp this old is a writer that died
 

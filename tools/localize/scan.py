@@ -33,7 +33,9 @@ class FileScan:
 
 _LINE_DEF_RE = re.compile(r"([ \t]*)(?:async[ \t]+)?(def|class)[ \t]+([A-Za-z_]\w*)")
 _ASSIGN_RE = re.compile(r"([A-Za-z_]\w*)[ \t]*(?::[^=]*)?=(?!=)")
-_TRIPLE_RE = re.compile(r"\"\"\"|\'\'\'")
+# outside a triple-quoted string: a triple quote, or a one-line string or a comment, skipped whole
+# (a `'"""'` in code or a triple quote in a comment opens nothing)
+_QUOTED_RE = re.compile(r"\"\"\"|'''|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|#.*")
 
 
 def _string_mask(lines: list[str]) -> list[bool]:
@@ -41,12 +43,22 @@ def _string_mask(lines: list[str]) -> list[bool]:
     mask, open_q = [], None
     for line in lines:
         mask.append(open_q is not None)
-        if "\"\"\"" in line or "\'\'\'" in line:
-            for q in _TRIPLE_RE.findall(line):
-                if open_q is None:
-                    open_q = q
-                elif q == open_q:
-                    open_q = None
+        if '"""' not in line and "'''" not in line:
+            continue
+        pos = 0
+        while pos < len(line):
+            if open_q is not None:   # only its own closing quote ends it
+                end = line.find(open_q, pos)
+                if end < 0:
+                    break
+                open_q, pos = None, end + 3
+                continue
+            m = _QUOTED_RE.search(line, pos)
+            if m is None:
+                break
+            if m.group() in ('"""', "'''"):
+                open_q = m.group()
+            pos = m.end()
     return mask
 
 

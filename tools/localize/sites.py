@@ -71,10 +71,11 @@ def _patterns(name: str) -> tuple[re.Pattern, re.Pattern | None]:
     its dashes is looked for only so (`--fixtures`, not every `.fixtures`)."""
     if name.startswith("--"):
         body = "[-_]".join(re.escape(p) for p in re.split(r"[-_]", name[2:]))
-        return re.compile(rf"[\"']--{body}[\"'=]"), None
+        return (re.compile(rf"[\"']--{body}[\"'=]"),
+                re.compile(rf"\bget\w*\(\s*[\"']--{body}[\"']"))
     body = "[-_]".join(re.escape(p) for p in re.split(r"[-_]", name))
     return (re.compile(rf"[\"']-{{0,2}}{body}[\"'=]"),
-            re.compile(rf"\.{body}\b|[(\[]\s*[\"']{body}[\"']"))
+            re.compile(rf"\.{body}\b|[(\[]\s*[\"']{body}[\"']|\bget\w*\(\s*[\"']-{{0,2}}{body}[\"']"))
 
 
 def _candidates(idx: RepoIndex, name: str) -> set[str]:
@@ -84,7 +85,10 @@ def _candidates(idx: RepoIndex, name: str) -> set[str]:
     name = name.lstrip("-")
     whole = set(bm.docs_with(name.replace("-", "_").lower()))
     parts = [p.lower() for p in re.split(r"[-_]", name) if p]
-    both = set.intersection(*(set(bm.docs_with(p)) for p in parts)) if len(parts) > 1 else set()
+    # a part the index does not keep (`import`, a keyword) narrows nothing: the others do
+    posted = [set(bm.docs_with(p)) for p in parts] if len(parts) > 1 else []
+    posted = [d for d in posted if d]
+    both = set.intersection(*posted) if posted else set()
     return {idx.paths[d] for d in (whole if len(whole) <= most else set())
             | (both if len(both) <= most else set())}
 
