@@ -54,7 +54,8 @@ def phases(out, env: dict, model_seconds: float, total: float) -> dict[str, floa
     change; ``verdict``: the last test run (the whole suite, when a patch got that far);
     ``tests``: the rest of the environment's work inside the loop (reproductions, related-test
     runs of attempts, edits); ``other``: what no phase measures (localization, bookkeeping)."""
-    baseline = out.baseline.seconds if out.baseline else 0.0
+    # a baseline kept from an earlier run (agent.baseline_store) took no time in this one
+    baseline = out.baseline.seconds if out.baseline and not out.baseline.reused else 0.0
     verdict = out.final.seconds if out.final else 0.0
     p = {"image": _total(env, "image", "image_build", "image_lookup"),
          "container": _total(env, "container_start", "copy", "setup"),

@@ -17,7 +17,8 @@ every revision writes (results.jsonl, report.json, trajectory.jsonl), so an olde
 measured the same way: ``prep`` is checkout plus layer lookup (the row's seconds minus the run's),
 ``localize`` the ranking before any model call (the trajectory's first events), ``container``
 container start and copy-in (older revisions count their setup commands under ``tests``),
-``baseline`` and ``verdict`` the first and the last test run.
+``baseline`` and ``verdict`` the first and the last test run (a baseline kept from an earlier run,
+``tests.before.reused``, costs 0 here).
 """
 from __future__ import annotations
 
@@ -207,6 +208,8 @@ def phases_of(row: dict, rep: dict | None, events: list[dict]) -> dict:
     env, t = rep["timings"]["environment"], rep["timings"]
     before, after = rep["tests"].get("before") or {}, rep["tests"].get("after") or {}
     base, verdict = before.get("seconds") or 0.0, after.get("seconds") or 0.0
+    if before.get("reused"):
+        base = 0.0   # kept from an earlier run (agent/baseline_store): its seconds were spent there
     p = {"prep": max(0.0, total - t["total_seconds"]), "image": _total(env, "image", "image_build", "image_lookup"),
          "container": _total(env, "container_start", "copy", "setup"), "baseline": base,
          "model": t["model_seconds"], "verdict": verdict,

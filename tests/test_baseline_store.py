@@ -63,6 +63,7 @@ def test_a_second_run_on_the_same_code_reuses_the_first_ones_baseline(docker_cli
     assert rep2["tests"]["before"]["reused"] and rep2["tests"]["before"]["statuses"] == rep1["tests"]["before"]["statuses"]
     assert rep2["status"] == rep1["status"] == "verified" and rep2["tests"]["after"]["statuses"]
     assert (second / "patch.diff").read_text() == (first / "patch.diff").read_text()
+    assert rep1["phases"]["baseline"] > 0 and rep2["phases"]["baseline"] == 0   # no time spent on it here
     # other code: its own baseline
     (repo / "NOTES.md").write_text("a change\n")
     git(repo, "add", "-A")
