@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsfix.tools.localize.model import Localization
+from dsfix.tools.localize.results import Localization
 
 from .viewplan import MAX_FILES, plan_views
 from .windows import FileView

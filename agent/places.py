@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dsfix.tools.localize.model import Symbol
+from dsfix.tools.localize.results import Symbol
 from dsfix.tools.localize.signals import IssueSignals, extract
 
 # How strongly each kind of evidence says "the fix is here" (tuned on SWE-bench Lite tune + dev).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from dsfix.tools.localize.model import Localization, Symbol
+from dsfix.tools.localize.results import Localization, Symbol
 
 from .places import Issue, Place, decorated_start, file_places
 from .windows import FileView, Sizer, merge, render

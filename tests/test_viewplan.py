@@ -5,7 +5,7 @@ from __future__ import annotations
 from dsfix.agent import places, viewplan
 from dsfix.agent.viewplan import plan_views
 from dsfix.tools.localize.index import build_index
-from dsfix.tools.localize.model import Localization
+from dsfix.tools.localize.results import Localization
 
 
 def _methods(cls: str, names: list[str], body: int = 6) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import evidence, fuse, signals
 from .index import get_index
-from .model import Localization, Symbol
+from .results import Localization, Symbol
 from .skeleton import repo_map
 
 __all__ = ["Symbol", "Localization", "localize", "repo_map"]

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from .index import RepoIndex
-from .model import Symbol
+from .results import Symbol
 
 _PATH = re.compile(r"(?P<path>[\w./\\-]*\w\.py)\b(?::(?P<line>\d+))?")
 _MODULE = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b")

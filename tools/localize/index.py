@@ -11,7 +11,7 @@ from pathlib import Path
 from . import cache
 from .bm25 import BM25
 from .classify import category
-from .model import Symbol
+from .results import Symbol
 from .scan import FileScan, scan_file
 
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".venv",

@@ -20,7 +20,7 @@ from dsfix.prompts import render
 
 from .answers import merge_spans, parse_files, parse_ranges, parse_symbols
 from .index import RepoIndex, get_index
-from .model import Localization, Symbol
+from .results import Localization, Symbol
 from .skeleton import estimate_tokens, repo_map
 
 

@@ -9,7 +9,7 @@ from itertools import chain
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .model import Symbol
+from .results import Symbol
 from .tokenize import split_identifier, term_counts, tokenize
 
 _IMPORT_RE = re.compile(r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import\b|import[ \t]+([\w., \t]+))", re.M)

@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from itertools import chain
 
-from .model import Symbol
+from .results import Symbol
 from .scan import FileScan, _line_terms, _name_boost
 from .tokenize import term_counts
 

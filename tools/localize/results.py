@@ -1,4 +1,4 @@
-"""Public result types."""
+"""Public result types of localization: a ranked Symbol and the Localization (files, symbols, scores)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
