@@ -153,3 +153,36 @@ def test_the_verdict_is_made_in_a_fresh_environment_suite_first(tmp_path):
     right = {"calc/core.py": FILES["calc/core.py"].replace("/ (len(xs) - 1)", "/ len(xs)")}
     c = v.check(["calc/core.py"], [], changes=right)
     assert c.status is Status.VERIFIED and len(forks) == 2 and v.env is work
+
+
+def test_a_costly_quick_check_is_skipped_only_for_a_patch_that_passes_its_reproduction(tmp_path):
+    """Most of the suite's test time in the related files: a passing reproduction goes straight to
+    the suite; a failing one still gets the quick check, whose results are its feedback."""
+    from dataclasses import replace
+    ws, env, plan, traj = _setup(tmp_path)
+    v = Verifier(env, plan, ws.root, lambda cmd, kind: env.execute(cmd))
+    v.before = replace(v.baseline(), file_seconds={"tests/test_core.py": 8.0, "tests/test_report.py": 1.0,
+                                                    "tests/test_known.py": 1.0})
+    assert v.try_repro("assert mean([1, 2, 3]) == 2", "mean is wrong").accepted
+    n = len(env.commands)
+    c = v.check(["calc/core.py"], [])                       # the bug is still there: the repro fails
+    assert c.record["related"] == ["tests/test_core.py"] and c.tests is not None
+    assert [x for x in env.commands[n:] if "pytest" in x] == [plan.command_for(["tests/test_core.py"])]
+    env.files["calc/core.py"] = FILES["calc/core.py"].replace("/ (len(xs) - 1)", "/ len(xs)")
+    n = len(env.commands)
+    c = v.check(["calc/core.py"], [])
+    assert c.status is Status.VERIFIED and c.record["related"] is None
+    assert [x for x in env.commands[n:] if "pytest" in x] == [plan.command_for()]   # the suite, once
+
+
+def test_a_kept_baseline_is_not_run_again(tmp_path):
+    from dsfix.agent.baseline_store import BaselineStore
+    ws, env, plan, traj = _setup(tmp_path)
+    first = Verifier(env, plan, ws.root, lambda cmd, kind: env.execute(cmd))
+    first.store_for = lambda p: BaselineStore("k-" + str(len(p.command_for())), tmp_path / "kept")
+    ran = first.baseline()
+    assert not ran.reused and len(env.commands) == 1
+    again = Verifier(env, plan, ws.root, lambda cmd, kind: env.execute(cmd))
+    again.store_for = first.store_for
+    kept = again.baseline()
+    assert kept.reused and kept.statuses == ran.statuses and len(env.commands) == 1   # nothing ran
